@@ -1,0 +1,119 @@
+"""Command line: ``python -m replication train|figures EXPERIMENT [options]``.
+
+Bad input ends in one line on stderr and exit code 2; a diverged or interrupted run in one line
+and exit code 1, with everything already computed kept in the run directory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from replication.config import EXPERIMENTS, PROFILES, ConfigError
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be non-negative, got {value}")
+    return value
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, exit code 2
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m replication",
+                     description="Train the report's models and regenerate its figures.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    train = commands.add_parser(
+        "train", help="train one experiment into a run directory",
+        description="Train one experiment with fit(); writes config.json, history.csv, "
+                    "per-epoch snapshots, checkpoints and the final .keras model(s) to the "
+                    "run directory.")
+    train.add_argument("experiment", choices=EXPERIMENTS, help="which model of the report")
+    train.add_argument("--profile", choices=PROFILES, default="quick",
+                       help="schedule: smoke (seconds, tests), quick (minutes on a 2-core CPU), "
+                            "report (the report's schedule), paper (the paper's schedule); "
+                            "default: quick")
+    train.add_argument("--epochs", type=_positive_int, help="override the profile's epoch count")
+    train.add_argument("--batch-size", type=_positive_int, help="override the batch size")
+    train.add_argument("--data", default="bundled", metavar="SOURCE",
+                       help="'bundled' (default: the archives in data/, offline), 'tfds' "
+                            "(tensorflow-datasets), or a PATH to a class-per-folder image tree "
+                            "(train/<class>/<img>, optional test/<class>/<img>) or its .tar.gz")
+    train.add_argument("--dataset", choices=("mnist", "cifar10"),
+                       help="which dataset's shape and classes (default: the experiment's)")
+    train.add_argument("--seed", type=_seed, help="random seed (default 0)")
+    train.add_argument("--run-dir", metavar="DIR",
+                       help="run directory (default: runs/<experiment>/<profile>)")
+    train.add_argument("--resume", action="store_true",
+                       help="continue the run in --run-dir from its last checkpoint")
+    train.add_argument("--quiet", action="store_true",
+                       help="one line per epoch instead of the progress bar")
+
+    figures = commands.add_parser(
+        "figures", help="regenerate an experiment's figures from a run directory",
+        description="Draw the report's figures and GIFs of one experiment from a finished "
+                    "(or partly finished) run directory, without retraining, and list them in "
+                    "OUT/manifest.json.")
+    figures.add_argument("experiment", choices=EXPERIMENTS)
+    figures.add_argument("--run-dir", metavar="DIR",
+                         help="run directory (default: runs/<experiment>/quick)")
+    figures.add_argument("--out", default="figures", metavar="DIR",
+                         help="output folder (default: figures/)")
+    figures.add_argument("--only", metavar="IDS",
+                         help="comma-separated figure ids to draw (default: all of the experiment)")
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from replication.checkpoint import CheckpointError
+    from replication.data import DataError
+
+    try:
+        if args.command == "train":
+            from replication.train import TrainingError, train
+
+            try:
+                train(args.experiment, args.profile, run_dir=args.run_dir, data=args.data,
+                      resume=args.resume, verbose=2 if args.quiet else 1, epochs=args.epochs,
+                      batch_size=args.batch_size, seed=args.seed, dataset=args.dataset)
+            except (TrainingError, CheckpointError) as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return 1
+        elif args.command == "figures":
+            from replication.figures import FigureError, draw_experiment
+
+            try:
+                draw_experiment(args.experiment, args.run_dir, args.out,
+                                only=args.only.split(",") if args.only else None)
+            except FigureError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return 2
+    except (ConfigError, DataError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,110 @@
+"""Callbacks: what happens at the end of each epoch of ``fit()``.
+
+:class:`EpochEnd` does, in this order, for every epoch whose metrics are all finite: write the
+figure snapshot, append the history row, save the checkpoint, update ``status.json``.  A
+non-finite metric at any batch stops training before anything of that epoch is written, so
+the last good checkpoint stays.  :class:`ReportLogLine` prints the report's one-line summary.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import time
+
+import keras
+
+from replication.checkpoint import save_state
+from replication.runs import RunDir, atomic_path
+
+
+def _finite(logs) -> bool:
+    return all(math.isfinite(float(v)) for v in (logs or {}).values()
+               if isinstance(v, (int, float)) or hasattr(v, "__float__"))
+
+
+class EpochEnd(keras.callbacks.Callback):
+    """Snapshot, history row, checkpoint and status after each good epoch; NaN guard.
+
+    Args:
+        run: the run directory.
+        optimizers: ``{role: optimizer}`` saved with the model in the checkpoint.
+        snapshot_fn: ``model -> dict of arrays`` for the figures (or None).
+        start_epoch: epochs already done (history rows from later epochs are discarded).
+        is_chief: only the chief writes files (multi-worker training).
+    """
+
+    def __init__(self, run: RunDir, optimizers: dict, snapshot_fn=None, start_epoch: int = 0,
+                 is_chief: bool = True):
+        super().__init__()
+        self.run = run
+        self.optimizers = optimizers
+        self.snapshot_fn = snapshot_fn
+        self.start_epoch = start_epoch
+        self.is_chief = is_chief
+        self.failure: str | None = None
+        self.epochs_done = start_epoch
+        self._rows = [r for r in run.history() if r.get("epoch", 0) <= start_epoch]
+        self._epoch_started = time.perf_counter()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch_started = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.failure is None and not _finite(logs):
+            bad = sorted(k for k, v in logs.items() if not math.isfinite(float(v)))
+            self.failure = (f"non-finite {', '.join(bad)} at epoch {self.epochs_done + 1}, "
+                            f"batch {batch + 1}")
+            self.model.stop_training = True
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = dict(logs or {})
+        if self.failure is None and not _finite(logs):
+            bad = sorted(k for k, v in logs.items() if not math.isfinite(float(v)))
+            self.failure = f"non-finite {', '.join(bad)} at the end of epoch {epoch + 1}"
+            self.model.stop_training = True
+        if self.failure is not None:
+            return
+        seconds = time.perf_counter() - self._epoch_started
+        snapshot = self.snapshot_fn(self.model) if self.snapshot_fn is not None else None
+        if self.is_chief:
+            import numpy as np
+
+            if snapshot is not None:
+                with atomic_path(self.run.snapshot_file(epoch + 1), suffix=".npz") as tmp:
+                    np.savez_compressed(tmp, **snapshot)
+            row = {"epoch": epoch + 1, **{k: float(v) for k, v in logs.items()},
+                   "seconds": round(seconds, 2)}
+            self._rows.append(row)
+            self._write_history()
+            save_state(self.run.checkpoint_file, self.model, self.optimizers, epoch + 1)
+            self.run.set_status("running", epoch + 1)
+        self.epochs_done = epoch + 1
+
+    def _write_history(self):
+        fields = []
+        for row in self._rows:
+            fields += [k for k in row if k not in fields]
+        with atomic_path(self.run.history_file, suffix=".csv") as tmp:
+            with open(tmp, "w", newline="") as fh:
+                writer = csv.DictWriter(fh, fieldnames=fields)
+                writer.writeheader()
+                for row in self._rows:
+                    writer.writerow({k: (int(v) if k == "epoch" else v) for k, v in row.items()})
+
+
+class ReportLogLine(keras.callbacks.Callback):
+    """Prints ``epoch = 1/60, d_loss=0.479, g_loss=2.511`` after each epoch (correct counts)."""
+
+    def __init__(self, total_epochs: int, keys=("d_loss", "g_loss")):
+        super().__init__()
+        self.total_epochs = total_epochs
+        self.keys = keys
+
+    @staticmethod
+    def format(epoch: int, total: int, logs: dict, keys) -> str:
+        parts = [f"{k}={float(logs[k]):.3f}" for k in keys if k in logs]
+        return f"epoch = {epoch}/{total}, " + ", ".join(parts)
+
+    def on_epoch_end(self, epoch, logs=None):
+        print(self.format(epoch + 1, self.total_epochs, logs or {}, self.keys), flush=True)

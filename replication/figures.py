@@ -1,0 +1,319 @@
+"""The report's figures, by SPEC id, drawn from run directories (never by retraining).
+
+``draw_experiment("vae", run_dir, out)`` writes every figure of an experiment into ``out`` and
+records each file in ``out/manifest.json`` with how it was made.  ``FIGURES`` lists every id
+with its report caption, in the report's order; the per-figure scripts in ``scripts/`` and the
+gallery read it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from replication import plots
+from replication.runs import RunDir, default_run_dir, now, provenance_line, read_json, write_json
+
+
+class FigureError(RuntimeError):
+    """A figure cannot be drawn from the given run directory; the message says why."""
+
+
+@dataclass(frozen=True)
+class FigureSpec:
+    id: str
+    experiment: str
+    filename: str
+    caption: str          # the report's caption, in English
+    draw: Callable        # draw(ctx, path) -> None
+
+
+FIGURES: dict[str, FigureSpec] = {}
+
+
+def figure(id: str, experiment: str, filename: str, caption: str):
+    def register(fn):
+        FIGURES[id] = FigureSpec(id, experiment, filename, caption, fn)
+        return fn
+    return register
+
+
+class Context:
+    """What a figure function may read: the run directory, its info and its snapshots."""
+
+    def __init__(self, run: RunDir):
+        self.run = run
+        try:
+            self.info = run.info()
+        except FileNotFoundError as exc:
+            raise FigureError(str(exc)) from None
+        self.config = self.info["config"]
+        self.epochs = run.snapshot_epochs()
+        if not self.epochs:
+            raise FigureError(f"{run.path} has no snapshots yet: train at least one epoch first")
+        self.history = run.history()
+        self._cache: dict[int, dict] = {}
+
+    @property
+    def footer(self) -> str:
+        line = provenance_line(self.info)
+        if self.info.get("state") != "finished":
+            line += f" | run {self.info.get('state', 'unfinished')}"
+        return line
+
+    @property
+    def last_epoch(self) -> int:
+        return self.epochs[-1]
+
+    @property
+    def total_epochs(self) -> int:
+        return int(self.config["epochs"])
+
+    def snapshot(self, epoch: int | None = None) -> dict:
+        epoch = self.last_epoch if epoch is None else epoch
+        if epoch not in self._cache:
+            try:
+                self._cache[epoch] = self.run.load_snapshot(epoch)
+            except (OSError, ValueError) as exc:
+                raise FigureError(f"snapshot of epoch {epoch} in {self.run.path} is unreadable "
+                                  f"({exc}); retrain that run with --resume") from None
+        return self._cache[epoch]
+
+    def nearest_epoch(self, wanted: int) -> int:
+        """The snapshot epoch closest to ``wanted`` (short runs have fewer epochs)."""
+        return min(self.epochs, key=lambda e: (abs(e - wanted), e))
+
+    def history_column(self, key: str):
+        return np.array([row.get(key, np.nan) for row in self.history], dtype=float)
+
+
+# --------------------------------------------------------------------------------------------
+# Q1: VAE
+
+
+@figure("fig01", "vae", "fig01.png",
+        "Graphical model of the problem: latent z generates data x through the generative "
+        "model p_theta (solid); the recognition model q_phi(z|x) (dashed) approximates the "
+        "posterior.")
+def _fig01(ctx: Context, path: Path):
+    fig = plots.graphical_model_figure()
+    plots.save_figure(fig, path, footer="drawn by replication.plots (independent of training)")
+
+
+@figure("fig02", "vae", "fig02.png",
+        "Generated images: the decoder's output over a grid of the 2-D latent plane.")
+def _fig02(ctx: Context, path: Path):
+    plots.save_figure(_manifold_figure(ctx, ctx.last_epoch), path, footer=ctx.footer)
+
+
+def _manifold_figure(ctx: Context, epoch: int):
+    snap = ctx.snapshot(epoch)
+    if "manifold" not in snap:
+        raise FigureError("the latent manifold needs a 2-D latent space")
+    n = int(round(np.sqrt(len(snap["manifold"]))))
+    fig = plots.image_grid_figure(snap["manifold"], n, size_per_image=0.28,
+                                  title=f"VAE latent manifold after epoch {epoch}/{ctx.total_epochs}")
+    ax = fig.axes[0]
+    axis = snap["manifold_axis"]
+    h = snap["manifold"].shape[1] + 1
+    ticks = [0, n // 2, n - 1]
+    ax.set_xticks([1 + h * (i + 0.5) for i in ticks])
+    ax.set_xticklabels([f"{axis[i]:.2f}" for i in ticks], fontsize=7)
+    ax.set_yticks([1 + h * (i + 0.5) for i in ticks])
+    ax.set_yticklabels([f"{axis[::-1][i]:.2f}" for i in ticks], fontsize=7)
+    ax.set_xlabel("$z_1$ (N(0,1) quantiles)", fontsize=8)
+    ax.set_ylabel("$z_2$", fontsize=8)
+    return fig
+
+
+@figure("fig03", "vae", "fig03.png",
+        "Generated images: random samples decoded from z ~ N(0, I).")
+def _fig03(ctx: Context, path: Path):
+    snap = ctx.snapshot()
+    samples = snap["samples"]
+    fig = plots.image_grid_figure(samples, int(np.ceil(np.sqrt(len(samples)))),
+                                  title=f"VAE samples, z ~ N(0, I), epoch {ctx.last_epoch}")
+    plots.save_figure(fig, path, footer=ctx.footer)
+
+
+@figure("fig03b", "vae", "fig03b.png",
+        "Generated images: test digits (top) and their reconstructions (bottom).")
+def _fig03b(ctx: Context, path: Path):
+    snap = ctx.snapshot()
+    images = np.concatenate([snap["originals"], snap["reconstructions"]])
+    fig = plots.image_grid_figure(images, len(snap["originals"]), size_per_image=0.6,
+                                  row_labels=["test image", "reconstruction"],
+                                  title=f"VAE reconstructions (decoded encoder mean), epoch {ctx.last_epoch}")
+    plots.save_figure(fig, path, footer=ctx.footer)
+
+
+@figure("fig04", "vae", "fig04.png",
+        "Generated images: linear interpolations in latent space between encoded test digits.")
+def _fig04(ctx: Context, path: Path):
+    snap = ctx.snapshot()
+    steps = int(ctx.config["interpolation_steps"])
+    fig = plots.image_grid_figure(snap["interpolations"], steps, size_per_image=0.55,
+                                  title=f"Latent interpolations between test digits, epoch {ctx.last_epoch}")
+    plots.save_figure(fig, path, footer=ctx.footer)
+
+
+@figure("fig05", "vae", "fig05.png",
+        "Loss per epoch: reconstruction (cross-entropy), KL divergence x 100, and their total; "
+        "training and validation.")
+def _fig05(ctx: Context, path: Path):
+    if not ctx.history:
+        raise FigureError(f"{ctx.run.history_file} is missing or empty")
+    e = ctx.history_column("epoch")
+    col = ctx.history_column
+    series = [
+        ("reconstruction (train)", col("reconstruction_loss"), "C0-o"),
+        ("reconstruction (test)", col("val_reconstruction_loss"), "C0--s"),
+        ("KL × 100 (train)", 100 * col("kl_loss"), "C1-o"),
+        ("KL × 100 (test)", 100 * col("val_kl_loss"), "C1--s"),
+        ("total = −ELBO (train)", col("loss"), "C2-o"),
+        ("total = −ELBO (test)", col("val_loss"), "C2--s"),
+    ]
+    fig = plots.curves_figure(e, [{"title": "VAE losses (KL drawn ×100, as in the report)",
+                                   "ylabel": "nats per image", "series": series}],
+                              title="")
+    plots.save_figure(fig, path, footer=ctx.footer)
+
+
+def _latent_limits(ctx: Context):
+    lo, hi = np.inf * np.ones(2), -np.inf * np.ones(2)
+    for epoch in ctx.epochs:
+        z = ctx.snapshot(epoch)["latent_z"]
+        lo = np.minimum(lo, np.percentile(z, 0.5, axis=0))
+        hi = np.maximum(hi, np.percentile(z, 99.5, axis=0))
+    pad = 0.05 * (hi - lo)
+    return [(lo[0] - pad[0], hi[0] + pad[0]), (lo[1] - pad[1], hi[1] + pad[1])]
+
+
+def _latent_figure(ctx: Context, epoch: int, limits=None, what="VAE"):
+    snap = ctx.snapshot(epoch)
+    n = len(snap["latent_z"])
+    return plots.latent_scatter_figure(
+        snap["latent_z"], snap["latent_labels"], [str(i) for i in range(10)],
+        f"{what} latent space: {n} test images, epoch {epoch}/{ctx.total_epochs}", limits)
+
+
+@figure("fig06", "vae", "fig06.png",
+        "Latent space: the encoded MNIST test set, coloured by digit.")
+def _fig06(ctx: Context, path: Path):
+    plots.save_figure(_latent_figure(ctx, ctx.last_epoch), path, footer=ctx.footer)
+
+
+@figure("vae_grid.gif", "vae", "vae_grid.gif",
+        "The latent-manifold grid (fig02) after every epoch of training.")
+def _vae_grid_gif(ctx: Context, path: Path):
+    frames = []
+    for epoch in ctx.epochs:
+        fig = _manifold_figure(ctx, epoch)
+        plots.add_footer(fig, ctx.footer, inside=True)
+        frames.append(plots.figure_to_array(fig, dpi=80))
+    plots.save_gif(frames, path)
+
+
+@figure("vae_latent.gif", "vae", "vae_latent.gif",
+        "The latent-space scatter (fig06) after every epoch of training.")
+def _vae_latent_gif(ctx: Context, path: Path):
+    limits = _latent_limits(ctx)
+    frames = []
+    for epoch in ctx.epochs:
+        fig = _latent_figure(ctx, epoch, limits)
+        plots.add_footer(fig, ctx.footer, inside=True)
+        frames.append(plots.figure_to_array(fig, dpi=80))
+    plots.save_gif(frames, path)
+
+
+# --------------------------------------------------------------------------------------------
+# Drawing and the manifest
+
+
+def figures_of(experiment: str) -> list[FigureSpec]:
+    return [spec for spec in FIGURES.values() if spec.experiment == experiment]
+
+
+def draw_experiment(experiment: str, run_dir=None, out="figures", only=None) -> list[Path]:
+    """Draw the figures of ``experiment`` from ``run_dir`` into ``out``; update the manifest."""
+    specs = figures_of(experiment)
+    if only:
+        unknown = sorted(set(only) - {s.id for s in specs})
+        if unknown:
+            raise FigureError(f"{experiment} has no figure {', '.join(unknown)}; it has "
+                              f"{', '.join(s.id for s in specs)}")
+        specs = [s for s in specs if s.id in only]
+    run = RunDir(run_dir if run_dir is not None else default_run_dir(experiment, "quick"))
+    if not run.path.exists():
+        raise FigureError(f"run directory {run.path} does not exist; train first with "
+                          f"`python -m replication train {experiment} --run-dir {run.path}`")
+    ctx = Context(run)
+    if ctx.info.get("experiment") != experiment:
+        raise FigureError(f"{run.path} holds a {ctx.info.get('experiment')} run, not {experiment}")
+    out = Path(out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise FigureError(f"cannot create the output folder {out} ({exc.strerror})") from None
+    written = []
+    entries = {}
+    for spec in specs:
+        path = out / spec.filename
+        try:
+            spec.draw(ctx, path)
+        except OSError as exc:
+            raise FigureError(f"cannot write {path} ({exc.strerror or exc}); nothing half-written "
+                              "was left behind") from None
+        print(f"wrote {path}", flush=True)
+        written.append(path)
+        entries[spec.filename] = manifest_entry(spec, ctx)
+    update_manifest(out, entries)
+    return written
+
+
+def manifest_entry(spec: FigureSpec, ctx: Context) -> dict:
+    info = ctx.info
+    return {
+        "id": spec.id,
+        "caption": spec.caption,
+        "experiment": spec.experiment,
+        "run": str(ctx.run.path),
+        "profile": ctx.config.get("profile"),
+        "epochs_run": ctx.last_epoch,
+        "epochs_planned": ctx.total_epochs,
+        "run_state": info.get("state"),
+        "data": info.get("data"),
+        "device": info.get("device"),
+        "seed": ctx.config.get("seed"),
+        "versions": info.get("versions"),
+        "run_started_at": info.get("started_at"),
+        "drawn_at": now(),
+    }
+
+
+def update_manifest(out: Path, entries: dict) -> None:
+    path = Path(out) / "manifest.json"
+    manifest = {"files": {}}
+    if path.exists():
+        try:
+            manifest = read_json(path)
+        except ValueError:
+            print(f"warning: {path} was unreadable and is rebuilt", flush=True)
+    manifest.setdefault("files", {}).update(entries)
+    manifest["files"] = {k: manifest["files"][k] for k in sorted(
+        manifest["files"], key=lambda name: _order(name))}
+    write_json(path, manifest)
+
+
+def _order(filename: str) -> tuple:
+    ids = list(FIGURES)
+    for i, spec in enumerate(FIGURES.values()):
+        if spec.filename == filename:
+            return (i, filename)
+    return (len(ids), filename)
+
+
+__all__ = ["FIGURES", "FigureSpec", "FigureError", "draw_experiment", "figures_of"]

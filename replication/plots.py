@@ -1,0 +1,206 @@
+"""Drawing primitives: image grids, loss curves, latent scatters, GIFs, diagrams, tables.
+
+Everything here is pure drawing from arrays; which arrays make which report figure is decided in
+:mod:`replication.figures`.  Files are written atomically (temporary name, then rename).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+import matplotlib  # noqa: E402
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from replication.runs import atomic_path  # noqa: E402
+
+FOOTER_FONTSIZE = 6.5
+
+
+def tile(images: np.ndarray, cols: int, pad: int = 1, pad_value: int = 255) -> np.ndarray:
+    """Tile ``(N, H, W, C)`` uint8 images into one ``(rows*H', cols*W', C)`` image."""
+    images = np.asarray(images)
+    if images.ndim == 3:
+        images = images[..., None]
+    n, h, w, c = images.shape
+    rows = int(np.ceil(n / cols))
+    out = np.full((rows * (h + pad) + pad, cols * (w + pad) + pad, c), pad_value, images.dtype)
+    for i, image in enumerate(images):
+        r, k = divmod(i, cols)
+        top, left = pad + r * (h + pad), pad + k * (w + pad)
+        out[top:top + h, left:left + w] = image
+    return out
+
+
+def show_image(ax, image: np.ndarray, **kwargs) -> None:
+    if image.ndim == 3 and image.shape[-1] == 1:
+        ax.imshow(image[..., 0], cmap="gray", vmin=0, vmax=255, interpolation="nearest", **kwargs)
+    else:
+        ax.imshow(image, interpolation="nearest", **kwargs)
+
+
+def add_footer(fig, text: str | None, inside: bool = False) -> None:
+    """Write the provenance line under the figure (``inside``: within its canvas, for frames)."""
+    if not text:
+        return
+    if inside:
+        fig.subplots_adjust(bottom=max(fig.subplotpars.bottom, 0.16))
+        fig.text(0.5, 0.01, text, ha="center", va="bottom", fontsize=FOOTER_FONTSIZE,
+                 color="0.35", wrap=True)
+    else:
+        fig.text(0.5, -0.01, text, ha="center", va="top", fontsize=FOOTER_FONTSIZE,
+                 color="0.35", wrap=True)
+
+
+def save_figure(fig, path, footer: str | None = None, dpi: int = 120) -> Path:
+    """Save ``fig`` to ``path`` atomically, with a provenance footer, and close it."""
+    path = Path(path)
+    add_footer(fig, footer)
+    with atomic_path(path, suffix=path.suffix) as tmp:
+        fig.savefig(tmp, dpi=dpi, bbox_inches="tight", pad_inches=0.15)
+    plt.close(fig)
+    return path
+
+
+def figure_to_array(fig, dpi: int = 100) -> np.ndarray:
+    """Render ``fig`` to an RGB uint8 array (a GIF frame) and close it."""
+    fig.set_dpi(dpi)
+    fig.canvas.draw()
+    frame = np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
+    plt.close(fig)
+    return frame
+
+
+def save_gif(frames: list[np.ndarray], path, seconds_per_frame: float = 0.5,
+             hold_last: float = 2.0) -> Path:
+    """Write frames (same-size RGB arrays) as a looping GIF; the last frame is held longer."""
+    import imageio.v3 as iio
+
+    if not frames:
+        raise ValueError("no frames")
+    height = max(f.shape[0] for f in frames)
+    width = max(f.shape[1] for f in frames)
+    padded = []
+    for f in frames:
+        canvas = np.full((height, width, 3), 255, np.uint8)
+        canvas[:f.shape[0], :f.shape[1]] = f
+        padded.append(canvas)
+    durations = [int(seconds_per_frame * 1000)] * len(padded)
+    durations[-1] = int(hold_last * 1000)
+    path = Path(path)
+    with atomic_path(path, suffix=".gif") as tmp:
+        iio.imwrite(tmp, np.stack(padded), extension=".gif", duration=durations, loop=0)
+    return path
+
+
+def image_grid_figure(images: np.ndarray, cols: int, title: str | None = None,
+                      row_labels: list[str] | None = None, size_per_image: float = 0.45):
+    """A figure showing images in a grid (optionally one labelled row per class)."""
+    grid = tile(images, cols)
+    rows = int(np.ceil(len(images) / cols))
+    fig, ax = plt.subplots(figsize=(max(3.0, cols * size_per_image) + (1.2 if row_labels else 0),
+                                    max(2.0, rows * size_per_image) + 0.6))
+    show_image(ax, grid)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if row_labels:
+        h = images.shape[1] + 1
+        ax.set_yticks([1 + h * (i + 0.5) for i in range(len(row_labels))])
+        ax.set_yticklabels(row_labels, fontsize=8)
+        ax.tick_params(length=0)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    if title:
+        ax.set_title(title, fontsize=10)
+    return fig
+
+
+def latent_scatter_figure(z: np.ndarray, labels: np.ndarray, class_names, title: str,
+                          limits=None):
+    fig, ax = plt.subplots(figsize=(6.2, 5.4))
+    cmap = plt.get_cmap("tab10")
+    for c, name in enumerate(class_names):
+        mask = labels == c
+        ax.scatter(z[mask, 0], z[mask, 1], s=2.5, color=cmap(c % 10), label=str(name),
+                   alpha=0.7, linewidths=0, rasterized=True)
+    if limits is not None:
+        ax.set_xlim(limits[0])
+        ax.set_ylim(limits[1])
+    ax.set_xlabel("$z_1$ (encoder mean)")
+    ax.set_ylabel("$z_2$ (encoder mean)")
+    ax.set_title(title, fontsize=10)
+    ax.legend(markerscale=4, fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5),
+              title="class", title_fontsize=8, frameon=False)
+    ax.grid(alpha=0.2)
+    fig.subplots_adjust(left=0.11, right=0.84, top=0.92)
+    return fig
+
+
+def curves_figure(epochs, panels: list[dict], title: str):
+    """``panels``: ``[{"title", "ylabel", "series": [(label, values, style)]}]`` side by side."""
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.0 * len(panels), 3.8), squeeze=False)
+    for ax, panel in zip(axes[0], panels):
+        for label, values, style in panel["series"]:
+            ax.plot(epochs, values, style, label=label, linewidth=1.5, markersize=3)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(panel.get("ylabel", ""))
+        ax.set_title(panel.get("title", ""), fontsize=10)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+        if len(epochs) and max(epochs) <= 20:
+            ax.set_xticks(list(epochs))
+    fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def graphical_model_figure():
+    """SPEC fig01: z -> x with generative parameters theta and recognition parameters phi."""
+    from matplotlib.patches import Circle, FancyArrowPatch, Rectangle
+
+    fig, ax = plt.subplots(figsize=(4.2, 4.4))
+    ax.set_xlim(0, 4.2)
+    ax.set_ylim(0, 4.6)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    ax.add_patch(Rectangle((0.9, 0.35), 2.4, 3.5, fill=False, linewidth=1.2))
+    ax.text(3.15, 0.5, "$N$", fontsize=12, ha="right")
+    ax.add_patch(Circle((2.1, 2.9), 0.42, facecolor="white", edgecolor="black", linewidth=1.4))
+    ax.add_patch(Circle((2.1, 1.2), 0.42, facecolor="0.8", edgecolor="black", linewidth=1.4))
+    ax.text(2.1, 2.9, "$z$", fontsize=16, ha="center", va="center")
+    ax.text(2.1, 1.2, "$x$", fontsize=16, ha="center", va="center")
+    ax.add_patch(FancyArrowPatch((2.0, 2.47), (2.0, 1.63), arrowstyle="-|>", mutation_scale=16,
+                                 linewidth=1.4))
+    ax.add_patch(FancyArrowPatch((2.25, 1.63), (2.25, 2.47), arrowstyle="-|>", mutation_scale=16,
+                                 linewidth=1.4, linestyle="--", connectionstyle="arc3,rad=-0.5"))
+    ax.text(3.75, 2.1, r"$\theta$", fontsize=16, ha="center", va="center")
+    ax.add_patch(FancyArrowPatch((3.6, 2.2), (2.52, 2.8), arrowstyle="-|>", mutation_scale=14))
+    ax.add_patch(FancyArrowPatch((3.6, 2.0), (2.52, 1.35), arrowstyle="-|>", mutation_scale=14))
+    ax.text(0.45, 2.1, r"$\phi$", fontsize=16, ha="center", va="center")
+    ax.add_patch(FancyArrowPatch((0.6, 2.1), (2.25, 2.1), arrowstyle="-|>", mutation_scale=14,
+                                 linestyle="--"))
+    ax.text(2.1, 4.15, "solid: generative model $p_\\theta(z)\\,p_\\theta(x|z)$\n"
+            "dashed: recognition model $q_\\phi(z|x)$", fontsize=8.5, ha="center", va="center")
+    return fig
+
+
+def table_figure(header: list[str], rows: list[list[str]], title: str):
+    """Render a table as an image (for table1.png)."""
+    fig, ax = plt.subplots(figsize=(min(14, 1.45 * len(header) + 1), 0.34 * (len(rows) + 2) + 0.6))
+    ax.axis("off")
+    table = ax.table(cellText=rows, colLabels=header, loc="center", cellLoc="center")
+    table.auto_set_font_size(False)
+    table.set_fontsize(8)
+    table.scale(1, 1.25)
+    for (r, _c), cell in table.get_celld().items():
+        if r == 0:
+            cell.set_facecolor("0.88")
+            cell.set_text_props(weight="bold")
+    ax.set_title(title, fontsize=10)
+    return fig

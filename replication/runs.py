@@ -1,0 +1,183 @@
+"""Run directories and provenance: where a run's files live and how each was made.
+
+A run directory ``runs/<experiment>/<name>/`` holds::
+
+    config.json          experiment config + provenance (profile, data, device, seed, versions)
+    history.csv          one row per finished epoch (all metrics, wall time)
+    snapshots/epoch_NNN.npz   the arrays every figure is drawn from, after epoch NNN (1-based)
+    checkpoint/state.npz      weights, optimizer state, RNG state and epoch of the last epoch
+    model/*.keras        the final model(s)
+    status.json          "running" / "finished" / "failed: ..." with epochs done
+
+Every file is written to a temporary name and renamed, so a killed run never leaves a
+half-written file behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import json
+import os
+import platform
+import tempfile
+from pathlib import Path
+from typing import Any
+
+
+def default_run_dir(experiment: str, profile: str) -> Path:
+    return Path("runs") / experiment / profile
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike, suffix: str | None = None):
+    """Yield a temporary path beside ``path``; rename it onto ``path`` if the block succeeds."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    suffix = suffix if suffix is not None else "".join(path.suffixes) or ".tmp"
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600 files; give the usual permissions
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def write_json(path, data: Any) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
+
+
+def read_json(path) -> Any:
+    return json.loads(Path(path).read_text())
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def device_description() -> str:
+    """'GPU: <names>' when TensorFlow sees GPUs, else 'CPU: <model>, N cores'."""
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    if gpus:
+        names = []
+        for gpu in gpus:
+            details = tf.config.experimental.get_device_details(gpu)
+            names.append(details.get("device_name", gpu.name))
+        return f"GPU: {len(gpus)} x {names[0]}"
+    return f"CPU: {cpu_model()}, {os.cpu_count()} cores"
+
+
+def package_versions() -> dict[str, str]:
+    from importlib import metadata
+
+    versions = {"python": platform.python_version()}
+    for name in ("tensorflow", "keras", "numpy", "tensorflow-datasets", "efficientnet",
+                 "matplotlib", "imageio"):
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    from replication import __version__
+
+    versions["replication"] = __version__
+    return versions
+
+
+def now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
+
+
+def provenance_line(info: dict) -> str:
+    """One line saying how an artefact was made, for figure footers."""
+    epochs = info.get("epochs_done", "?")
+    total = info.get("config", {}).get("epochs", "?")
+    profile = info.get("config", {}).get("profile", "?")
+    schedule = "report schedule" if profile in ("report", "paper") else "SHORT RUN, not the report's schedule"
+    date = str(info.get("finished_at") or info.get("started_at", ""))[:10]
+    return (f"{info.get('experiment', '?')} | profile {profile} ({schedule}) | "
+            f"{epochs}/{total} epochs | seed {info.get('config', {}).get('seed', '?')} | {date}\n"
+            f"{info.get('data', '?')} | {info.get('device', '?')}")
+
+
+class RunDir:
+    """Paths and metadata of one run directory."""
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+
+    # paths
+    @property
+    def config_file(self) -> Path:
+        return self.path / "config.json"
+
+    @property
+    def history_file(self) -> Path:
+        return self.path / "history.csv"
+
+    @property
+    def status_file(self) -> Path:
+        return self.path / "status.json"
+
+    @property
+    def checkpoint_file(self) -> Path:
+        return self.path / "checkpoint" / "state.npz"
+
+    @property
+    def model_dir(self) -> Path:
+        return self.path / "model"
+
+    @property
+    def snapshot_dir(self) -> Path:
+        return self.path / "snapshots"
+
+    def snapshot_file(self, epoch: int) -> Path:
+        return self.snapshot_dir / f"epoch_{epoch:03d}.npz"
+
+    def snapshot_epochs(self) -> list[int]:
+        if not self.snapshot_dir.exists():
+            return []
+        return sorted(int(p.stem.split("_")[1]) for p in self.snapshot_dir.glob("epoch_*.npz"))
+
+    def load_snapshot(self, epoch: int) -> dict:
+        import numpy as np
+
+        with np.load(self.snapshot_file(epoch), allow_pickle=False) as npz:
+            return {k: npz[k] for k in npz.files}
+
+    # metadata
+    def info(self) -> dict:
+        if not self.config_file.exists():
+            raise FileNotFoundError(f"{self.path} is not a run directory (no config.json)")
+        info = read_json(self.config_file)
+        if self.status_file.exists():
+            info.update(read_json(self.status_file))
+        return info
+
+    def history(self) -> list[dict[str, float]]:
+        import csv
+
+        if not self.history_file.exists():
+            return []
+        with open(self.history_file, newline="") as fh:
+            return [{k: float(v) for k, v in row.items()} for row in csv.DictReader(fh)]
+
+    def set_status(self, state: str, epochs_done: int, **extra) -> None:
+        data = {"state": state, "epochs_done": epochs_done, "updated_at": now()}
+        if state == "finished":
+            data["finished_at"] = data["updated_at"]
+        data.update(extra)
+        write_json(self.status_file, data)
