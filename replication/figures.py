@@ -317,3 +317,21 @@ def _order(filename: str) -> tuple:
 
 
 __all__ = ["FIGURES", "FigureSpec", "FigureError", "draw_experiment", "figures_of"]
+
+
+def script_main(figure_id: str, argv=None) -> int:
+    """Entry point of the thin per-figure scripts in ``scripts/``: draw one figure."""
+    import argparse
+    import sys
+
+    spec = FIGURES[figure_id]
+    parser = argparse.ArgumentParser(description=f"{spec.id}: {spec.caption}")
+    parser.add_argument("--run-dir", help=f"run directory (default: runs/{spec.experiment}/quick)")
+    parser.add_argument("--out", default="figures", help="output folder (default: figures/)")
+    args = parser.parse_args(argv)
+    try:
+        draw_experiment(spec.experiment, args.run_dir, args.out, only=[figure_id])
+    except FigureError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0

@@ -50,11 +50,11 @@ def prepare_run(experiment: str, profile: str, run_dir, resume: bool, overrides:
 
 
 def train(experiment: str, profile: str = "quick", *, run_dir=None, data: str = "bundled",
-          resume: bool = False, verbose: int | str = 1, **overrides) -> RunDir:
+          resume: bool = False, verbose: int | str = 1, callbacks=(), **overrides) -> RunDir:
     """Train ``experiment`` under ``profile`` and return its run directory.
 
     ``overrides`` are config fields (``epochs``, ``batch_size``, ``seed``, ``dataset``, ...);
-    ``None`` values are ignored.  Raises ``ConfigError`` / ``DataError`` for bad input and
+    ``None`` values are ignored; ``callbacks`` are added to ``fit()``'s.  Raises ``ConfigError`` / ``DataError`` for bad input and
     :class:`TrainingError` when training diverges (the last good checkpoint is kept).
     """
     import keras
@@ -106,14 +106,15 @@ def train(experiment: str, profile: str = "quick", *, run_dir=None, data: str = 
             value_range=spec.value_range, with_labels=spec.uses_labels)
 
     epoch_end = EpochEnd(run, built.optimizers, spec.snapshot_fn(config, dataset), start_epoch)
-    callbacks = [epoch_end]
+    all_callbacks = [epoch_end]
     if spec.log_keys:
-        callbacks.append(ReportLogLine(config.epochs, spec.log_keys))
+        all_callbacks.append(ReportLogLine(config.epochs, spec.log_keys))
+    all_callbacks += list(callbacks)
     run.set_status("running", start_epoch)
     started = time.perf_counter()
     try:
         model.fit(train_ds, epochs=config.epochs, initial_epoch=start_epoch,
-                  steps_per_epoch=steps, validation_data=validation, callbacks=callbacks,
+                  steps_per_epoch=steps, validation_data=validation, callbacks=all_callbacks,
                   verbose=verbose, shuffle=False)
     except KeyboardInterrupt:
         run.set_status("interrupted", epoch_end.epochs_done)

@@ -1,0 +1,143 @@
+"""Training entry point: run directory contents, resume, NaN guard, CLI errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+
+from replication.__main__ import main
+from replication.runs import RunDir
+from replication.train import TrainingError, train
+
+
+def test_smoke_run_directory_holds_everything(vae_smoke_run):
+    run = RunDir(vae_smoke_run)
+    info = json.loads(run.config_file.read_text())
+    assert info["experiment"] == "vae"
+    assert info["config"]["profile"] == "smoke"
+    assert info["config"]["seed"] == 0
+    assert info["data_source"] == "bundled" and "MNIST" in info["data"]
+    assert info["device"].startswith(("CPU", "GPU"))
+    assert info["versions"]["tensorflow"].startswith("2.")
+    history = run.history()
+    assert [row["epoch"] for row in history] == [1, 2]
+    assert {"loss", "reconstruction_loss", "kl_loss", "val_loss"} <= set(history[0])
+    assert run.snapshot_epochs() == [1, 2]
+    assert json.loads(run.status_file.read_text())["state"] == "finished"
+    assert (run.model_dir / "vae.keras").exists()
+
+
+def test_final_model_loads_and_decodes_the_snapshot_images(vae_smoke_run):
+    run = RunDir(vae_smoke_run)
+    import replication.models.vae  # noqa: F401  (registers the class)
+
+    model = keras.saving.load_model(run.model_dir / "vae.keras")
+    snap = run.load_snapshot(2)
+    from replication.models.vae import VAESnapshot
+    from replication.config import make_config
+    from replication import data
+
+    config = make_config("vae", "smoke")
+    fixed = VAESnapshot(config, data.load("mnist", verbose=False).test)
+    decoded = np.asarray(model.decode(fixed.prior_z))
+    np.testing.assert_array_equal(np.clip(np.rint(decoded * 255), 0, 255).astype(np.uint8),
+                                  snap["samples"])
+
+
+class _KillAt(keras.callbacks.Callback):
+    """Simulates a kill in the middle of an epoch."""
+
+    def __init__(self, epoch, batch):
+        super().__init__()
+        self.at = (epoch, batch)
+        self.epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if (self.epoch, batch) == self.at:
+            raise KeyboardInterrupt
+
+
+def _state(run_dir):
+    with np.load(RunDir(run_dir).checkpoint_file) as npz:
+        return {k: npz[k] for k in npz.files}
+
+
+def test_interrupted_run_resumes_to_the_same_weights(tmp_path):
+    overrides = dict(epochs=3, train_examples=512, eval_examples=256, latent_points=256)
+    train("vae", "smoke", run_dir=tmp_path / "straight", verbose=0, **overrides)
+    with pytest.raises(TrainingError, match="--resume"):
+        train("vae", "smoke", run_dir=tmp_path / "killed", verbose=0,
+              callbacks=[_KillAt(epoch=1, batch=3)], **overrides)
+    status = json.loads(RunDir(tmp_path / "killed").status_file.read_text())
+    assert status["state"] == "interrupted" and status["epochs_done"] == 1
+    train("vae", "smoke", run_dir=tmp_path / "killed", resume=True, verbose=0)
+    straight, resumed = _state(tmp_path / "straight"), _state(tmp_path / "killed")
+    assert straight.keys() == resumed.keys()
+    assert int(resumed["epoch"]) == 3
+    optimizer_keys = [k for k in straight if k.startswith("optimizer.") and not k.endswith("paths")]
+    assert len(optimizer_keys) > 10  # Adam moments are part of the comparison
+    for key in straight:
+        if key.endswith("paths"):  # variable names (optimizer names get auto-numbered)
+            if key.startswith("model"):
+                assert resumed[key].tolist() == straight[key].tolist()
+            continue
+        np.testing.assert_allclose(resumed[key], straight[key], rtol=1e-5, atol=1e-6, err_msg=key)
+    rows = RunDir(tmp_path / "killed").history()
+    assert [r["epoch"] for r in rows] == [1, 2, 3]
+
+
+def test_existing_run_is_not_overwritten_without_resume(vae_smoke_run, capsys):
+    code = main(["train", "vae", "--profile", "smoke", "--run-dir", str(vae_smoke_run)])
+    assert code == 2
+    err = capsys.readouterr().err.strip()
+    assert "already holds a run" in err and "--resume" in err and "\n" not in err
+
+
+def test_resume_of_a_finished_run_trains_nothing(vae_smoke_run, capsys):
+    assert main(["train", "vae", "--run-dir", str(vae_smoke_run), "--resume",
+                 "--profile", "smoke"]) == 0
+    assert "already done" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["train", "vae", "--profile", "huge"], "invalid choice"),
+    (["train", "vae", "--epochs", "0"], "must be at least 1"),
+    (["train", "vae", "--epochs", "ten"], "expected a whole number"),
+    (["train", "vae", "--seed", "-3"], "must be non-negative"),
+    (["train", "gan"], "invalid choice"),
+    (["train", "vae", "--bogus"], "unrecognized arguments"),
+])
+def test_bad_flags_exit_2_with_one_line(argv, message, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1
+
+
+def test_bad_values_found_later_exit_2_with_one_line(tmp_path, capsys):
+    code = main(["train", "vae", "--profile", "smoke", "--data", str(tmp_path / "nowhere"),
+                 "--run-dir", str(tmp_path / "r")])
+    assert code == 2
+    err = capsys.readouterr().err.strip()
+    assert "no such file or folder" in err and len(err.splitlines()) == 1
+    code = main(["train", "vae", "--profile", "smoke", "--batch-size", "4096",
+                 "--run-dir", str(tmp_path / "r2")])
+    assert code == 2
+    assert "batch size" in capsys.readouterr().err
+
+
+def test_help_documents_every_flag():
+    out = subprocess.run([sys.executable, "-m", "replication", "train", "--help"],
+                         capture_output=True, text=True, check=True).stdout
+    for flag in ("--profile", "--epochs", "--batch-size", "--data", "--seed", "--run-dir",
+                 "--resume", "--dataset"):
+        assert flag in out
