@@ -11,6 +11,8 @@ import sys
 
 from replication.config import EXPERIMENTS, PROFILES, ConfigError
 
+LOSS_NAMES = ("minimax", "non-saturating", "least-squares", "wasserstein")
+
 
 def _positive_int(text: str) -> int:
     try:
@@ -61,6 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--dataset", choices=("mnist", "cifar10"),
                        help="which dataset's shape and classes (default: the experiment's)")
     train.add_argument("--seed", type=_seed, help="random seed (default 0)")
+    train.add_argument("--loss", choices=LOSS_NAMES,
+                       help="GAN loss (GAN experiments; default non-saturating)")
     train.add_argument("--run-dir", metavar="DIR",
                        help="run directory (default: runs/<experiment>/<profile>)")
     train.add_argument("--resume", action="store_true",
@@ -96,7 +100,8 @@ def main(argv=None) -> int:
             try:
                 train(args.experiment, args.profile, run_dir=args.run_dir, data=args.data,
                       resume=args.resume, verbose=2 if args.quiet else 1, epochs=args.epochs,
-                      batch_size=args.batch_size, seed=args.seed, dataset=args.dataset)
+                      batch_size=args.batch_size, seed=args.seed, dataset=args.dataset,
+                      loss=args.loss)
             except (TrainingError, CheckpointError) as exc:
                 print(f"error: {exc}", file=sys.stderr)
                 return 1

@@ -59,16 +59,70 @@ class VAEExperiment(Experiment):
         return VAESnapshot(config, dataset.test if dataset.test is not None else dataset.train)
 
     def save_final(self, model, model_dir: Path) -> list[Path]:
-        from replication.runs import atomic_path
+        return [save_keras(model, model_dir / f"{self.name}.keras")]
 
-        path = model_dir / f"{self.name}.keras"
-        with atomic_path(path, suffix=".keras") as tmp:
-            model.save(tmp)
-        return [path]
+
+def save_keras(model, path: Path) -> Path:
+    from replication.runs import atomic_path
+
+    with atomic_path(path, suffix=".keras") as tmp:
+        model.save(tmp)
+    return path
+
+
+class GANExperiment(Experiment):
+    """Shared by the adversarial experiments: [-1, 1] images, two Adam optimizers."""
+
+    value_range = "tanh"
+    log_keys = ("d_loss", "g_loss")
+    conditioning = "none"
+
+    def networks(self, config, dataset):
+        raise NotImplementedError
+
+    def build(self, config, dataset) -> Built:
+        from replication.models.gan import GAN
+
+        generator, discriminator = self.networks(config, dataset)
+        gan = GAN(generator, discriminator, config.noise_dim,
+                  num_classes=dataset.num_classes if self.conditioning != "none" else 0,
+                  conditioning=self.conditioning, seed=config.seed, name=self.name)
+        critic_steps = config.critic_steps if config.loss == "wasserstein" else 1
+        adam = dict(learning_rate=config.learning_rate, beta_1=config.beta_1, beta_2=config.beta_2)
+        gan.compile(d_optimizer=keras.optimizers.Adam(**adam, name="d_adam"),
+                    g_optimizer=keras.optimizers.Adam(**adam, name="g_adam"),
+                    loss=config.loss, gp_weight=config.gp_weight, critic_steps=critic_steps)
+        return Built(gan, {"d": gan.d_optimizer, "g": gan.g_optimizer},
+                     {"d": discriminator.trainable_variables, "g": generator.trainable_variables})
+
+    def snapshot_fn(self, config, dataset):
+        from replication.models.gan import GANSnapshot
+
+        return GANSnapshot(config, dataset.num_classes if self.conditioning != "none" else 0)
+
+    def save_final(self, model, model_dir: Path) -> list[Path]:
+        return [save_keras(model.generator, model_dir / "generator.keras"),
+                save_keras(model.discriminator, model_dir / "discriminator.keras")]
+
+
+class DCGANExperiment(GANExperiment):
+    name = "dcgan"
+
+    def networks(self, config, dataset):
+        from replication.models import dcgan
+
+        shape = dataset.image_shape
+        generator = dcgan.build_generator(shape, config.noise_dim, config.gen_filters,
+                                          config.kernel_size, config.init_stddev)
+        discriminator = dcgan.build_discriminator(
+            shape, config.disc_filters, config.kernel_size, config.init_stddev,
+            config.leaky_slope, norm="layer" if config.loss == "wasserstein" else "batch")
+        return generator, discriminator
 
 
 EXPERIMENTS: dict[str, Experiment] = {
     "vae": VAEExperiment(),
+    "dcgan": DCGANExperiment(),
 }
 
 

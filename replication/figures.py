@@ -230,6 +230,105 @@ def _vae_latent_gif(ctx: Context, path: Path):
 
 
 # --------------------------------------------------------------------------------------------
+# GANs: shared pieces
+
+
+def built_networks(ctx: Context):
+    """The experiment's (generator, discriminator), rebuilt from the run's config (structure
+    only: diagrams and tables need no trained weights)."""
+    from types import SimpleNamespace
+
+    from replication import experiments
+    from replication.config import config_from_dict
+
+    config = config_from_dict(ctx.config)
+    snap = ctx.snapshot()
+    labels = snap.get("sample_labels")
+    shape = SimpleNamespace(image_shape=tuple(snap["samples"].shape[1:]),
+                            num_classes=int(labels.max()) + 1 if labels is not None else 10)
+    return experiments.get(ctx.info["experiment"]).networks(config, shape)
+
+
+def _losses_title(ctx: Context, epoch: int) -> str:
+    """The report's log line for ``epoch``: ``epoch = 1/60, d_loss=0.479, g_loss=2.511``."""
+    from replication.callbacks import ReportLogLine
+
+    row = next((r for r in ctx.history if int(r["epoch"]) == epoch), {})
+    return ReportLogLine.format(epoch, ctx.total_epochs, row, ("d_loss", "g_loss"))
+
+
+def _samples_figure(ctx: Context, epoch: int, title: str | None = None):
+    snap = ctx.snapshot(epoch)
+    return plots.image_grid_figure(snap["samples"], int(snap["columns"]), size_per_image=0.5,
+                                   title=title or _losses_title(ctx, epoch))
+
+
+def _gan_curves(ctx: Context, path: Path, name: str):
+    if not ctx.history:
+        raise FigureError(f"{ctx.run.history_file} is missing or empty")
+    e, col = ctx.history_column("epoch"), ctx.history_column
+    panels = [
+        {"title": "losses", "ylabel": "loss", "series": [
+            ("discriminator (d_loss)", col("d_loss"), "C3-o"),
+            ("generator (g_loss)", col("g_loss"), "C0-o")]},
+        {"title": "discriminator accuracy", "ylabel": "accuracy", "series": [
+            ("D on real", col("d_acc_real"), "C2-o"), ("D on fake", col("d_acc_fake"), "C1-o")]},
+    ]
+    if "cls_acc_real" in ctx.history[0]:
+        panels[1]["series"] += [("class, real", col("cls_acc_real"), "C4--s"),
+                                ("class, fake", col("cls_acc_fake"), "C5--s")]
+    loss = ctx.config.get("loss", "non-saturating")
+    fig = plots.curves_figure(e, panels, f"{name}: losses and accuracies per epoch ({loss} loss)")
+    plots.save_figure(fig, path, footer=ctx.footer)
+
+
+def _samples_gif(ctx: Context, path: Path):
+    frames = []
+    for epoch in ctx.epochs:
+        fig = _samples_figure(ctx, epoch)
+        plots.add_footer(fig, ctx.footer, inside=True)
+        frames.append(plots.figure_to_array(fig, dpi=90))
+    plots.save_gif(frames, path)
+
+
+# --------------------------------------------------------------------------------------------
+# Q2: DCGAN
+
+
+@figure("fig09", "dcgan", "fig09.png",
+        "The DCGAN generator: a noise vector projected and reshaped, then fractionally-strided "
+        "(transposed) convolutions up to the image; no pooling or fully connected hidden layers.")
+def _fig09(ctx: Context, path: Path):
+    generator, _ = built_networks(ctx)
+    params = generator.count_params()
+    fig = plots.model_diagram_figure(
+        generator, f"DCGAN generator ({params:,} parameters), built from the run's config",
+        input_label="noise z")
+    plots.save_figure(fig, path, footer=ctx.footer)
+
+
+@figure("fig10", "dcgan", "fig10.png", "DCGAN samples after the first epoch.")
+def _fig10(ctx: Context, path: Path):
+    plots.save_figure(_samples_figure(ctx, ctx.epochs[0]), path, footer=ctx.footer)
+
+
+@figure("fig11", "dcgan", "fig11.png", "DCGAN samples after the last epoch.")
+def _fig11(ctx: Context, path: Path):
+    plots.save_figure(_samples_figure(ctx, ctx.last_epoch), path, footer=ctx.footer)
+
+
+@figure("fig12", "dcgan", "fig12.png",
+        "DCGAN loss per epoch (with the discriminator's accuracy on real and generated images).")
+def _fig12(ctx: Context, path: Path):
+    _gan_curves(ctx, path, "DCGAN")
+
+
+@figure("dcgan.gif", "dcgan", "dcgan.gif", "DCGAN fixed-noise samples after every epoch.")
+def _dcgan_gif(ctx: Context, path: Path):
+    _samples_gif(ctx, path)
+
+
+# --------------------------------------------------------------------------------------------
 # Drawing and the manifest
 
 

@@ -204,3 +204,117 @@ def table_figure(header: list[str], rows: list[list[str]], title: str):
             cell.set_text_props(weight="bold")
     ax.set_title(title, fontsize=10)
     return fig
+
+
+# --------------------------------------------------------------------------------------------
+# Network diagrams (fig09, fig13), drawn from built Keras models
+
+
+def describe_layer(layer) -> str | None:
+    """A short paper-style name of a layer's operation (None for input layers)."""
+    from keras import layers as L
+
+    def pair(value):
+        value = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
+        return f"{value[0]}×{value[1]}"
+
+    if isinstance(layer, L.InputLayer):
+        return None
+    if isinstance(layer, L.Conv2DTranspose):
+        return f"ConvT {pair(layer.kernel_size)}, stride {layer.strides[0]}, {layer.filters}"
+    if isinstance(layer, L.Conv2D):
+        return f"Conv {pair(layer.kernel_size)}, stride {layer.strides[0]}, {layer.filters}"
+    if isinstance(layer, L.Dense):
+        return f"Dense {layer.units}"
+    if isinstance(layer, L.BatchNormalization):
+        return "BatchNorm"
+    if isinstance(layer, L.LayerNormalization):
+        return "LayerNorm"
+    if isinstance(layer, L.LeakyReLU):
+        return f"LeakyReLU({layer.negative_slope:g})"
+    if isinstance(layer, L.ReLU):
+        return "ReLU"
+    if isinstance(layer, L.Activation):
+        return getattr(layer.activation, "__name__", "activation")
+    if isinstance(layer, L.Dropout):
+        return f"Dropout {layer.rate:g}"
+    if isinstance(layer, L.GaussianNoise):
+        return f"GaussianNoise σ={layer.stddev:g}"
+    if isinstance(layer, L.Embedding):
+        return f"Embedding {layer.input_dim}→{layer.output_dim}"
+    return type(layer).__name__
+
+
+def _is_block_start(layer) -> bool:
+    from keras import layers as L
+
+    return isinstance(layer, (L.Dense, L.Conv2D, L.Conv2DTranspose, L.Embedding, L.Concatenate,
+                              L.Flatten))
+
+
+def model_blocks(model) -> list[dict]:
+    """Group a chain-like functional model into blocks: a weight layer and what follows it.
+
+    Returns ``[{"ops": [str], "shape": tuple}]``; the first entry is the input.
+    """
+    blocks = [{"ops": ["input"], "shape": tuple(model.inputs[0].shape[1:])}]
+    for layer in model.layers:
+        text = describe_layer(layer)
+        if text is None:
+            continue
+        shape = tuple(layer.output.shape[1:]) if hasattr(layer, "output") else ()
+        if _is_block_start(layer) or len(blocks) == 1:
+            blocks.append({"ops": [text], "shape": shape})
+        else:
+            if text != "Reshape":
+                blocks[-1]["ops"].append(text)
+            blocks[-1]["shape"] = shape
+    return blocks
+
+
+def model_diagram_figure(model, title: str, input_label: str | None = None):
+    """Left-to-right diagram of a model's feature maps (boxes sized by map size and depth) with
+    the operations between them, in the style of the DCGAN paper's Figure 1."""
+    from matplotlib.patches import FancyArrowPatch, Polygon, Rectangle
+
+    blocks = model_blocks(model)
+    spatial = [b["shape"][0] if len(b["shape"]) == 3 else 1 for b in blocks]
+    biggest = max(spatial)
+    fig, ax = plt.subplots(figsize=(2.3 * len(blocks) + 0.5, 4.6))
+    ax.axis("off")
+    x = 0.0
+    centres = []
+    for i, (block, size) in enumerate(zip(blocks, spatial)):
+        shape = block["shape"]
+        channels = shape[-1] if shape else 1
+        if len(shape) == 3:
+            h = 0.5 + 2.4 * size / biggest
+            w = 0.12 + 0.1 * np.log2(max(channels, 1))
+            d = 0.35 * h
+        else:  # a vector
+            h, w, d = 2.9, 0.12, 0.0
+        colour = "#cfe2f3" if i == 0 else ("#d9ead3" if i < len(blocks) - 1 else "#f4cccc")
+        ax.add_patch(Rectangle((x, -h / 2), w, h, facecolor=colour, edgecolor="0.2"))
+        if d:
+            ax.add_patch(Polygon([(x, h / 2), (x + d * 0.6, h / 2 + d * 0.4),
+                                  (x + w + d * 0.6, h / 2 + d * 0.4), (x + w, h / 2)],
+                                 closed=True, facecolor=colour, edgecolor="0.2", alpha=0.8))
+            ax.add_patch(Polygon([(x + w, -h / 2), (x + w + d * 0.6, -h / 2 + d * 0.4),
+                                  (x + w + d * 0.6, h / 2 + d * 0.4), (x + w, h / 2)],
+                                 closed=True, facecolor=colour, edgecolor="0.2", alpha=0.6))
+        label = "×".join(str(s) for s in shape)
+        if i == 0 and input_label:
+            label = f"{input_label}\n{label}"
+        ax.text(x + w / 2, -1.75, label, ha="center", va="top", fontsize=8.5, weight="bold")
+        centres.append((x, x + w + d * 0.6))
+        x += w + d * 0.6 + 1.75
+    for i in range(1, len(blocks)):
+        start, end = centres[i - 1][1] + 0.05, centres[i][0] - 0.05
+        ax.add_patch(FancyArrowPatch((start, 0), (end, 0), arrowstyle="-|>", mutation_scale=12,
+                                     color="0.3"))
+        ax.text((start + end) / 2, 0.12, "\n".join(blocks[i]["ops"]), ha="center", va="bottom",
+                fontsize=7.2, linespacing=1.25)
+    ax.set_xlim(-0.3, x - 1.3)
+    ax.set_ylim(-2.3, 2.6)
+    ax.set_title(title, fontsize=10)
+    return fig

@@ -108,7 +108,9 @@ def train(experiment: str, profile: str = "quick", *, run_dir=None, data: str = 
     epoch_end = EpochEnd(run, built.optimizers, spec.snapshot_fn(config, dataset), start_epoch)
     all_callbacks = [epoch_end]
     if spec.log_keys:
-        all_callbacks.append(ReportLogLine(config.epochs, spec.log_keys))
+        # An explicit progress bar placed before the log line, so the line follows the bar.
+        all_callbacks += [keras.callbacks.ProgbarLogger(),
+                          ReportLogLine(config.epochs, spec.log_keys)]
     all_callbacks += list(callbacks)
     run.set_status("running", start_epoch)
     started = time.perf_counter()

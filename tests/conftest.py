@@ -43,3 +43,13 @@ def vae_smoke_run(tmp_path_factory):
     run_dir = tmp_path_factory.mktemp("runs") / "vae_smoke"
     train("vae", "smoke", run_dir=run_dir, verbose=0)
     return run_dir
+
+
+@pytest.fixture(scope="session")
+def dcgan_smoke_run(tmp_path_factory):
+    """A finished smoke-profile DCGAN run on the bundled CIFAR-10 (about 10 s)."""
+    from replication.train import train
+
+    run_dir = tmp_path_factory.mktemp("runs") / "dcgan_smoke"
+    train("dcgan", "smoke", run_dir=run_dir, verbose=0)
+    return run_dir

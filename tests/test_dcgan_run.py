@@ -1,0 +1,75 @@
+"""DCGAN end to end: the report's log line, figures 9-12 and the GIF, resume, saved networks."""
+
+from __future__ import annotations
+
+import json
+
+import imageio.v3 as iio
+import keras
+import numpy as np
+import pytest
+
+from replication.__main__ import main
+from replication.runs import RunDir
+from replication.train import TrainingError, train
+from test_train import _KillAt, _state
+
+Q2_FILES = ["fig09.png", "fig10.png", "fig11.png", "fig12.png", "dcgan.gif"]
+
+
+def test_report_log_line_after_every_epoch(tmp_path, capsys):
+    assert main(["train", "dcgan", "--profile", "smoke", "--quiet", "--run-dir",
+                 str(tmp_path / "r")]) == 0
+    lines = [l for l in capsys.readouterr().out.splitlines() if l.startswith("epoch = ")]
+    assert len(lines) == 2
+    assert lines[0].startswith("epoch = 1/2, d_loss=") and lines[1].startswith("epoch = 2/2, d_loss=")
+    history = RunDir(tmp_path / "r").history()
+    assert f"d_loss={history[1]['d_loss']:.3f}, g_loss={history[1]['g_loss']:.3f}" in lines[1]
+
+
+def test_figures_from_the_run_directory(dcgan_smoke_run, tmp_path):
+    assert main(["figures", "dcgan", "--run-dir", str(dcgan_smoke_run), "--out", str(tmp_path)]) == 0
+    for name in Q2_FILES:
+        assert (tmp_path / name).stat().st_size > 1000
+    manifest = json.loads((tmp_path / "manifest.json").read_text())["files"]
+    assert list(manifest) == Q2_FILES
+    assert manifest["fig10.png"]["profile"] == "smoke"
+    assert "CIFAR-10" in manifest["fig11.png"]["data"]
+    assert iio.imread(tmp_path / "dcgan.gif", index=None).shape[0] == 2
+
+
+def test_saved_networks_reproduce_the_snapshot(dcgan_smoke_run):
+    from replication.config import make_config
+    from replication.models.gan import GANSnapshot
+
+    run = RunDir(dcgan_smoke_run)
+    generator = keras.saving.load_model(run.model_dir / "generator.keras")
+    keras.saving.load_model(run.model_dir / "discriminator.keras")
+    fixed = GANSnapshot(make_config("dcgan", "smoke"))
+    images = np.asarray(generator(fixed.noise, training=False))
+    np.testing.assert_array_equal(
+        np.clip(np.rint((images + 1) / 2 * 255), 0, 255).astype(np.uint8),
+        run.load_snapshot(2)["samples"])
+
+
+def test_killed_run_resumes_to_the_same_weights_and_optimizer_state(tmp_path):
+    overrides = dict(epochs=3, train_examples=128, dataset="mnist", batch_size=32)
+    train("dcgan", "smoke", run_dir=tmp_path / "straight", verbose=0, **overrides)
+    with pytest.raises(TrainingError):
+        train("dcgan", "smoke", run_dir=tmp_path / "killed", verbose=0,
+              callbacks=[_KillAt(epoch=1, batch=2)], **overrides)
+    train("dcgan", "smoke", run_dir=tmp_path / "killed", resume=True, verbose=0)
+    straight, resumed = _state(tmp_path / "straight"), _state(tmp_path / "killed")
+    assert straight.keys() == resumed.keys()
+    groups = {k.split("/")[0] for k in straight}
+    assert {"model", "optimizer.d", "optimizer.g"} <= groups
+    for key in straight:
+        if key.endswith("paths"):
+            continue
+        np.testing.assert_allclose(resumed[key], straight[key], rtol=1e-5, atol=1e-6, err_msg=key)
+
+
+def test_loss_flag_is_recorded(tmp_path):
+    run = train("dcgan", "smoke", run_dir=tmp_path / "ls", verbose=0, loss="least-squares",
+                epochs=1, train_examples=64, dataset="mnist", batch_size=32)
+    assert json.loads(run.config_file.read_text())["config"]["loss"] == "least-squares"
