@@ -122,7 +122,7 @@ _PROFILE_OVERRIDES: dict[str, dict[str, dict[str, Any]]] = {
     "dcgan": {
         "smoke": dict(epochs=2, batch_size=32, train_examples=256, eval_examples=256,
                       num_fixed_noise=16),
-        "quick": dict(epochs=4, train_examples=10_000),
+        "quick": dict(epochs=5, train_examples=12_800),
         "report": {},
         "paper": {},
     },

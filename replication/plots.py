@@ -53,9 +53,10 @@ def add_footer(fig, text: str | None, inside: bool = False) -> None:
         fig.subplots_adjust(bottom=max(fig.subplotpars.bottom, 0.16))
         fig.text(0.5, 0.01, text, ha="center", va="bottom", fontsize=FOOTER_FONTSIZE,
                  color="0.35", wrap=True)
-    else:
-        fig.text(0.5, -0.01, text, ha="center", va="top", fontsize=FOOTER_FONTSIZE,
-                 color="0.35", wrap=True)
+    else:  # just below the lowest drawn element (figures are saved with a tight bbox)
+        bottom = fig.get_tightbbox(fig.canvas.get_renderer()).y0 / fig.get_figheight()
+        fig.text(0.5, bottom - 0.01, text, ha="center", va="top", fontsize=FOOTER_FONTSIZE,
+                 color="0.35")
 
 
 def save_figure(fig, path, footer: str | None = None, dpi: int = 120) -> Path:
