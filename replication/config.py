@@ -115,7 +115,7 @@ _CONFIG_CLASSES: dict[str, type[ExperimentConfig]] = {
 _PROFILE_OVERRIDES: dict[str, dict[str, dict[str, Any]]] = {
     "vae": {
         "smoke": dict(epochs=2, train_examples=2048, eval_examples=1024, latent_points=1024),
-        "quick": dict(epochs=6),
+        "quick": dict(epochs=5),
         "report": {},
         "paper": {},
     },

@@ -32,10 +32,17 @@ def test_smoke_run_directory_holds_everything(vae_smoke_run):
     assert (run.model_dir / "vae.keras").exists()
 
 
+def test_saved_model_loads_in_a_fresh_process_after_import_replication(vae_smoke_run):
+    path = RunDir(vae_smoke_run).model_dir / "vae.keras"
+    code = ("import sys, keras, replication; m = keras.saving.load_model(sys.argv[1]); "
+            "print(type(m).__name__)")
+    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-500:]
+    assert out.stdout.strip() == "VAE"
+
+
 def test_final_model_loads_and_decodes_the_snapshot_images(vae_smoke_run):
     run = RunDir(vae_smoke_run)
-    import replication.models.vae  # noqa: F401  (registers the class)
-
     model = keras.saving.load_model(run.model_dir / "vae.keras")
     snap = run.load_snapshot(2)
     from replication.models.vae import VAESnapshot
