@@ -105,9 +105,48 @@ class DCGANConfig(GANConfig):
     kernel_size: int = 4
 
 
+@dataclass(frozen=True)
+class CGANConfig(DCGANConfig):
+    """Q3: conditional GAN (Mirza & Osindero 2014) with DCGAN-style networks on CIFAR-10.
+
+    The label reaches G as a one-hot vector joined to the noise, and D as ten one-hot planes
+    joined to the image's channels.  15 epochs, as the report ran.
+    """
+
+    experiment: str = "cgan"
+    epochs: int = 15
+
+
+@dataclass(frozen=True)
+class ACGANConfig(GANConfig):
+    """Q3: AC-GAN (Odena et al. 2016), the paper's CIFAR-10 architecture table exactly.
+
+    Adam with one of the table's learning rates {1e-4, 2e-4, 3e-4} and beta_1 0.5, beta_2 0.999;
+    batch 100; LeakyReLU 0.2; dropout 0.5 in D; weights N(0, 0.02), biases 0; activation noise
+    std from the table's options {0, 0.1, 0.2}.  ``report``: the report's ~18 epochs of 500
+    iterations; ``paper``: the paper's 50,000 iterations (100 epochs).
+    """
+
+    experiment: str = "acgan"
+    dataset: str = "cifar10"
+    epochs: int = 18
+    batch_size: int = 100
+    learning_rate: float = 2e-4
+    gen_linear_maps: int = 384
+    gen_filters: tuple[int, ...] = (192, 96)
+    gen_kernel_size: int = 5
+    disc_filters: tuple[int, ...] = (16, 32, 64, 128, 256, 512)
+    disc_strides: tuple[int, ...] = (2, 1, 2, 1, 2, 1)
+    disc_kernel_size: int = 3
+    dropout: float = 0.5
+    activation_noise: float = 0.0
+
+
 _CONFIG_CLASSES: dict[str, type[ExperimentConfig]] = {
     "vae": VAEConfig,
     "dcgan": DCGANConfig,
+    "cgan": CGANConfig,
+    "acgan": ACGANConfig,
 }
 
 # Profile overrides per experiment.  ``report`` and ``paper`` are the dataclass defaults unless
@@ -126,6 +165,25 @@ _PROFILE_OVERRIDES: dict[str, dict[str, dict[str, Any]]] = {
         "report": {},
         "paper": {},
     },
+    "cgan": {
+        "smoke": dict(epochs=2, batch_size=32, train_examples=256, eval_examples=256),
+        "quick": dict(epochs=5, train_examples=12_800),
+        "report": {},
+        "paper": {},
+    },
+    "acgan": {
+        "smoke": dict(epochs=2, batch_size=25, train_examples=250, eval_examples=250),
+        "quick": dict(epochs=5, train_examples=10_000),
+        "report": {},
+        "paper": dict(epochs=100),  # 50,000 iterations of batch 100 on the 50,000 images
+    },
+}
+
+
+# Where one dataset makes an experiment much cheaper per step, its quick profile uses the time
+# for more steps (DCGAN on 28x28x1 MNIST: two full epochs, about the time of CIFAR-10's 500 steps).
+_DATASET_OVERRIDES: dict[tuple[str, str, str], dict[str, Any]] = {
+    ("dcgan", "mnist", "quick"): dict(epochs=2, train_examples=60_000),
 }
 
 
@@ -149,6 +207,8 @@ def make_config(experiment: str, profile: str = "report", **overrides: Any) -> E
         raise ConfigError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
     cls = _CONFIG_CLASSES[experiment]
     values = dict(_PROFILE_OVERRIDES[experiment].get(profile, {}))
+    dataset = overrides.get("dataset") or getattr(cls, "dataset")
+    values.update(_DATASET_OVERRIDES.get((experiment, dataset, profile), {}))
     values.update({k: v for k, v in overrides.items() if v is not None})
     names = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(values) - names)
@@ -184,6 +244,13 @@ def _validate(config: ExperimentConfig) -> None:
         raise ConfigError(f"unknown dataset {config.dataset!r}; choose one of {', '.join(DATASETS)}")
     if config.seed < 0:
         raise ConfigError(f"seed must be non-negative, got {config.seed}")
+    if isinstance(config, ACGANConfig):
+        if config.learning_rate not in (1e-4, 2e-4, 3e-4):
+            raise ConfigError("the AC-GAN table allows learning rates 1e-4, 2e-4 or 3e-4, "
+                              f"got {config.learning_rate}")
+        if config.activation_noise not in (0.0, 0.1, 0.2):
+            raise ConfigError("the AC-GAN table allows activation noise 0, 0.1 or 0.2, "
+                              f"got {config.activation_noise}")
     if isinstance(config, GANConfig):
         from replication.models.losses import LOSSES  # local import: config stays light
 
@@ -199,6 +266,6 @@ def replace(config: ExperimentConfig, **changes: Any) -> ExperimentConfig:
 
 __all__ = [
     "EXPERIMENTS", "PROFILES", "DATASETS", "ExperimentConfig", "VAEConfig", "GANConfig",
-    "DCGANConfig", "ConfigError", "make_config", "config_from_dict", "available_experiments",
+    "DCGANConfig", "CGANConfig", "ACGANConfig", "ConfigError", "make_config", "config_from_dict", "available_experiments",
     "replace",
 ]

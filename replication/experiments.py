@@ -36,6 +36,10 @@ class Experiment:
     def snapshot_fn(self, config, dataset) -> Callable | None:
         return None
 
+    def reference_arrays(self, config, dataset) -> dict | None:
+        """Arrays from the data that figures need (written once to ``real_examples.npz``)."""
+        return None
+
     def save_final(self, model, model_dir: Path) -> list[Path]:
         raise NotImplementedError
 
@@ -120,9 +124,50 @@ class DCGANExperiment(GANExperiment):
         return generator, discriminator
 
 
+class CGANExperiment(GANExperiment):
+    name = "cgan"
+    conditioning = "input"
+
+    def networks(self, config, dataset):
+        from replication.models import dcgan
+
+        shape, k = dataset.image_shape, dataset.num_classes
+        generator = dcgan.build_generator(shape, config.noise_dim, config.gen_filters,
+                                          config.kernel_size, config.init_stddev, num_classes=k)
+        discriminator = dcgan.build_discriminator(
+            shape, config.disc_filters, config.kernel_size, config.init_stddev,
+            config.leaky_slope, norm="layer" if config.loss == "wasserstein" else "batch",
+            num_classes=k)
+        return generator, discriminator
+
+    def reference_arrays(self, config, dataset) -> dict:
+        """Ten real training images per class, in class order (fig14)."""
+        import numpy as np
+
+        labels = dataset.train.labels
+        rng = np.random.default_rng(config.seed)
+        index = np.concatenate([rng.permutation(np.flatnonzero(labels == c))[:10]
+                                for c in range(dataset.num_classes)])
+        return {"images": dataset.train.images[index], "labels": labels[index]}
+
+
+class ACGANExperiment(CGANExperiment):
+    name = "acgan"
+    conditioning = "auxiliary"
+
+    def networks(self, config, dataset):
+        from replication.models import acgan
+
+        shape, k = dataset.image_shape, dataset.num_classes
+        return (acgan.build_generator(config, k, shape),
+                acgan.build_discriminator(config, k, shape))
+
+
 EXPERIMENTS: dict[str, Experiment] = {
     "vae": VAEExperiment(),
     "dcgan": DCGANExperiment(),
+    "cgan": CGANExperiment(),
+    "acgan": ACGANExperiment(),
 }
 
 

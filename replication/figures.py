@@ -15,7 +15,7 @@ from typing import Callable
 import numpy as np
 
 from replication import plots
-from replication.runs import RunDir, default_run_dir, now, provenance_line, read_json, write_json
+from replication.runs import RunDir, atomic_path, default_run_dir, now, provenance_line, read_json, write_json
 
 
 class FigureError(RuntimeError):
@@ -300,10 +300,9 @@ def _samples_gif(ctx: Context, path: Path):
         "(transposed) convolutions up to the image; no pooling or fully connected hidden layers.")
 def _fig09(ctx: Context, path: Path):
     generator, _ = built_networks(ctx)
-    params = generator.count_params()
-    fig = plots.model_diagram_figure(
-        generator, f"DCGAN generator ({params:,} parameters), built from the run's config",
-        input_label="noise z")
+    fig = plots.model_diagram_figure([(
+        generator, f"DCGAN generator ({generator.count_params():,} parameters), built from the "
+        "run's config", "noise z")])
     plots.save_figure(fig, path, footer=ctx.footer)
 
 
@@ -326,6 +325,139 @@ def _fig12(ctx: Context, path: Path):
 @figure("dcgan.gif", "dcgan", "dcgan.gif", "DCGAN fixed-noise samples after every epoch.")
 def _dcgan_gif(ctx: Context, path: Path):
     _samples_gif(ctx, path)
+
+
+# --------------------------------------------------------------------------------------------
+# Q3: conditional GAN and AC-GAN
+
+# The epochs after which the report shows class grids (1-based; the report's CGAN figures are
+# captioned 0-based 0, 3, 5, 9, 11, 14 of 15 epochs).
+CGAN_GRID_EPOCHS = {"fig15": 1, "fig16": 4, "fig17": 6, "fig18": 10, "fig19": 12, "fig20": 15}
+CGAN_REPORT_EPOCHS = 15
+ACGAN_GRID_EPOCHS = {"fig22": 1, "fig23": 6, "fig24": 9, "fig25": 13, "fig26": 17, "fig27": 18}
+ACGAN_REPORT_EPOCHS = 18
+
+
+def run_epoch_for(ctx: Context, report_epoch: int, report_total: int) -> int:
+    """The run's epoch matching the report's ``report_epoch``: the same epoch when the run has
+    the report's length, else the same fraction of training (short runs)."""
+    wanted = report_epoch
+    if ctx.total_epochs != report_total:
+        wanted = max(1, round(report_epoch * ctx.total_epochs / report_total))
+    return ctx.nearest_epoch(wanted)
+
+
+def _class_grid_figure(ctx: Context, epoch: int, name: str, report_epoch=None, report_total=None):
+    snap = ctx.snapshot(epoch)
+    classes = ctx.info.get("class_names") or [str(i) for i in range(int(snap["sample_labels"].max()) + 1)]
+    title = f"{name} samples after epoch {epoch}/{ctx.total_epochs}: one row per class, same noise per column"
+    if report_epoch is not None and (report_epoch != epoch or report_total != ctx.total_epochs):
+        title += f"\n(the report's epoch {report_epoch}/{report_total}, scaled to this run)"
+    row = next((r for r in ctx.history if int(r["epoch"]) == epoch), None)
+    if row:
+        title += f"\nd_loss={row['d_loss']:.3f}, g_loss={row['g_loss']:.3f}"
+    return plots.image_grid_figure(snap["samples"], int(snap["columns"]), title=title,
+                                   row_labels=list(classes), size_per_image=0.55)
+
+
+def _register_class_grids(name, experiment, epochs, report_total):
+    for fid, report_epoch in epochs.items():
+        def draw(ctx, path, report_epoch=report_epoch):
+            epoch = run_epoch_for(ctx, report_epoch, report_total)
+            plots.save_figure(_class_grid_figure(ctx, epoch, name, report_epoch, report_total),
+                              path, footer=ctx.footer)
+
+        figure(fid, experiment, f"{fid}.png",
+               f"{name} class-conditional samples after epoch {report_epoch} of {report_total} "
+               "(one row per CIFAR-10 class, fixed noise).")(draw)
+
+
+def _class_grid_gif(ctx: Context, path: Path, name: str):
+    frames = []
+    for epoch in ctx.epochs:
+        fig = _class_grid_figure(ctx, epoch, name)
+        plots.add_footer(fig, ctx.footer, inside=True)
+        frames.append(plots.figure_to_array(fig, dpi=80))
+    plots.save_gif(frames, path)
+
+
+@figure("fig13", "cgan", "fig13.png",
+        "Structure of the conditional GAN: the class label enters both the generator (joined "
+        "to the noise) and the discriminator (joined to the image's channels).")
+def _fig13(ctx: Context, path: Path):
+    generator, discriminator = built_networks(ctx)
+    fig = plots.model_diagram_figure([
+        (generator, f"generator G(z | y) ({generator.count_params():,} parameters)",
+         "noise z (+ label y)"),
+        (discriminator, f"discriminator D(x | y) ({discriminator.count_params():,} parameters)",
+         "image x (+ label y)"),
+    ], title="Conditional GAN, built from the run's config")
+    plots.save_figure(fig, path, footer=ctx.footer)
+
+
+@figure("fig14", "cgan", "fig14.png", "Real CIFAR-10 images of the ten classes.")
+def _fig14(ctx: Context, path: Path):
+    if not ctx.run.reference_file.exists():
+        raise FigureError(f"{ctx.run.reference_file} is missing: retrain the run to write it")
+    with np.load(ctx.run.reference_file) as npz:
+        images, labels = npz["images"], npz["labels"]
+    classes = ctx.info.get("class_names") or [str(i) for i in range(int(labels.max()) + 1)]
+    columns = int(np.bincount(labels).max())
+    fig = plots.image_grid_figure(images, columns, row_labels=list(classes), size_per_image=0.55,
+                                  title="Real training images, ten per class")
+    plots.save_figure(fig, path, footer=ctx.info.get("data"))
+
+
+_register_class_grids("Conditional GAN", "cgan", CGAN_GRID_EPOCHS, CGAN_REPORT_EPOCHS)
+
+
+@figure("fig21", "cgan", "fig21.png",
+        "Conditional GAN loss per epoch (and the discriminator's accuracy): the two losses move "
+        "in opposition, as the adversarial game implies.")
+def _fig21(ctx: Context, path: Path):
+    _gan_curves(ctx, path, "Conditional GAN")
+
+
+@figure("cgan.gif", "cgan", "cgan.gif",
+        "Conditional GAN: fixed noise x fixed classes after every epoch.")
+def _cgan_gif(ctx: Context, path: Path):
+    _class_grid_gif(ctx, path, "Conditional GAN")
+
+
+@figure("table1", "acgan", "table1.md",
+        "The AC-GAN architecture for CIFAR-10 (the paper's table), regenerated from the built "
+        "Keras models; also drawn as table1.png.")
+def _table1(ctx: Context, path: Path):
+    from replication.models.acgan import TABLE_HEADER, architecture_rows
+
+    generator, discriminator = built_networks(ctx)
+    rows = architecture_rows(generator, discriminator)
+    counts = (f"Parameters: generator {generator.count_params():,}, "
+              f"discriminator {discriminator.count_params():,}.")
+    lines = ["| " + " | ".join(TABLE_HEADER) + " |", "|" + "---|" * len(TABLE_HEADER)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    text = ("# AC-GAN architecture for CIFAR-10 (regenerated from the built Keras models)\n\n"
+            + "\n".join(lines) + f"\n\n{counts}\n\nMade from run `{ctx.run.path}` "
+            f"({ctx.footer.replace(chr(10), '; ')}).\n")
+    with atomic_path(path, suffix=".md") as tmp:
+        tmp.write_text(text)
+    fig = plots.table_figure(TABLE_HEADER, rows, f"AC-GAN for CIFAR-10, read from the built models. {counts}")
+    return [plots.save_figure(fig, path.with_suffix(".png"), footer=ctx.footer)]
+
+
+_register_class_grids("AC-GAN", "acgan", ACGAN_GRID_EPOCHS, ACGAN_REPORT_EPOCHS)
+
+
+@figure("fig28", "acgan", "fig28.png",
+        "AC-GAN loss per epoch, with the source accuracy and the class accuracy on real and "
+        "generated images.")
+def _fig28(ctx: Context, path: Path):
+    _gan_curves(ctx, path, "AC-GAN")
+
+
+@figure("acgan.gif", "acgan", "acgan.gif", "AC-GAN: fixed noise x fixed classes after every epoch.")
+def _acgan_gif(ctx: Context, path: Path):
+    _class_grid_gif(ctx, path, "AC-GAN")
 
 
 # --------------------------------------------------------------------------------------------
@@ -362,13 +494,14 @@ def draw_experiment(experiment: str, run_dir=None, out="figures", only=None) -> 
     for spec in specs:
         path = out / spec.filename
         try:
-            spec.draw(ctx, path)
+            extra = spec.draw(ctx, path) or []  # a figure may also write companion files
         except OSError as exc:
             raise FigureError(f"cannot write {path} ({exc.strerror or exc}); nothing half-written "
                               "was left behind") from None
-        print(f"wrote {path}", flush=True)
-        written.append(path)
-        entries[spec.filename] = manifest_entry(spec, ctx)
+        for file in [path, *extra]:
+            print(f"wrote {file}", flush=True)
+            written.append(file)
+            entries[file.name] = manifest_entry(spec, ctx)
     update_manifest(out, entries)
     return written
 

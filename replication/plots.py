@@ -256,13 +256,21 @@ def _is_block_start(layer) -> bool:
 def model_blocks(model) -> list[dict]:
     """Group a chain-like functional model into blocks: a weight layer and what follows it.
 
-    Returns ``[{"ops": [str], "shape": tuple}]``; the first entry is the input.
+    Returns ``[{"ops": [str], "shape": tuple}]``; the first entry is the first input.  Layers
+    on a conditional model's label path (named ``label*``) are folded into the layer that
+    joins the label to the main path.
     """
+    from keras import layers as L
+
     blocks = [{"ops": ["input"], "shape": tuple(model.inputs[0].shape[1:])}]
     for layer in model.layers:
         text = describe_layer(layer)
-        if text is None:
+        if text is None or layer.name.startswith("label"):
             continue
+        if isinstance(layer, L.Concatenate):
+            extra = [t.shape[-1] for t in layer.input[1:]]
+            text = "join one-hot label" + (f"\n({', '.join(map(str, extra))} channels)"
+                                           if len(layer.output.shape) == 4 else "")
         shape = tuple(layer.output.shape[1:]) if hasattr(layer, "output") else ()
         if _is_block_start(layer) or len(blocks) == 1:
             blocks.append({"ops": [text], "shape": shape})
@@ -273,7 +281,19 @@ def model_blocks(model) -> list[dict]:
     return blocks
 
 
-def model_diagram_figure(model, title: str, input_label: str | None = None):
+def model_diagram_figure(models: list[tuple], title: str | None = None):
+    """Diagrams of one or more models, stacked; ``models`` is ``[(model, title, input_label)]``."""
+    width = max(len(model_blocks(m)) for m, _, _ in models)
+    fig, axes = plt.subplots(len(models), 1, figsize=(2.3 * width + 0.5, 4.6 * len(models)),
+                             squeeze=False)
+    for ax, (model, sub_title, input_label) in zip(axes[:, 0], models):
+        draw_model_diagram(ax, model, sub_title, input_label)
+    if title:
+        fig.suptitle(title, fontsize=11)
+    return fig
+
+
+def draw_model_diagram(ax, model, title: str, input_label: str | None = None):
     """Left-to-right diagram of a model's feature maps (boxes sized by map size and depth) with
     the operations between them, in the style of the DCGAN paper's Figure 1."""
     from matplotlib.patches import FancyArrowPatch, Polygon, Rectangle
@@ -281,7 +301,6 @@ def model_diagram_figure(model, title: str, input_label: str | None = None):
     blocks = model_blocks(model)
     spatial = [b["shape"][0] if len(b["shape"]) == 3 else 1 for b in blocks]
     biggest = max(spatial)
-    fig, ax = plt.subplots(figsize=(2.3 * len(blocks) + 0.5, 4.6))
     ax.axis("off")
     x = 0.0
     centres = []
@@ -318,4 +337,3 @@ def model_diagram_figure(model, title: str, input_label: str | None = None):
     ax.set_xlim(-0.3, x - 1.3)
     ax.set_ylim(-2.3, 2.6)
     ax.set_title(title, fontsize=10)
-    return fig

@@ -8,6 +8,7 @@ A run directory ``runs/<experiment>/<name>/`` holds::
     checkpoint/state.npz      weights, optimizer state, RNG state and epoch of the last epoch
     model/*.keras        the final model(s)
     status.json          "running" / "finished" / "failed: ..." with epochs done
+    real_examples.npz    real images some figures show (conditional GANs: ten per class)
 
 Every file is written to a temporary name and renamed, so a killed run never leaves a
 half-written file behind.
@@ -135,6 +136,10 @@ class RunDir:
     @property
     def checkpoint_file(self) -> Path:
         return self.path / "checkpoint" / "state.npz"
+
+    @property
+    def reference_file(self) -> Path:
+        return self.path / "real_examples.npz"
 
     @property
     def model_dir(self) -> Path:

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from replication import data as data_lib
 from replication.config import ConfigError, config_from_dict, make_config, replace
-from replication.runs import RunDir, default_run_dir, device_description, now, package_versions, read_json, write_json
+from replication.runs import (RunDir, atomic_path, default_run_dir, device_description, now,
+                              package_versions, read_json, write_json)
 
 
 class TrainingError(RuntimeError):
@@ -84,11 +85,18 @@ def train(experiment: str, profile: str = "quick", *, run_dir=None, data: str = 
             "config": config.to_dict(),
             "data": dataset.description,
             "data_source": data,
+            "class_names": list(dataset.class_names),
             "device": device,
             "versions": package_versions(),
             "command": " ".join(sys.argv),
             "started_at": now(),
         })
+    reference = spec.reference_arrays(config, dataset)
+    if reference is not None and not run.reference_file.exists():
+        import numpy as np
+
+        with atomic_path(run.reference_file, suffix=".npz") as tmp:
+            np.savez_compressed(tmp, **reference)
     if start_epoch >= config.epochs:
         print(f"{run.path}: all {config.epochs} epochs already done", flush=True)
         _finish(spec, model, run, config.epochs)

@@ -53,3 +53,21 @@ def dcgan_smoke_run(tmp_path_factory):
     run_dir = tmp_path_factory.mktemp("runs") / "dcgan_smoke"
     train("dcgan", "smoke", run_dir=run_dir, verbose=0)
     return run_dir
+
+
+@pytest.fixture(scope="session")
+def cgan_smoke_run(tmp_path_factory):
+    from replication.train import train
+
+    run_dir = tmp_path_factory.mktemp("runs") / "cgan_smoke"
+    train("cgan", "smoke", run_dir=run_dir, verbose=0)
+    return run_dir
+
+
+@pytest.fixture(scope="session")
+def acgan_smoke_run(tmp_path_factory):
+    from replication.train import train
+
+    run_dir = tmp_path_factory.mktemp("runs") / "acgan_smoke"
+    train("acgan", "smoke", run_dir=run_dir, verbose=0)
+    return run_dir

@@ -27,17 +27,32 @@ def upsampling_stages(image_size: int) -> int:
     return stages
 
 
-def build_generator(image_shape, noise_dim, filters, kernel_size, init_stddev,
+def one_hot_label(num_classes, name="label"):
+    """An integer class-label input and its one-hot encoding."""
+    label = keras.Input(shape=(), dtype="int32", name=name)
+    return label, layers.CategoryEncoding(num_classes, output_mode="one_hot",
+                                          name=f"{name}_one_hot")(label)
+
+
+def build_generator(image_shape, noise_dim, filters, kernel_size, init_stddev, num_classes=0,
                     name="generator") -> keras.Model:
-    """noise -> dense projection -> [ConvTranspose stride 2, BN, ReLU]* -> ConvTranspose, tanh."""
+    """noise -> dense projection -> [ConvTranspose stride 2, BN, ReLU]* -> ConvTranspose, tanh.
+
+    With ``num_classes`` (the conditional GAN) the one-hot label is joined to the noise.
+    """
     height, width, channels = image_shape
     stages = upsampling_stages(height)
     widths = list(filters)[-stages:]
     start = height // 2 ** stages
     init = normal_init(init_stddev)
     noise = keras.Input(shape=(noise_dim,), name="noise")
+    inputs, x = noise, noise
+    if num_classes:
+        label, one_hot = one_hot_label(num_classes)
+        inputs = [noise, label]
+        x = layers.Concatenate(name="noise_and_label")([noise, one_hot])
     x = layers.Dense(start * start * widths[0], use_bias=False, kernel_initializer=init,
-                     name="project")(noise)
+                     name="project")(x)
     x = layers.Reshape((start, start, widths[0]), name="reshape")(x)
     x = batch_norm("project_bn")(x)
     x = layers.ReLU(name="project_relu")(x)
@@ -49,20 +64,28 @@ def build_generator(image_shape, noise_dim, filters, kernel_size, init_stddev,
     x = layers.Conv2DTranspose(channels, kernel_size, strides=2, padding="same",
                                kernel_initializer=init, name=f"deconv{stages}")(x)
     images = layers.Activation("tanh", name="tanh")(x)
-    return keras.Model(noise, images, name=name)
+    return keras.Model(inputs, images, name=name)
 
 
 def build_discriminator(image_shape, filters, kernel_size, init_stddev, leaky_slope,
-                        norm="batch", name="discriminator") -> keras.Model:
+                        norm="batch", num_classes=0, name="discriminator") -> keras.Model:
     """image -> [Conv stride 2, (BN), LeakyReLU]* -> dense logit.  No BN on the input layer.
 
     ``norm="layer"`` swaps BatchNorm for LayerNorm, as WGAN-GP requires of its critic (the
-    gradient penalty is per example, which batch statistics would break).
+    gradient penalty is per example, which batch statistics would break).  With
+    ``num_classes`` (the conditional GAN) the one-hot label is broadcast to ``num_classes``
+    constant planes and joined to the image's channels.
     """
     stages = upsampling_stages(image_shape[0])
     init = normal_init(init_stddev)
     images = keras.Input(shape=image_shape, name="image")
-    x = images
+    inputs, x = images, images
+    if num_classes:
+        label, one_hot = one_hot_label(num_classes)
+        inputs = [images, label]
+        planes = layers.Reshape((1, 1, num_classes), name="label_planes")(one_hot)
+        planes = layers.UpSampling2D(image_shape[:2], name="label_broadcast")(planes)
+        x = layers.Concatenate(name="image_and_label")([images, planes])
     for i, width_ in enumerate(list(filters)[:stages], start=1):
         x = layers.Conv2D(width_, kernel_size, strides=2, padding="same", use_bias=(i == 1),
                           kernel_initializer=init, name=f"conv{i}")(x)
@@ -72,4 +95,4 @@ def build_discriminator(image_shape, filters, kernel_size, init_stddev, leaky_sl
         x = layers.LeakyReLU(leaky_slope, name=f"conv{i}_lrelu")(x)
     x = layers.Flatten(name="flatten")(x)
     logit = layers.Dense(1, kernel_initializer=init, name="logit")(x)
-    return keras.Model(images, logit, name=name)
+    return keras.Model(inputs, logit, name=name)

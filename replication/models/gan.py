@@ -170,10 +170,8 @@ class GAN(keras.Model):
         self.trackers["d_acc_real"].update_state(ops.cast(real_src > t, "float32"))
         self.trackers["d_acc_fake"].update_state(ops.cast(fake_src <= t, "float32"))
         if self.conditioning == "auxiliary":
-            self.trackers["cls_acc_real"].update_state(
-                ops.cast(ops.argmax(real_cls, axis=-1) == ops.cast(labels, "int64"), "float32"))
-            self.trackers["cls_acc_fake"].update_state(
-                ops.cast(ops.argmax(fake_cls, axis=-1) == ops.cast(fake_labels, "int64"), "float32"))
+            self.trackers["cls_acc_real"].update_state(_hits(real_cls, labels))
+            self.trackers["cls_acc_fake"].update_state(_hits(fake_cls, fake_labels))
 
     def _generator_step(self, batch):
         noise, labels = self.sample_inputs(batch)
@@ -209,6 +207,12 @@ class GAN(keras.Model):
                              lambda: ops.zeros((), "float32"))
             self.trackers["g_loss"].update_state(g_loss, sample_weight=ops.cast(due, "float32"))
         return {name: tracker.result() for name, tracker in self.trackers.items()}
+
+
+def _hits(logits, labels):
+    """1.0 where the arg-max class is the label, else 0.0."""
+    predicted = ops.cast(ops.argmax(logits, axis=-1), "int32")
+    return ops.cast(ops.equal(predicted, ops.cast(labels, "int32")), "float32")
 
 
 def normal_init(stddev: float):
