@@ -65,6 +65,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=_seed, help="random seed (default 0)")
     train.add_argument("--loss", choices=LOSS_NAMES,
                        help="GAN loss (GAN experiments; default non-saturating)")
+    train.add_argument("--encoder-weights", metavar="WEIGHTS",
+                       help="effnet_vae: 'imagenet' (default; downloaded once), 'none' (random "
+                            "init) or a PATH to a local EfficientNet-B0 weights file")
+    train.add_argument("--freeze-encoder-epochs", type=_seed, metavar="N",
+                       help="effnet_vae: keep the pretrained encoder frozen for the first N epochs")
     train.add_argument("--run-dir", metavar="DIR",
                        help="run directory (default: runs/<experiment>/<profile>)")
     train.add_argument("--resume", action="store_true",
@@ -92,6 +97,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     from replication.checkpoint import CheckpointError
     from replication.data import DataError
+    from replication.models.efficientnet_vae import EncoderWeightsError
 
     try:
         if args.command == "train":
@@ -101,10 +107,14 @@ def main(argv=None) -> int:
                 train(args.experiment, args.profile, run_dir=args.run_dir, data=args.data,
                       resume=args.resume, verbose=2 if args.quiet else 1, epochs=args.epochs,
                       batch_size=args.batch_size, seed=args.seed, dataset=args.dataset,
-                      loss=args.loss)
+                      loss=args.loss, encoder_weights=args.encoder_weights,
+                      freeze_encoder_epochs=args.freeze_encoder_epochs)
             except (TrainingError, CheckpointError) as exc:
                 print(f"error: {exc}", file=sys.stderr)
                 return 1
+            except EncoderWeightsError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return 2
         elif args.command == "figures":
             from replication.figures import FigureError, draw_experiment
 

@@ -36,6 +36,13 @@ class Experiment:
     def snapshot_fn(self, config, dataset) -> Callable | None:
         return None
 
+    def preflight(self, config) -> None:
+        """Checks that can fail fast, before any data is loaded (e.g. weight downloads)."""
+
+    def callbacks(self, config) -> list:
+        """Experiment-specific ``fit()`` callbacks."""
+        return []
+
     def reference_arrays(self, config, dataset) -> dict | None:
         """Arrays from the data that figures need (written once to ``real_examples.npz``)."""
         return None
@@ -64,6 +71,32 @@ class VAEExperiment(Experiment):
 
     def save_final(self, model, model_dir: Path) -> list[Path]:
         return [save_keras(model, model_dir / f"{self.name}.keras")]
+
+
+class EffNetVAEExperiment(VAEExperiment):
+    name = "effnet_vae"
+
+    def __init__(self):
+        self._backbone = None
+
+    def preflight(self, config) -> None:
+        from replication.models.efficientnet_vae import build_backbone
+
+        self._backbone = build_backbone(config.encoder_input_size, config.encoder_weights)
+
+    def build(self, config, dataset) -> Built:
+        from replication.models.efficientnet_vae import build_effnet_vae
+
+        backbone, self._backbone = self._backbone, None
+        model = build_effnet_vae(config, dataset.image_shape, backbone)
+        model.compile(optimizer=keras.optimizers.Adam(config.learning_rate))
+        # Built over every variable, frozen or not, so unfreezing later needs no new optimizer.
+        return Built(model, {"vae": model.optimizer}, {"vae": model.trainable_variables})
+
+    def callbacks(self, config) -> list:
+        from replication.models.efficientnet_vae import FreezeEncoder
+
+        return [FreezeEncoder(config.freeze_encoder_epochs)] if config.freeze_encoder_epochs else []
 
 
 def save_keras(model, path: Path) -> Path:
@@ -165,6 +198,7 @@ class ACGANExperiment(CGANExperiment):
 
 EXPERIMENTS: dict[str, Experiment] = {
     "vae": VAEExperiment(),
+    "effnet_vae": EffNetVAEExperiment(),
     "dcgan": DCGANExperiment(),
     "cgan": CGANExperiment(),
     "acgan": ACGANExperiment(),

@@ -66,6 +66,7 @@ def train(experiment: str, profile: str = "quick", *, run_dir=None, data: str = 
 
     config, run = prepare_run(experiment, profile, run_dir, resume, overrides, data)
     spec = experiments.get(experiment)
+    spec.preflight(config)
     dataset = data_lib.load(config.dataset, data)
     device = device_description()
     print(f"run: {run.path} | {experiment} | profile {config.profile} | {device}", flush=True)
@@ -119,7 +120,7 @@ def train(experiment: str, profile: str = "quick", *, run_dir=None, data: str = 
         # An explicit progress bar placed before the log line, so the line follows the bar.
         all_callbacks += [keras.callbacks.ProgbarLogger(),
                           ReportLogLine(config.epochs, spec.log_keys)]
-    all_callbacks += list(callbacks)
+    all_callbacks += spec.callbacks(config) + list(callbacks)
     run.set_status("running", start_epoch)
     started = time.perf_counter()
     try:

@@ -1,7 +1,13 @@
-"""Model families: ``vae``, ``gan`` (shared adversarial core and losses), ``dcgan``.
+"""Model families: ``vae``, ``efficientnet_vae``, ``gan`` (the shared adversarial core),
+``losses``, ``dcgan`` (also the conditional GAN's networks), ``acgan``.
 
 Importing this package registers the project's serializable Keras classes, so that
 ``keras.saving.load_model`` can read the ``.keras`` files a run writes.
 """
 
 from replication.models import vae  # noqa: F401  (registers replication>VAE)
+
+try:  # EfficientNet's own layers ('swish', 'FixedDropout'), for effnet_vae's saved models
+    import efficientnet.tfkeras  # noqa: F401
+except ImportError:  # pragma: no cover - a declared dependency; only effnet_vae needs it
+    pass
