@@ -74,6 +74,12 @@ def build_parser() -> argparse.ArgumentParser:
                        help="run directory (default: runs/<experiment>/<profile>)")
     train.add_argument("--resume", action="store_true",
                        help="continue the run in --run-dir from its last checkpoint")
+    train.add_argument("--strategy", choices=("default", "mirrored", "multiworker"),
+                       default="default",
+                       help="tf.distribute strategy: default (one device), mirrored (all local "
+                            "GPUs, or --devices), multiworker (cluster from TF_CONFIG)")
+    train.add_argument("--devices", metavar="LIST",
+                       help="comma-separated devices for --strategy mirrored, e.g. /gpu:0,/gpu:1")
     train.add_argument("--quiet", action="store_true",
                        help="one line per epoch instead of the progress bar")
 
@@ -89,6 +95,11 @@ def build_parser() -> argparse.ArgumentParser:
                          help="output folder (default: figures/)")
     figures.add_argument("--only", metavar="IDS",
                          help="comma-separated figure ids to draw (default: all of the experiment)")
+
+    gallery = commands.add_parser(
+        "gallery", help="rebuild the gallery README.md of a figures folder from its manifest")
+    gallery.add_argument("--out", default="figures", metavar="DIR",
+                         help="figures folder (default: figures/)")
     return parser
 
 
@@ -97,6 +108,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     from replication.checkpoint import CheckpointError
     from replication.data import DataError
+    from replication.distribute import StrategyError
     from replication.models.efficientnet_vae import EncoderWeightsError
 
     try:
@@ -108,13 +120,18 @@ def main(argv=None) -> int:
                       resume=args.resume, verbose=2 if args.quiet else 1, epochs=args.epochs,
                       batch_size=args.batch_size, seed=args.seed, dataset=args.dataset,
                       loss=args.loss, encoder_weights=args.encoder_weights,
-                      freeze_encoder_epochs=args.freeze_encoder_epochs)
+                      freeze_encoder_epochs=args.freeze_encoder_epochs,
+                      strategy=args.strategy, devices=args.devices)
             except (TrainingError, CheckpointError) as exc:
                 print(f"error: {exc}", file=sys.stderr)
                 return 1
             except EncoderWeightsError as exc:
                 print(f"error: {exc}", file=sys.stderr)
                 return 2
+        elif args.command == "gallery":
+            from replication.gallery import build
+
+            print(f"wrote {build(args.out)}")
         elif args.command == "figures":
             from replication.figures import FigureError, draw_experiment
 
@@ -124,7 +141,7 @@ def main(argv=None) -> int:
             except FigureError as exc:
                 print(f"error: {exc}", file=sys.stderr)
                 return 2
-    except (ConfigError, DataError) as exc:
+    except (ConfigError, DataError, StrategyError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0

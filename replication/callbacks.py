@@ -46,6 +46,7 @@ class EpochEnd(keras.callbacks.Callback):
         self.epochs_done = start_epoch
         self._rows = [r for r in run.history() if r.get("epoch", 0) <= start_epoch]
         self._epoch_started = time.perf_counter()
+        self._writer = None
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch_started = time.perf_counter()
@@ -73,6 +74,7 @@ class EpochEnd(keras.callbacks.Callback):
             if snapshot is not None:
                 with atomic_path(self.run.snapshot_file(epoch + 1), suffix=".npz") as tmp:
                     np.savez_compressed(tmp, **snapshot)
+                self._log_image(snapshot, epoch + 1)
             row = {"epoch": epoch + 1, **{k: float(v) for k, v in logs.items()},
                    "seconds": round(seconds, 2)}
             self._rows.append(row)
@@ -80,6 +82,22 @@ class EpochEnd(keras.callbacks.Callback):
             save_state(self.run.checkpoint_file, self.model, self.optimizers, epoch + 1)
             self.run.set_status("running", epoch + 1)
         self.epochs_done = epoch + 1
+
+    def _log_image(self, snapshot: dict, epoch: int) -> None:
+        """The epoch's sample grid (or VAE manifold) as a TensorBoard image."""
+        import tensorflow as tf
+
+        from replication.plots import tile
+
+        key = "manifold" if "manifold" in snapshot else "samples"
+        images = snapshot[key]
+        columns = int(snapshot.get("columns", round(len(images) ** 0.5)))
+        grid = tile(images, columns)
+        if self._writer is None:
+            self._writer = tf.summary.create_file_writer(str(self.run.tensorboard_dir / "images"))
+        with self._writer.as_default():
+            tf.summary.image(key, grid[None], step=epoch)
+        self._writer.flush()
 
     def _write_history(self):
         fields = []

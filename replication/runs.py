@@ -9,6 +9,7 @@ A run directory ``runs/<experiment>/<name>/`` holds::
     model/*.keras        the final model(s)
     status.json          "running" / "finished" / "failed: ..." with epochs done
     real_examples.npz    real images some figures show (conditional GANs: ten per class)
+    tensorboard/         scalars and the per-epoch sample grid (tensorboard --logdir runs)
 
 Every file is written to a temporary name and renamed, so a killed run never leaves a
 half-written file behind.
@@ -136,6 +137,10 @@ class RunDir:
     @property
     def checkpoint_file(self) -> Path:
         return self.path / "checkpoint" / "state.npz"
+
+    @property
+    def tensorboard_dir(self) -> Path:
+        return self.path / "tensorboard"
 
     @property
     def reference_file(self) -> Path:

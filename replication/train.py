@@ -23,10 +23,10 @@ class TrainingError(RuntimeError):
 
 
 def prepare_run(experiment: str, profile: str, run_dir, resume: bool, overrides: dict,
-                data_source: str):
+                data_source: str, chief: bool = True):
     """Resolve the config and run directory (refusing to clobber an existing run)."""
     run = RunDir(run_dir if run_dir is not None else default_run_dir(experiment, profile))
-    if run.config_file.exists():
+    if run.config_file.exists() and (resume or chief):
         if not resume:
             raise ConfigError(
                 f"{run.path} already holds a run; pass --resume to continue it or choose "
@@ -51,11 +51,14 @@ def prepare_run(experiment: str, profile: str, run_dir, resume: bool, overrides:
 
 
 def train(experiment: str, profile: str = "quick", *, run_dir=None, data: str = "bundled",
-          resume: bool = False, verbose: int | str = 1, callbacks=(), **overrides) -> RunDir:
+          resume: bool = False, verbose: int | str = 1, callbacks=(), strategy: str = "default",
+          devices=None, **overrides) -> RunDir:
     """Train ``experiment`` under ``profile`` and return its run directory.
 
     ``overrides`` are config fields (``epochs``, ``batch_size``, ``seed``, ``dataset``, ...);
-    ``None`` values are ignored; ``callbacks`` are added to ``fit()``'s.  Raises ``ConfigError`` / ``DataError`` for bad input and
+    ``None`` values are ignored; ``callbacks`` are added to ``fit()``'s.  ``strategy`` is a
+    tf.distribute strategy name (:mod:`replication.distribute`); only the chief writes files.
+    Raises ``ConfigError`` / ``DataError`` / ``StrategyError`` for bad input and
     :class:`TrainingError` when training diverges (the last good checkpoint is kept).
     """
     import keras
@@ -63,24 +66,32 @@ def train(experiment: str, profile: str = "quick", *, run_dir=None, data: str = 
     from replication import experiments
     from replication.callbacks import EpochEnd, ReportLogLine
     from replication.checkpoint import build_optimizers, load_state
+    from replication.distribute import is_chief, make_strategy
 
-    config, run = prepare_run(experiment, profile, run_dir, resume, overrides, data)
+    chief = is_chief()
+    config, run = prepare_run(experiment, profile, run_dir, resume, overrides, data, chief)
     spec = experiments.get(experiment)
+    distribution = make_strategy(strategy, devices)
+    replicas = distribution.num_replicas_in_sync
+    if config.batch_size % replicas:
+        raise ConfigError(f"batch size {config.batch_size} does not split evenly over "
+                          f"{replicas} replicas")
     spec.preflight(config)
     dataset = data_lib.load(config.dataset, data)
     device = device_description()
-    print(f"run: {run.path} | {experiment} | profile {config.profile} | {device}", flush=True)
+    where = f"{device}, strategy {strategy} ({replicas} replica{'s' * (replicas > 1)})"
+    print(f"run: {run.path} | {experiment} | profile {config.profile} | {where}", flush=True)
 
     keras.utils.set_random_seed(config.seed)
-    built = spec.build(config, dataset)
-    model = built.model
-    build_optimizers(model, built.optimizers, built.optimizer_variables)
-
-    start_epoch = 0
-    if resume and run.checkpoint_file.exists():
-        start_epoch = load_state(run.checkpoint_file, model, built.optimizers)
-        print(f"resume: restored {run.checkpoint_file} after epoch {start_epoch}", flush=True)
-    elif not run.config_file.exists():
+    with distribution.scope():
+        built = spec.build(config, dataset)
+        model = built.model
+        build_optimizers(model, built.optimizers, built.optimizer_variables)
+        start_epoch = 0
+        if resume and run.checkpoint_file.exists():
+            start_epoch = load_state(run.checkpoint_file, model, built.optimizers)
+            print(f"resume: restored {run.checkpoint_file} after epoch {start_epoch}", flush=True)
+    if chief and not run.config_file.exists():
         write_json(run.config_file, {
             "experiment": experiment,
             "config": config.to_dict(),
@@ -88,19 +99,22 @@ def train(experiment: str, profile: str = "quick", *, run_dir=None, data: str = 
             "data_source": data,
             "class_names": list(dataset.class_names),
             "device": device,
+            "strategy": strategy,
+            "replicas": replicas,
             "versions": package_versions(),
             "command": " ".join(sys.argv),
             "started_at": now(),
         })
     reference = spec.reference_arrays(config, dataset)
-    if reference is not None and not run.reference_file.exists():
+    if chief and reference is not None and not run.reference_file.exists():
         import numpy as np
 
         with atomic_path(run.reference_file, suffix=".npz") as tmp:
             np.savez_compressed(tmp, **reference)
     if start_epoch >= config.epochs:
         print(f"{run.path}: all {config.epochs} epochs already done", flush=True)
-        _finish(spec, model, run, config.epochs)
+        if chief:
+            _finish(spec, model, run, config.epochs)
         return run
 
     train_split = dataset.train.take(config.train_examples)
@@ -114,33 +128,41 @@ def train(experiment: str, profile: str = "quick", *, run_dir=None, data: str = 
             dataset.test.take(config.eval_examples), config.batch_size,
             value_range=spec.value_range, with_labels=spec.uses_labels)
 
-    epoch_end = EpochEnd(run, built.optimizers, spec.snapshot_fn(config, dataset), start_epoch)
+    epoch_end = EpochEnd(run, built.optimizers, spec.snapshot_fn(config, dataset), start_epoch,
+                         is_chief=chief)
     all_callbacks = [epoch_end]
+    if chief:
+        all_callbacks.append(keras.callbacks.TensorBoard(
+            log_dir=str(run.tensorboard_dir), write_graph=False, profile_batch=0))
     if spec.log_keys:
         # An explicit progress bar placed before the log line, so the line follows the bar.
         all_callbacks += [keras.callbacks.ProgbarLogger(),
                           ReportLogLine(config.epochs, spec.log_keys)]
     all_callbacks += spec.callbacks(config) + list(callbacks)
-    run.set_status("running", start_epoch)
+    if chief:
+        run.set_status("running", start_epoch)
     started = time.perf_counter()
     try:
         model.fit(train_ds, epochs=config.epochs, initial_epoch=start_epoch,
                   steps_per_epoch=steps, validation_data=validation, callbacks=all_callbacks,
                   verbose=verbose, shuffle=False)
     except KeyboardInterrupt:
-        run.set_status("interrupted", epoch_end.epochs_done)
+        if chief:
+            run.set_status("interrupted", epoch_end.epochs_done)
         raise TrainingError(
             f"interrupted after {epoch_end.epochs_done} finished epochs; continue with --resume "
             f"--run-dir {run.path}") from None
     if epoch_end.failure is not None:
-        run.set_status(f"failed: {epoch_end.failure}", epoch_end.epochs_done)
+        if chief:
+            run.set_status(f"failed: {epoch_end.failure}", epoch_end.epochs_done)
         raise TrainingError(
             f"training diverged ({epoch_end.failure}); the checkpoint after epoch "
             f"{epoch_end.epochs_done} is kept in {run.path} - lower the learning rate or "
             "change --seed")
     print(f"trained {epoch_end.epochs_done - start_epoch} epochs in "
           f"{time.perf_counter() - started:.0f} s", flush=True)
-    _finish(spec, model, run, epoch_end.epochs_done)
+    if chief:
+        _finish(spec, model, run, epoch_end.epochs_done)
     return run
 
 

@@ -31,7 +31,7 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from replication.distribute import num_replicas
+from replication.distribute import num_replicas, replica_slice
 from replication.models.losses import get_loss, real_decision_threshold
 
 CONDITIONING = ("none", "input", "auxiliary")
@@ -116,11 +116,14 @@ class GAN(keras.Model):
         return self.generate(inputs, training=training)
 
     def sample_inputs(self, batch):
-        noise = keras.random.normal((batch, self.noise_dim), seed=self.seed_generator)
+        """Noise (and fake class labels) for a batch, drawn for the global batch and sliced per
+        replica (see :func:`replication.distribute.replica_slice`)."""
+        noise = replica_slice(lambda shape: keras.random.normal(shape, seed=self.seed_generator),
+                              batch, self.noise_dim)
         labels = None
         if self.conditional:
-            labels = keras.random.randint((batch,), 0, self.num_classes, seed=self.seed_generator,
-                                          dtype="int32")
+            labels = replica_slice(lambda shape: keras.random.randint(
+                shape, 0, self.num_classes, seed=self.seed_generator, dtype="int32"), batch)
         return noise, labels
 
     # ---------------------------------------------------------------------------------------
@@ -132,7 +135,8 @@ class GAN(keras.Model):
     def gradient_penalty(self, real, fake, labels):
         """WGAN-GP: ``E[(||grad_x D(x_hat)|| - 1)^2]`` on random interpolates ``x_hat``."""
         batch = ops.shape(real)[0]
-        eps = keras.random.uniform((batch, 1, 1, 1), seed=self.seed_generator, dtype=real.dtype)
+        eps = replica_slice(lambda shape: keras.random.uniform(
+            shape, seed=self.seed_generator, dtype=real.dtype), batch, 1, 1, 1)
         x_hat = eps * real + (1.0 - eps) * ops.cast(fake, real.dtype)
         with tf.GradientTape() as tape:
             tape.watch(x_hat)
@@ -221,8 +225,10 @@ def normal_init(stddev: float):
 
 
 def batch_norm(name: str):
-    """BatchNorm with the momentum/epsilon of the reference DCGAN (PyTorch's 0.1 / 1e-5)."""
-    return keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5, name=name)
+    """BatchNorm with the momentum/epsilon of the reference DCGAN (PyTorch's 0.1 / 1e-5),
+    synchronized across replicas so that tf.distribute sees global-batch statistics."""
+    return keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5, synchronized=True,
+                                           name=name)
 
 
 class GANSnapshot:

@@ -18,7 +18,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from replication.distribute import num_replicas
+from replication.distribute import num_replicas, replica_slice
 
 
 def build_conv_encoder(image_shape, conv_filters, kernel_size, dense_units, latent_dim,
@@ -110,7 +110,9 @@ class VAE(keras.Model):
         return ops.sigmoid(self.decoder(z, training=training))
 
     def sample_latent(self, z_mean, z_log_var):
-        eps = keras.random.normal(ops.shape(z_mean), seed=self.seed_generator)
+        batch, dim = ops.shape(z_mean)[0], ops.shape(z_mean)[1]
+        eps = replica_slice(lambda shape: keras.random.normal(shape, seed=self.seed_generator),
+                            batch, dim)
         return z_mean + ops.exp(0.5 * z_log_var) * eps
 
     def compute_losses(self, x, training):

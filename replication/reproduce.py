@@ -1,0 +1,211 @@
+"""``scripts/reproduce_all.py``: train every experiment and regenerate every figure and the gallery.
+
+Each experiment is one stage: train into ``runs/<experiment>/<profile>/`` (a finished run is
+reused, an interrupted one resumed from its last checkpoint), then draw its figures into
+``figures/``.  Overall progress (stage k of n, elapsed, estimated remaining) is printed above
+each model's own progress bar, and after every epoch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import keras
+
+from replication import data as data_lib
+from replication.config import ConfigError, make_config
+
+STAGES = ("vae", "effnet_vae", "dcgan", "cgan", "acgan")
+
+# Seconds per training step at each experiment's batch size, measured with this project on the
+# reference machine (AMD EPYC Zen 4, 2 cores, fp32, TensorFlow 2.21 CPU, graph mode), and the
+# fixed cost per epoch (validation, snapshot) and per stage (tracing, figures).  Used only for
+# the up-front estimate; once a stage has run, measured epoch times replace them.
+REFERENCE_SECONDS_PER_STEP = {"vae": 0.056, "effnet_vae": 0.50, "dcgan": 0.30, "cgan": 0.31,
+                              "acgan": 0.55}
+REFERENCE_SECONDS_PER_EPOCH = {"vae": 4.0, "effnet_vae": 8.0, "dcgan": 1.5, "cgan": 1.5,
+                               "acgan": 2.0}
+REFERENCE_SECONDS_PER_STAGE = {"vae": 25.0, "effnet_vae": 45.0, "dcgan": 25.0, "cgan": 30.0,
+                               "acgan": 30.0}
+_DATASET_SIZES = {"mnist": 60_000, "cifar10": 50_000}
+
+
+def _fmt(seconds: float) -> str:
+    seconds = max(0, int(round(seconds)))
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def estimate_seconds(experiment: str, profile: str, epochs_done: int = 0) -> float:
+    """Estimated wall time of the remaining training and drawing of one stage (reference CPU)."""
+    config = make_config(experiment, profile)
+    n = config.train_examples or _DATASET_SIZES[config.dataset]
+    n = min(n, _DATASET_SIZES[config.dataset])
+    steps = n // config.batch_size
+    remaining = max(0, config.epochs - epochs_done)
+    per_epoch = steps * REFERENCE_SECONDS_PER_STEP[experiment] + REFERENCE_SECONDS_PER_EPOCH[experiment]
+    return remaining * per_epoch + REFERENCE_SECONDS_PER_STAGE[experiment]
+
+
+class OverallProgress(keras.callbacks.Callback):
+    """Prints the whole job's progress after each epoch, above the model's progress bar."""
+
+    def __init__(self, plan: "Plan", stage: int):
+        super().__init__()
+        self.plan, self.stage = plan, stage
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.plan.epoch_done(self.stage, epoch + 1)
+        print(self.plan.line(self.stage, f"epoch {epoch + 1} done"), flush=True)
+
+
+class Plan:
+    def __init__(self, stages, profile, runs_root: Path):
+        self.stages = list(stages)
+        self.profile = profile
+        self.runs_root = runs_root
+        self.started = time.perf_counter()
+        self.done_epochs = {s: self._epochs_done(s) for s in self.stages}
+        self.finished: set[str] = set()
+        self.speed = 1.0  # measured / reference time, updated as stages finish
+        self._stage_started = {}
+
+    def run_dir(self, experiment: str) -> Path:
+        return self.runs_root / experiment / self.profile
+
+    def _epochs_done(self, experiment) -> int:
+        from replication.runs import RunDir
+
+        try:
+            return int(RunDir(self.run_dir(experiment)).info().get("epochs_done", 0))
+        except (FileNotFoundError, ValueError):
+            return 0
+
+    def remaining_seconds(self, current: int | None = None) -> float:
+        total = 0.0
+        for i, s in enumerate(self.stages):
+            if s in self.finished:
+                continue
+            total += estimate_seconds(s, self.profile, self.done_epochs.get(s, 0))
+        return total * self.speed
+
+    def epoch_done(self, stage: int, epochs_done: int):
+        experiment = self.stages[stage]
+        before = estimate_seconds(experiment, self.profile, self.done_epochs[experiment])
+        self.done_epochs[experiment] = epochs_done
+        after = estimate_seconds(experiment, self.profile, epochs_done)
+        spent = time.perf_counter() - self._stage_started.get(stage, self.started)
+        expected = estimate_seconds(experiment, self.profile, 0) - after
+        if expected > 0 and spent > 0 and before > after:
+            self.speed = max(0.2, min(10.0, spent / expected))
+
+    def start_stage(self, stage: int):
+        self._stage_started[stage] = time.perf_counter()
+
+    def line(self, stage: int, what: str) -> str:
+        elapsed = time.perf_counter() - self.started
+        return (f"[stage {stage + 1}/{len(self.stages)} {self.stages[stage]}: {what}] "
+                f"elapsed {_fmt(elapsed)}, estimated remaining {_fmt(self.remaining_seconds())}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python scripts/reproduce_all.py",
+        description="Train every experiment of the report (or the chosen ones) and regenerate "
+                    "every figure, table and GIF into figures/, with the gallery "
+                    "figures/README.md. Finished runs are reused; interrupted ones resume.")
+    parser.add_argument("--profile", choices=("smoke", "quick", "report", "paper"), default="quick",
+                        help="schedule for every experiment (default: quick, minutes on 2 CPU cores)")
+    parser.add_argument("--only", metavar="EXPERIMENTS",
+                        help=f"comma-separated subset of {','.join(STAGES)}")
+    parser.add_argument("--data", default="bundled", metavar="SOURCE",
+                        help="bundled (default, offline) | tfds | PATH (see python -m replication "
+                             "train --help)")
+    parser.add_argument("--strategy", choices=("default", "mirrored", "multiworker"),
+                        default="default", help="tf.distribute strategy for every experiment")
+    parser.add_argument("--devices", metavar="LIST",
+                        help="devices for --strategy mirrored (default: all local GPUs)")
+    parser.add_argument("--encoder-weights", default="auto", metavar="WEIGHTS",
+                        help="effnet_vae encoder: auto (default: imagenet when it can be "
+                             "downloaded, otherwise random init, said loudly and recorded), "
+                             "imagenet, none, or a PATH")
+    parser.add_argument("--runs", default="runs", metavar="DIR", help="runs root (default: runs/)")
+    parser.add_argument("--out", default="figures", metavar="DIR",
+                        help="figures folder (default: figures/)")
+    parser.add_argument("--quiet", action="store_true", help="one line per epoch, no progress bar")
+    return parser
+
+
+def _encoder_weights(choice: str) -> str:
+    if choice != "auto":
+        return choice
+    from replication.models.efficientnet_vae import EncoderWeightsError, build_backbone
+
+    try:
+        build_backbone(32, "imagenet")
+        return "imagenet"
+    except EncoderWeightsError as exc:
+        print(f"WARNING: {exc}. reproduce_all continues with --encoder-weights none: the "
+              "effnet_vae encoder is randomly initialised, NOT pretrained; its figures and "
+              "config.json say so.", flush=True)
+        return "none"
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    stages = STAGES
+    if args.only:
+        chosen = [s.strip() for s in args.only.split(",") if s.strip()]
+        unknown = [s for s in chosen if s not in STAGES]
+        if unknown:
+            parser.error(f"unknown experiment(s) {', '.join(unknown)}; choose from {', '.join(STAGES)}")
+        stages = [s for s in STAGES if s in chosen]
+    from replication import gallery
+    from replication.checkpoint import CheckpointError
+    from replication.figures import FigureError, draw_experiment
+    from replication.models.efficientnet_vae import EncoderWeightsError
+    from replication.runs import RunDir, device_description
+    from replication.train import TrainingError, train
+
+    plan = Plan(stages, args.profile, Path(args.runs))
+    device = device_description()
+    print(f"reproduce_all: {len(stages)} stage(s) ({', '.join(stages)}), profile {args.profile}, "
+          f"data {args.data}, strategy {args.strategy}, on {device}", flush=True)
+    reference = "" if device.startswith("CPU") else " (from the 2-core reference CPU; a GPU is faster)"
+    print(f"estimated time: {_fmt(plan.remaining_seconds())}{reference}", flush=True)
+    try:
+        for k, experiment in enumerate(stages):
+            plan.start_stage(k)
+            run = RunDir(plan.run_dir(experiment))
+            state = run.info().get("state") if run.config_file.exists() else None
+            config = make_config(experiment, args.profile)
+            if state == "finished" and plan.done_epochs[experiment] >= config.epochs:
+                print(plan.line(k, "reusing the finished run, drawing only"), flush=True)
+            else:
+                what = "resuming" if run.config_file.exists() else "training"
+                print(plan.line(k, what), flush=True)
+                extra = {}
+                if experiment == "effnet_vae" and not run.config_file.exists():
+                    extra["encoder_weights"] = _encoder_weights(args.encoder_weights)
+                train(experiment, args.profile, run_dir=run.path, data=args.data,
+                      resume=run.config_file.exists(), verbose=2 if args.quiet else 1,
+                      strategy=args.strategy, devices=args.devices,
+                      callbacks=[OverallProgress(plan, k)], **extra)
+            plan.finished.add(experiment)
+            print(plan.line(k, "drawing figures"), flush=True)
+            draw_experiment(experiment, run.path, args.out)
+        path = gallery.build(args.out)
+        print(f"gallery: {path}", flush=True)
+    except (ConfigError, data_lib.DataError, FigureError, EncoderWeightsError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except (TrainingError, CheckpointError) as exc:
+        print(f"error: {exc}; rerun the same command to continue", file=sys.stderr)
+        return 1
+    print(f"done in {_fmt(time.perf_counter() - plan.started)}", flush=True)
+    return 0
