@@ -98,3 +98,20 @@ def replica_slice(draw, per_replica_batch, *shape):
     values = draw((per_replica_batch * n, *shape))
     start = replica_id() * per_replica_batch
     return ops.slice(values, [start] + [0] * len(shape), [per_replica_batch, *shape])
+
+
+def fit_logs(results: dict) -> dict:
+    """Metric results as ``train_step``/``test_step`` should return them.
+
+    Under ``MultiWorkerMirroredStrategy`` Keras 3.15 reduces step outputs with
+    ``strategy.reduce("MEAN", value, axis=0)``, which fails on scalars ("Invalid reduction
+    dimension 0 for input with 0 dimensions"); there the values get shape (1,), which reduces to
+    the mean over all replicas.  Elsewhere they stay scalars.
+    """
+    import tensorflow as tf
+
+    strategy = tf.distribute.get_strategy()
+    multi_worker = getattr(strategy.extended, "_in_multi_worker_mode", lambda: False)()
+    if not multi_worker:
+        return results
+    return {name: tf.reshape(value, (1,)) for name, value in results.items()}

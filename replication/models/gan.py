@@ -31,7 +31,7 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from replication.distribute import num_replicas, replica_slice
+from replication.distribute import fit_logs, num_replicas, replica_slice
 from replication.models.losses import get_loss, real_decision_threshold
 
 CONDITIONING = ("none", "input", "auxiliary")
@@ -67,6 +67,9 @@ class GAN(keras.Model):
         if conditioning == "auxiliary":
             names += ["cls_acc_real", "cls_acc_fake"]
         self.trackers = {name: keras.metrics.Mean(name=name) for name in names}
+        # Both networks are built functional models: nothing is left for fit()'s symbolic
+        # build (which would call call() on an image batch, under a strategy too).
+        self.built = True
 
     @property
     def conditional(self) -> bool:
@@ -210,7 +213,7 @@ class GAN(keras.Model):
             g_loss = tf.cond(due, lambda: self._generator_step(batch),
                              lambda: ops.zeros((), "float32"))
             self.trackers["g_loss"].update_state(g_loss, sample_weight=ops.cast(due, "float32"))
-        return {name: tracker.result() for name, tracker in self.trackers.items()}
+        return fit_logs({name: tracker.result() for name, tracker in self.trackers.items()})
 
 
 def _hits(logits, labels):

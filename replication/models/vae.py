@@ -18,7 +18,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from replication.distribute import num_replicas, replica_slice
+from replication.distribute import fit_logs, num_replicas, replica_slice
 
 
 def build_conv_encoder(image_shape, conv_filters, kernel_size, dense_units, latent_dim,
@@ -126,7 +126,7 @@ class VAE(keras.Model):
         self.reconstruction_tracker.update_state(reconstruction)
         self.kl_tracker.update_state(kl)
         self.total_tracker.update_state(reconstruction + kl)
-        return {m.name: m.result() for m in self.metrics}
+        return fit_logs({m.name: m.result() for m in self.metrics})
 
     def train_step(self, data):
         import tensorflow as tf
