@@ -171,7 +171,7 @@ _CONFIG_CLASSES: dict[str, type[ExperimentConfig]] = {
 _PROFILE_OVERRIDES: dict[str, dict[str, dict[str, Any]]] = {
     "vae": {
         "smoke": dict(epochs=2, train_examples=2048, eval_examples=1024, latent_points=1024),
-        "quick": dict(epochs=5),
+        "quick": dict(epochs=4, train_examples=40_000),
         "report": {},
         "paper": {},
     },

@@ -155,6 +155,19 @@ def _encoder_weights(choice: str) -> str:
         return "none"
 
 
+def _unwritable(folder: Path) -> str | None:
+    """Why ``folder`` cannot take our files (checked before hours of training), or None."""
+    import tempfile
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-test-"):
+            pass
+    except OSError as exc:
+        return f"cannot create the output folder {folder} ({exc.strerror or exc})"
+    return None
+
+
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -172,6 +185,10 @@ def main(argv=None) -> int:
     from replication.runs import RunDir, device_description
     from replication.train import TrainingError, train
 
+    problem = _unwritable(Path(args.out)) or _unwritable(Path(args.runs))
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     plan = Plan(stages, args.profile, Path(args.runs))
     device = device_description()
     print(f"reproduce_all: {len(stages)} stage(s) ({', '.join(stages)}), profile {args.profile}, "
