@@ -14,24 +14,23 @@ from replication.config import EXPERIMENTS, PROFILES, ConfigError
 LOSS_NAMES = ("minimax", "non-saturating", "least-squares", "wasserstein")
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
+def _int_at_least(minimum: int, meaning: str):
+    """An argparse type: a whole number >= ``minimum``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be {meaning}, got {value}")
+        return value
+
+    return parse
 
 
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be non-negative, got {value}")
-    return value
+_positive_int = _int_at_least(1, "at least 1")
+_non_negative_int = _int_at_least(0, "non-negative")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -62,13 +61,13 @@ def build_parser() -> argparse.ArgumentParser:
                             "(train/<class>/<img>, optional test/<class>/<img>) or its .tar.gz")
     train.add_argument("--dataset", choices=("mnist", "cifar10"),
                        help="which dataset's shape and classes (default: the experiment's)")
-    train.add_argument("--seed", type=_seed, help="random seed (default 0)")
+    train.add_argument("--seed", type=_non_negative_int, help="random seed (default 0)")
     train.add_argument("--loss", choices=LOSS_NAMES,
                        help="GAN loss (GAN experiments; default non-saturating)")
     train.add_argument("--encoder-weights", metavar="WEIGHTS",
                        help="effnet_vae: 'imagenet' (default; downloaded once), 'none' (random "
                             "init) or a PATH to a local EfficientNet-B0 weights file")
-    train.add_argument("--freeze-encoder-epochs", type=_seed, metavar="N",
+    train.add_argument("--freeze-encoder-epochs", type=_non_negative_int, metavar="N",
                        help="effnet_vae: keep the pretrained encoder frozen for the first N epochs")
     train.add_argument("--run-dir", metavar="DIR",
                        help="run directory (default: runs/<experiment>/<profile>)")

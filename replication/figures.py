@@ -209,23 +209,23 @@ def _fig06(ctx: Context, path: Path):
 @figure("vae_grid.gif", "vae", "vae_grid.gif",
         "The latent-manifold grid (fig02) after every epoch of training.")
 def _vae_grid_gif(ctx: Context, path: Path):
-    frames = []
-    for epoch in ctx.epochs:
-        fig = _manifold_figure(ctx, epoch)
-        plots.add_footer(fig, ctx.footer, inside=True)
-        frames.append(plots.figure_to_array(fig, dpi=80))
-    plots.save_gif(frames, path)
+    _epoch_gif(ctx, path, lambda epoch: _manifold_figure(ctx, epoch))
 
 
 @figure("vae_latent.gif", "vae", "vae_latent.gif",
         "The latent-space scatter (fig06) after every epoch of training.")
 def _vae_latent_gif(ctx: Context, path: Path):
     limits = _latent_limits(ctx)
+    _epoch_gif(ctx, path, lambda epoch: _latent_figure(ctx, epoch, limits))
+
+
+def _epoch_gif(ctx: Context, path: Path, make_figure, dpi: int = 80):
+    """A GIF with one frame per snapshot epoch, each frame a figure with the provenance line."""
     frames = []
     for epoch in ctx.epochs:
-        fig = _latent_figure(ctx, epoch, limits)
+        fig = make_figure(epoch)
         plots.add_footer(fig, ctx.footer, inside=True)
-        frames.append(plots.figure_to_array(fig, dpi=80))
+        frames.append(plots.figure_to_array(fig, dpi=dpi))
     plots.save_gif(frames, path)
 
 
@@ -310,15 +310,6 @@ def _gan_curves(ctx: Context, path: Path, name: str):
     plots.save_figure(fig, path, footer=ctx.footer)
 
 
-def _samples_gif(ctx: Context, path: Path):
-    frames = []
-    for epoch in ctx.epochs:
-        fig = _samples_figure(ctx, epoch)
-        plots.add_footer(fig, ctx.footer, inside=True)
-        frames.append(plots.figure_to_array(fig, dpi=90))
-    plots.save_gif(frames, path)
-
-
 # --------------------------------------------------------------------------------------------
 # Q2: DCGAN
 
@@ -352,7 +343,7 @@ def _fig12(ctx: Context, path: Path):
 
 @figure("dcgan.gif", "dcgan", "dcgan.gif", "DCGAN fixed-noise samples after every epoch.")
 def _dcgan_gif(ctx: Context, path: Path):
-    _samples_gif(ctx, path)
+    _epoch_gif(ctx, path, lambda epoch: _samples_figure(ctx, epoch), dpi=90)
 
 
 # --------------------------------------------------------------------------------------------
@@ -401,12 +392,7 @@ def _register_class_grids(name, experiment, epochs, report_total):
 
 
 def _class_grid_gif(ctx: Context, path: Path, name: str):
-    frames = []
-    for epoch in ctx.epochs:
-        fig = _class_grid_figure(ctx, epoch, name)
-        plots.add_footer(fig, ctx.footer, inside=True)
-        frames.append(plots.figure_to_array(fig, dpi=80))
-    plots.save_gif(frames, path)
+    _epoch_gif(ctx, path, lambda epoch: _class_grid_figure(ctx, epoch, name))
 
 
 @figure("fig13", "cgan", "fig13.png",
@@ -569,11 +555,11 @@ def update_manifest(out: Path, entries: dict) -> None:
 
 
 def _order(filename: str) -> tuple:
-    ids = list(FIGURES)
+    """Sort key: the report's order of figure ids (companion files such as table1.png last)."""
     for i, spec in enumerate(FIGURES.values()):
         if spec.filename == filename:
             return (i, filename)
-    return (len(ids), filename)
+    return (len(FIGURES), filename)
 
 
 __all__ = ["FIGURES", "FigureSpec", "FigureError", "draw_experiment", "figures_of"]

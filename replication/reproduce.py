@@ -85,12 +85,10 @@ class Plan:
         except (FileNotFoundError, ValueError):
             return 0
 
-    def remaining_seconds(self, current: int | None = None) -> float:
-        total = 0.0
-        for i, s in enumerate(self.stages):
-            if s in self.finished:
-                continue
-            total += estimate_seconds(s, self.profile, self.done_epochs.get(s, 0))
+    def remaining_seconds(self) -> float:
+        """Reference estimate of what is left, scaled by this machine's measured speed."""
+        total = sum(estimate_seconds(s, self.profile, self.done_epochs.get(s, 0))
+                    for s in self.stages if s not in self.finished)
         return total * self.speed
 
     def epoch_done(self, stage: int, epochs_done: int):

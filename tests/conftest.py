@@ -35,39 +35,30 @@ def mnist():
     return data.load("mnist", "bundled", verbose=False)
 
 
-@pytest.fixture(scope="session")
-def vae_smoke_run(tmp_path_factory):
-    """A finished smoke-profile VAE run on the bundled MNIST (about 10 s)."""
+def _smoke_run(tmp_path_factory, experiment):
+    """A finished smoke-profile run of ``experiment`` on the bundled data (5-15 s each)."""
     from replication.train import train
 
-    run_dir = tmp_path_factory.mktemp("runs") / "vae_smoke"
-    train("vae", "smoke", run_dir=run_dir, verbose=0)
+    run_dir = tmp_path_factory.mktemp("runs") / f"{experiment}_smoke"
+    train(experiment, "smoke", run_dir=run_dir, verbose=0)
     return run_dir
+
+
+@pytest.fixture(scope="session")
+def vae_smoke_run(tmp_path_factory):
+    return _smoke_run(tmp_path_factory, "vae")
 
 
 @pytest.fixture(scope="session")
 def dcgan_smoke_run(tmp_path_factory):
-    """A finished smoke-profile DCGAN run on the bundled CIFAR-10 (about 10 s)."""
-    from replication.train import train
-
-    run_dir = tmp_path_factory.mktemp("runs") / "dcgan_smoke"
-    train("dcgan", "smoke", run_dir=run_dir, verbose=0)
-    return run_dir
+    return _smoke_run(tmp_path_factory, "dcgan")
 
 
 @pytest.fixture(scope="session")
 def cgan_smoke_run(tmp_path_factory):
-    from replication.train import train
-
-    run_dir = tmp_path_factory.mktemp("runs") / "cgan_smoke"
-    train("cgan", "smoke", run_dir=run_dir, verbose=0)
-    return run_dir
+    return _smoke_run(tmp_path_factory, "cgan")
 
 
 @pytest.fixture(scope="session")
 def acgan_smoke_run(tmp_path_factory):
-    from replication.train import train
-
-    run_dir = tmp_path_factory.mktemp("runs") / "acgan_smoke"
-    train("acgan", "smoke", run_dir=run_dir, verbose=0)
-    return run_dir
+    return _smoke_run(tmp_path_factory, "acgan")
