@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from replication.config import EXPERIMENTS, PROFILES, ConfigError
+from replication.config import AUXILIARY, EXPERIMENTS, PROFILES, ConfigError
 
 LOSS_NAMES = ("minimax", "non-saturating", "least-squares", "wasserstein")
 
@@ -48,7 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train one experiment with fit(); writes config.json, history.csv, "
                     "per-epoch snapshots, checkpoints and the final .keras model(s) to the "
                     "run directory.")
-    train.add_argument("experiment", choices=EXPERIMENTS, help="which model of the report")
+    train.add_argument("experiment", choices=EXPERIMENTS + AUXILIARY,
+                       help="which model of the report (or the evaluation's classifier)")
     train.add_argument("--profile", choices=PROFILES, default="quick",
                        help="schedule: smoke (seconds, tests), quick (minutes on a 2-core CPU), "
                             "report (the report's schedule), paper (the paper's schedule); "

@@ -1,8 +1,20 @@
-"""``scripts/evaluate.py RUN_DIR...``: quantitative evaluation of finished runs -> metrics.json.
+"""``scripts/evaluate.py RUN_DIR...``: quantitative evaluation of finished runs.
 
-Implemented so far: the VAEs' test-set bounds (single-sample negative ELBO, IWAE with k
-importance samples, reconstruction), in nats per image.  The GAN metrics (FID/KID/IS over a
-pluggable extractor, conditional accuracy) are not implemented yet and are reported as such.
+Writes ``RUN_DIR/metrics.json`` for each run and, with ``--table DIR``, the comparison table
+``DIR/metrics.md`` + ``DIR/metrics.json`` (which the gallery shows) beside the published
+numbers of SPEC.
+
+* **VAEs** (``vae``, ``effnet_vae``): test-set negative ELBO, the importance-weighted bound
+  (IWAE, ``--iwae-samples`` k, default 1000) and the reconstruction error, in nats per image.
+* **GANs** (``dcgan``, ``cgan``, ``acgan``): ``--samples`` N generated images (default 10,000;
+  class-balanced for the conditional models) against the whole real test split, through the
+  ``--extractor`` (``classifier``: the project's own classifier, offline, default;
+  ``inception``: Keras InceptionV3 with ImageNet weights): FID, KID (mean ± sd over subsets),
+  Inception Score (the *classifier score* with the classifier extractor), class coverage, and
+  for the conditional models the conditional accuracy (share of the samples generated for
+  class c that the classifier puts in class c).  Two reference rows go with every model: the
+  real training split against the test split (the floor any generator can reach) and the
+  untrained generator (the ceiling).
 """
 
 from __future__ import annotations
@@ -10,10 +22,33 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 
-from replication.runs import RunDir, now, write_json
+import numpy as np
+
+from replication.runs import RunDir, atomic_path, now, read_json, write_json
 
 VAE_EXPERIMENTS = ("vae", "effnet_vae")
+GAN_EXPERIMENTS = ("dcgan", "cgan", "acgan")
+CONDITIONAL = ("cgan", "acgan")
+
+# Published numbers for the same models (SPEC, "Numbers stated in the report"); all CIFAR-10,
+# all through the TF Inception graph.  The report itself states no metric.
+PUBLISHED = (
+    {"experiment": "acgan", "source": "AC-GAN paper (Odena et al. 2017)", "IS": 8.25},
+    {"experiment": "acgan", "source": "PyTorch-StudioGAN benchmark", "IS": 7.33, "FID": 31.72},
+    {"experiment": "dcgan", "source": "PyTorch-StudioGAN benchmark", "IS": 6.11, "FID": 48.29},
+)
+MODEL_NAMES = {"vae": "VAE", "effnet_vae": "EfficientNet-VAE", "dcgan": "DCGAN",
+               "cgan": "Conditional GAN", "acgan": "AC-GAN"}
+
+
+class EvaluationError(RuntimeError):
+    pass
+
+
+# ------------------------------------------------------------------------------------------
+# VAEs
 
 
 def evaluate_vae(run: RunDir, info: dict, samples: int, limit: int | None) -> dict:
@@ -34,14 +69,249 @@ def evaluate_vae(run: RunDir, info: dict, samples: int, limit: int | None) -> di
             "seconds": round(time.perf_counter() - started, 1)}
 
 
+# ------------------------------------------------------------------------------------------
+# GANs
+
+
+def generate(generator, num: int, noise_dim: int, num_classes: int = 0, seed: int = 0,
+             batch_size: int = 500) -> tuple[np.ndarray, np.ndarray | None]:
+    """``num`` uint8 samples from ``generator`` (N(0, I) noise); class-balanced labels
+    ``0, 1, ..., K-1, 0, 1, ...`` when ``num_classes`` (returned with the images)."""
+    from replication.data import unscale_images
+
+    rng = np.random.default_rng(seed)
+    noise = rng.standard_normal((num, noise_dim)).astype(np.float32)
+    labels = (np.arange(num) % num_classes).astype(np.int32) if num_classes else None
+    out = []
+    for start in range(0, num, batch_size):
+        z = noise[start:start + batch_size]
+        inputs = [z, labels[start:start + batch_size]] if num_classes else z
+        out.append(unscale_images(np.asarray(generator(inputs, training=False)), "tanh"))
+    return np.concatenate(out), labels
+
+
+def sample_metrics(features, logits, reference_features, num_classes: int,
+                   intended_labels=None, kid_subsets: int = 100, kid_subset_size: int = 1000,
+                   seed: int = 0) -> dict:
+    """FID / KID / IS / coverage (and conditional accuracy) of one sample set."""
+    from replication.metrics import (class_coverage, conditional_accuracy, frechet_distance,
+                                     inception_score, kernel_inception_distance)
+
+    kid, kid_sd = kernel_inception_distance(features, reference_features, subsets=kid_subsets,
+                                            subset_size=kid_subset_size, seed=seed)
+    score, score_sd = inception_score(logits)
+    predicted = np.argmax(logits, axis=1)
+    out = {"FID": round(frechet_distance(features, reference_features), 3),
+           "KID": float(f"{kid:.5g}"), "KID_sd": float(f"{kid_sd:.5g}"),
+           "IS": round(score, 3), "IS_sd": round(score_sd, 3),
+           "class_coverage": class_coverage(predicted, num_classes), "num_classes": num_classes,
+           "predicted_class_counts": np.bincount(predicted, minlength=num_classes).tolist()}
+    if intended_labels is not None:
+        out["conditional_accuracy"] = round(conditional_accuracy(predicted, intended_labels), 4)
+    return out
+
+
+class _References:
+    """Real-data features per (dataset, extractor), computed once per invocation."""
+
+    def __init__(self):
+        self._cache = {}
+
+    def get(self, key, compute):
+        if key not in self._cache:
+            self._cache[key] = compute()
+        return self._cache[key]
+
+
+def evaluate_gan(run: RunDir, info: dict, extractor, references: _References, *, samples: int,
+                 limit: int | None, kid_subsets: int, kid_subset_size: int) -> dict:
+    import keras
+
+    from replication import data, experiments
+    from replication.config import config_from_dict
+
+    name = info["experiment"]
+    config = config_from_dict(info["config"])
+    dataset = data.load(config.dataset, info.get("data_source", "bundled"), verbose=False)
+    k = dataset.num_classes
+    conditional = name in CONDITIONAL
+    started = time.perf_counter()
+    test = dataset.test.take(limit)
+    test_features, test_logits = references.get(
+        (config.dataset, extractor.name, len(test), "test"), lambda: extractor(test.images))
+    common = dict(num_classes=k, kid_subsets=kid_subsets, kid_subset_size=kid_subset_size,
+                  seed=config.seed)
+
+    def real_row():
+        rng = np.random.default_rng(config.seed)
+        index = np.sort(rng.permutation(len(dataset.train))[:samples])
+        f, z = extractor(dataset.train.images[index])
+        return sample_metrics(f, z, test_features,
+                              intended_labels=dataset.train.labels[index], **common)
+
+    real = references.get((config.dataset, extractor.name, len(test), "train", samples), real_row)
+
+    def generated_row(generator):
+        images, labels = generate(generator, samples, config.noise_dim, k if conditional else 0,
+                                  seed=config.seed + 2)
+        f, z = extractor(images)
+        return sample_metrics(f, z, test_features,
+                              intended_labels=labels if conditional else None, **common)
+
+    generator = keras.saving.load_model(run.model_dir / "generator.keras")
+    model_row = generated_row(generator)
+    keras.utils.set_random_seed(config.seed)
+    untrained, _ = experiments.get(name).networks(config, dataset)
+    untrained_row = generated_row(untrained)
+    if not conditional:
+        real = {key: value for key, value in real.items() if key != "conditional_accuracy"}
+    return {"extractor": extractor.name, "extractor_description": extractor.description,
+            "samples": samples, "reference": f"real test split ({len(test)} images)",
+            "kid": f"unbiased polynomial-kernel MMD^2, {kid_subsets} subsets of "
+                   f"{min(kid_subset_size, samples, len(test))}",
+            "data": dataset.description, "model": model_row, "untrained_generator": untrained_row,
+            "real_train": real, "seconds": round(time.perf_counter() - started, 1)}
+
+
+# ------------------------------------------------------------------------------------------
+# The comparison table
+
+
+def table_rows(run_path: str, metrics: dict) -> list[dict]:
+    """The rows one run's ``metrics.json`` contributes to the comparison table."""
+    base = {"experiment": metrics["experiment"], "run": run_path, "profile": metrics["profile"],
+            "epochs": metrics["epochs"], "evaluated_at": metrics.get("evaluated_at")}
+    if "neg_elbo" in metrics:
+        return [{**base, "kind": "vae", **{k: metrics[k] for k in
+                                           ("neg_elbo", "neg_iwae", "reconstruction",
+                                            "iwae_samples", "test_images")}}]
+    rows = []
+    for extractor, result in metrics.get("gan", {}).items():
+        for which in ("model", "untrained_generator", "real_train"):
+            rows.append({**base, "kind": which, "extractor": extractor,
+                         "extractor_description": result["extractor_description"],
+                         "samples": result["samples"], **result[which]})
+    return rows
+
+
+def _fmt(row, key, spec=".2f"):
+    value = row.get(key)
+    if value is None:
+        return "—"
+    sd = row.get(f"{key}_sd")
+    return f"{value:{spec}} ± {sd:{spec}}" if sd is not None else f"{value:{spec}}"
+
+
+def render_table(rows: list[dict]) -> list[str]:
+    """Markdown: the VAE bounds, then the GAN metrics beside the published numbers."""
+    lines = []
+    vae_rows = [r for r in rows if r["kind"] == "vae"]
+    if vae_rows:
+        lines += ["**VAEs** — MNIST test split, nats per image (lower is better).", "",
+                  "| model | run | −ELBO | −IWAE (k) | reconstruction |", "|---|---|---|---|---|"]
+        for r in vae_rows:
+            lines.append(f"| {MODEL_NAMES[r['experiment']]} | `{r['profile']}`, {r['epochs']} "
+                         f"epochs | {r['neg_elbo']:.2f} | {r['neg_iwae']:.2f} "
+                         f"({r['iwae_samples']}) | {r['reconstruction']:.2f} |")
+        lines.append("")
+    gan_rows = [r for r in rows if r["kind"] != "vae"]
+    if gan_rows:
+        lines += [
+            "**GANs** — N generated samples against the whole real test split. FID and KID: "
+            "lower is better; IS (the *classifier score* with the project classifier): higher "
+            "is better. *Conditional accuracy*: share of the samples generated for class c that "
+            "the classifier assigns to c. *Coverage*: classes predicted for at least half their "
+            "fair share of the samples. Each model comes with its two references: the real "
+            "training split (the floor) and the untrained generator (the ceiling). Published "
+            "numbers use the TF Inception graph and are only comparable with the `inception` "
+            "rows, never with the classifier-space rows.", "",
+            "| model | row | extractor, N | FID | KID | IS | conditional accuracy | "
+            "coverage |", "|---|---|---|---|---|---|---|---|"]
+        labels = {"model": "this project", "untrained_generator": "untrained G (ceiling)",
+                  "real_train": "real train vs test (floor)"}
+        for experiment in GAN_EXPERIMENTS:
+            mine = [r for r in gan_rows if r["experiment"] == experiment]
+            for r in sorted(mine, key=lambda r: (r["extractor"], list(labels).index(r["kind"]))):
+                who = labels[r["kind"]]
+                if r["kind"] == "model":
+                    who += f" (`{r['profile']}`, {r['epochs']} epochs)"
+                accuracy = r.get("conditional_accuracy")
+                lines.append(
+                    f"| {MODEL_NAMES[experiment]} | {who} | {r['extractor']}, {r['samples']:,} | "
+                    f"{_fmt(r, 'FID')} | {_fmt(r, 'KID', '.4g')} | {_fmt(r, 'IS')} | "
+                    f"{'—' if accuracy is None else f'{100 * accuracy:.1f} %'} | "
+                    f"{r['class_coverage']}/{r['num_classes']} |")
+            for p in PUBLISHED:
+                if p["experiment"] == experiment:
+                    lines.append(f"| {MODEL_NAMES[experiment]} | published: {p['source']} | "
+                                 f"TF Inception graph | {p.get('FID', '—')} | — | "
+                                 f"{p.get('IS', '—')} | — | — |")
+        lines.append("")
+        descriptions = sorted({f"`{r['extractor']}`: {r['extractor_description']}"
+                               for r in gan_rows})
+        lines += ["Extractors: " + "; ".join(descriptions) + ".", ""]
+    return lines
+
+
+def update_table(out: Path, new_rows: list[dict]) -> Path:
+    """Merge ``new_rows`` into ``out/metrics.json`` (replacing rows of the same experiment and
+    kind/extractor) and rewrite ``out/metrics.md``."""
+    out.mkdir(parents=True, exist_ok=True)
+    store = out / "metrics.json"
+    rows = read_json(store)["rows"] if store.exists() else []
+    key = lambda r: (r["experiment"], r["kind"], r.get("extractor"))
+    replaced = {key(r) for r in new_rows}
+    rows = [r for r in rows if key(r) not in replaced] + new_rows
+    order = {e: i for i, e in enumerate(VAE_EXPERIMENTS + GAN_EXPERIMENTS)}
+    rows.sort(key=lambda r: order.get(r["experiment"], 99))
+    write_json(store, {"rows": rows, "published": list(PUBLISHED), "updated_at": now()})
+    with atomic_path(out / "metrics.md", suffix=".md") as tmp:
+        tmp.write_text("\n".join(["# Quantitative evaluation", ""] + render_table(rows)))
+    return out / "metrics.md"
+
+
+# ------------------------------------------------------------------------------------------
+# Command line
+
+
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python scripts/evaluate.py", description=__doc__)
-    parser.add_argument("runs", nargs="+", metavar="RUN_DIR")
+    from replication.extractors import EXTRACTORS, ExtractorError, make_extractor
+
+    parser = argparse.ArgumentParser(
+        prog="python scripts/evaluate.py", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=__doc__.split("\n", 2)[2])
+    parser.add_argument("runs", nargs="+", metavar="RUN_DIR", help="finished run directories")
     parser.add_argument("--iwae-samples", type=int, default=1000,
-                        help="importance samples per test image (default 1000)")
-    parser.add_argument("--limit", type=int, help="evaluate only this many test images")
+                        help="VAEs: importance samples per test image (default 1000)")
+    parser.add_argument("--samples", type=int, default=10_000,
+                        help="GANs: generated samples (default 10000)")
+    parser.add_argument("--extractor", choices=EXTRACTORS, default="classifier",
+                        help="GANs: feature extractor (default: classifier, offline)")
+    parser.add_argument("--inception-weights", default="imagenet", metavar="imagenet|PATH",
+                        help="InceptionV3 weights: 'imagenet' (download) or a local .h5 file")
+    parser.add_argument("--classifier-profile", default="report",
+                        choices=("smoke", "quick", "report"),
+                        help="schedule of the cached classifier (smoke: tests only)")
+    parser.add_argument("--kid-subsets", type=int, default=100)
+    parser.add_argument("--kid-subset-size", type=int, default=1000)
+    parser.add_argument("--limit", type=int, help="use only this many real test images")
+    parser.add_argument("--force", action="store_true",
+                        help="re-evaluate even when metrics.json holds results for the same "
+                             "epochs and settings (by default those are reused)")
+    parser.add_argument("--table", metavar="DIR",
+                        help="also merge the results into DIR/metrics.md and DIR/metrics.json "
+                             "(the gallery's comparison table), e.g. figures")
     args = parser.parse_args(argv)
+    for name in ("iwae_samples", "samples", "kid_subsets", "kid_subset_size"):
+        if getattr(args, name) < 2:
+            parser.error(f"--{name.replace('_', '-')} must be at least 2")
+    if args.limit is not None and args.limit < 2:
+        parser.error("--limit must be at least 2")
+
     status = 0
+    extractors: dict = {}
+    references = _References()
+    table: list[dict] = []
     for path in args.runs:
         run = RunDir(path)
         try:
@@ -55,17 +325,64 @@ def main(argv=None) -> int:
                   file=sys.stderr)
             status = 2
             continue
-        if info["experiment"] not in VAE_EXPERIMENTS:
-            print(f"{path}: GAN metrics (FID/KID/IS, conditional accuracy) are not implemented "
-                  "yet", file=sys.stderr)
+        name = info["experiment"]
+        previous = read_json(run.path / "metrics.json") if (run.path / "metrics.json").exists() else {}
+        if previous.get("epochs") != info.get("epochs_done"):
+            previous = {}  # the run has trained on since: old numbers no longer apply
+        header = {"experiment": name, "profile": info["config"]["profile"],
+                  "epochs": info.get("epochs_done"), "evaluated_at": now()}
+        if name in VAE_EXPERIMENTS:
+            reuse = (not args.force and previous.get("iwae_samples") == args.iwae_samples
+                     and previous.get("test_images") == (args.limit or 10_000))
+            if reuse:
+                result = {k: v for k, v in previous.items() if k not in header}
+                print(f"{path}: reusing metrics.json (same epochs and settings; --force redoes it)")
+            else:
+                result = evaluate_vae(run, info, args.iwae_samples, args.limit)
+            metrics = {**header, **result}
+            print(f"{path}: -ELBO {result['neg_elbo']:.2f}, -IWAE(k={args.iwae_samples}) "
+                  f"{result['neg_iwae']:.2f}, reconstruction {result['reconstruction']:.2f} nats "
+                  f"per image over {result['test_images']} test images ({result['seconds']} s)")
+        elif name in GAN_EXPERIMENTS:
+            dataset = info["config"]["dataset"]
+            settings = {"samples": args.samples, "limit": args.limit,
+                        "kid_subsets": args.kid_subsets, "kid_subset_size": args.kid_subset_size,
+                        **({"classifier_profile": args.classifier_profile}
+                           if args.extractor == "classifier"
+                           else {"inception_weights": args.inception_weights})}
+            result = previous.get("gan", {}).get(args.extractor)
+            if not args.force and result is not None and result.get("settings") == settings:
+                print(f"{path}: reusing metrics.json (same epochs and settings; --force redoes it)")
+            else:
+                key = (args.extractor, dataset)
+                try:
+                    if key not in extractors:
+                        extractors[key] = make_extractor(
+                            args.extractor, dataset, inception_weights=args.inception_weights,
+                            classifier_profile=args.classifier_profile,
+                            data_source=info.get("data_source", "bundled"))
+                except ExtractorError as exc:
+                    print(f"error: {exc}", file=sys.stderr)
+                    return 2
+                result = evaluate_gan(run, info, extractors[key], references,
+                                      samples=args.samples, limit=args.limit,
+                                      kid_subsets=args.kid_subsets,
+                                      kid_subset_size=args.kid_subset_size)
+                result["settings"] = settings
+            metrics = {**header, "gan": {**previous.get("gan", {}), args.extractor: result}}
+            m, u, r = result["model"], result["untrained_generator"], result["real_train"]
+            extra = (f", conditional accuracy {100 * m['conditional_accuracy']:.1f} %"
+                     if "conditional_accuracy" in m else "")
+            print(f"{path}: {args.extractor}, N={args.samples}: FID {m['FID']:.2f} "
+                  f"(untrained {u['FID']:.2f}, real {r['FID']:.2f}), KID {m['KID']:.4g}, "
+                  f"IS {m['IS']:.2f}, coverage {m['class_coverage']}{extra} "
+                  f"({result['seconds']} s)")
+        else:
+            print(f"error: {path} holds a {name} run, which has no evaluation", file=sys.stderr)
             status = 2
             continue
-        result = evaluate_vae(run, info, args.iwae_samples, args.limit)
-        write_json(run.path / "metrics.json", {"experiment": info["experiment"],
-                                               "profile": info["config"]["profile"],
-                                               "epochs": info.get("epochs_done"),
-                                               "evaluated_at": now(), **result})
-        print(f"{path}: -ELBO {result['neg_elbo']:.2f}, -IWAE(k={args.iwae_samples}) "
-              f"{result['neg_iwae']:.2f}, reconstruction {result['reconstruction']:.2f} nats "
-              f"per image over {result['test_images']} test images ({result['seconds']} s)")
+        write_json(run.path / "metrics.json", metrics)
+        table += table_rows(str(path), metrics)
+    if args.table and table:
+        print(f"table: {update_table(Path(args.table), table)}")
     return status

@@ -196,12 +196,34 @@ class ACGANExperiment(CGANExperiment):
                 acgan.build_discriminator(config, k, shape))
 
 
+class ClassifierExperiment(Experiment):
+    """The evaluation's classifier (not a model of the report)."""
+
+    name = "classifier"
+    value_range = "unit"
+    uses_labels = True
+    validates = True
+
+    def build(self, config, dataset) -> Built:
+        from replication.data import steps_per_epoch
+        from replication.models.classifier import build_classifier, compile_classifier
+
+        model = build_classifier(config, dataset.image_shape, dataset.num_classes)
+        examples = len(dataset.train.take(config.train_examples))
+        compile_classifier(model, config, steps_per_epoch(examples, config.batch_size))
+        return Built(model, {"sgd": model.optimizer}, {"sgd": model.trainable_variables})
+
+    def save_final(self, model, model_dir: Path) -> list[Path]:
+        return [save_keras(model, model_dir / "classifier.keras")]
+
+
 EXPERIMENTS: dict[str, Experiment] = {
     "vae": VAEExperiment(),
     "effnet_vae": EffNetVAEExperiment(),
     "dcgan": DCGANExperiment(),
     "cgan": CGANExperiment(),
     "acgan": ACGANExperiment(),
+    "classifier": ClassifierExperiment(),
 }
 
 

@@ -124,10 +124,26 @@ def build(out="figures") -> Path:
                       "| ![fig06](fig06.png) | ![fig07](fig07.png) |", ""]
         if spec.id == "fig11":
             lines += _dcgan_numbers(entry, runs)
+    lines += _evaluation(out)
     path = out / "README.md"
     with atomic_path(path, suffix=".md") as tmp:
         tmp.write_text("\n".join(lines).rstrip() + "\n")
     return path
+
+
+def _evaluation(out: Path) -> list[str]:
+    """The comparison table written by ``scripts/evaluate.py --table`` (if any)."""
+    from replication.evaluate import render_table
+
+    store = out / "metrics.json"
+    if not store.exists():
+        return []
+    rows = read_json(store)["rows"]
+    return (["## Quantitative evaluation", "",
+             "The report judges its models by eye only; these are the numbers the field uses, "
+             "beside the published ones (SPEC). Made by `python scripts/evaluate.py RUN_DIR... "
+             "--table figures`; each row names its run's profile and epochs.", ""]
+            + render_table(rows))
 
 
 def _section_intro(experiment, manifest, runs) -> list[str]:

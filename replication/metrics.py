@@ -4,6 +4,7 @@
 * :func:`kernel_inception_distance` – KID (Bińkowski et al. 2018): the unbiased MMD² with the
   cubic polynomial kernel ``k(x, y) = (x·y / d + 1)³``, averaged over random subsets.
 * :func:`inception_score` – IS (Salimans et al. 2016): ``exp(E_x KL(p(y|x) || p(y)))``.
+* :func:`conditional_accuracy`, :func:`class_coverage` – from a classifier's predictions.
 * :func:`vae_bounds` – the VAE's single-sample negative ELBO and the importance-weighted bound
   (IWAE, Burda et al. 2016) in nats per image.
 
@@ -90,6 +91,21 @@ def inception_score(logits: np.ndarray, splits: int = 10) -> tuple[float, float]
     return float(np.mean(scores)), float(np.std(scores))
 
 
+def conditional_accuracy(predicted, intended) -> float:
+    """Share of the samples generated for class c that a classifier assigns to c."""
+    predicted, intended = np.asarray(predicted), np.asarray(intended)
+    if predicted.shape != intended.shape or predicted.size == 0:
+        raise ValueError("conditional accuracy needs one prediction per intended label")
+    return float((predicted == intended).mean())
+
+
+def class_coverage(predicted, num_classes: int) -> int:
+    """Number of classes predicted for at least half their fair share (N / 2K) of N samples:
+    K for a generator that covers every class about evenly, low for a collapsed one."""
+    counts = np.bincount(np.asarray(predicted, np.int64), minlength=num_classes)
+    return int((counts >= len(predicted) / (2.0 * num_classes)).sum())
+
+
 def vae_bounds(vae, images: np.ndarray, samples: int = 1000, batch_size: int = 50,
                seed: int = 0) -> dict[str, float]:
     """Test-set bounds of a :class:`replication.models.vae.VAE`, in nats per image.
@@ -129,4 +145,4 @@ def vae_bounds(vae, images: np.ndarray, samples: int = 1000, batch_size: int = 5
 
 
 __all__ = ["frechet_distance", "frechet_distance_from_moments", "kernel_inception_distance",
-           "inception_score", "vae_bounds"]
+           "inception_score", "conditional_accuracy", "class_coverage", "vae_bounds"]

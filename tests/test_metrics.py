@@ -63,6 +63,19 @@ def test_inception_score_extremes():
     assert metrics.inception_score(confident, splits=2)[0] == pytest.approx(10.0, rel=1e-6)
 
 
+def test_conditional_accuracy_and_class_coverage():
+    intended = np.arange(100) % 10
+    assert metrics.conditional_accuracy(intended, intended) == 1.0
+    assert metrics.conditional_accuracy((intended + 1) % 10, intended) == 0.0
+    assert metrics.class_coverage(intended, 10) == 10
+    assert metrics.class_coverage(np.zeros(100, int), 10) == 1
+    # Class 9 gets 4 of 100 samples, under half its fair share of 10: not covered.
+    skewed = np.concatenate([np.arange(96) % 9, np.full(4, 9)])
+    assert metrics.class_coverage(skewed, 10) == 9
+    with pytest.raises(ValueError):
+        metrics.conditional_accuracy(intended[:5], intended)
+
+
 def test_iwae_bound_is_tighter_than_the_elbo(mnist):
     keras.utils.set_random_seed(0)
     vae = build_vae(make_config("vae", "smoke"), (28, 28, 1))
@@ -89,11 +102,3 @@ def test_evaluate_writes_metrics_json_for_a_vae_run(vae_smoke_run, capsys):
     assert result["neg_iwae"] <= result["neg_elbo"] + 1.0  # k=5: tighter up to sampling noise
     assert "MNIST" in result["data"] and result["profile"] == "smoke"
     assert "-IWAE(k=5)" in capsys.readouterr().out
-
-
-def test_evaluate_says_what_it_cannot_do_yet(dcgan_smoke_run, tmp_path, capsys):
-    from replication.evaluate import main
-
-    assert main([str(dcgan_smoke_run)]) == 2
-    assert "not implemented yet" in capsys.readouterr().err
-    assert main([str(tmp_path / "missing")]) == 2

@@ -1,0 +1,182 @@
+"""Feature extractors for the GAN metrics: ``images (uint8) -> (features, logits)``.
+
+* ``classifier`` (the default; fully offline): the project's own classifier of the run's
+  dataset (:mod:`replication.models.classifier`), trained once on the real training split and
+  cached in ``<cache>/classifiers/<dataset>-<profile>/`` (``<cache>`` is ``$REPLICATION_CACHE``
+  or ``~/.cache/replication``; ``$REPLICATION_CLASSIFIER_CACHE`` moves just the classifiers)
+  together with its test accuracy in ``accuracy.json``.  Features: the global max-pool
+  of the last stage; logits: its class logits.
+* ``inception``: Keras ``InceptionV3`` with ImageNet weights (downloaded by Keras when online,
+  or a local ``.h5`` file), images resized bilinearly to 299x299 and scaled to ``[-1, 1]``
+  (grey images repeated to three channels).  Features: the 2048-d average pool; logits: the
+  log of its 1000-way ImageNet softmax.  This is *not* the TF
+  "inception-2015-12-05" graph behind published FIDs, so its numbers are close to, but not
+  directly comparable with, papers'.
+
+Every extractor has a ``description`` that goes into ``metrics.json`` beside each number.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+EXTRACTORS = ("classifier", "inception")
+
+
+class ExtractorError(RuntimeError):
+    """An extractor cannot be made (missing weights, no classifier); the message says why."""
+
+
+class ClassifierExtractor:
+    name = "classifier"
+
+    def __init__(self, dataset: str, profile: str = "report", *, data_source: str = "bundled",
+                 cache_dir=None, batch_size: int = 500, train_if_missing: bool = True):
+        import keras
+
+        from replication.models.classifier import feature_model
+
+        self.dataset = dataset
+        self.batch_size = batch_size
+        self.run_dir = classifier_run_dir(dataset, profile, cache_dir)
+        info = ensure_classifier(dataset, profile, data_source=data_source, cache_dir=cache_dir,
+                                 train=train_if_missing)
+        classifier = keras.saving.load_model(self.run_dir / "model" / "classifier.keras")
+        self.model = feature_model(classifier)
+        self.test_accuracy = info["test_accuracy"]
+        self.description = (f"project classifier ({dataset}, profile {profile}, "
+                            f"test accuracy {100 * self.test_accuracy:.2f} %)")
+        self.info = info
+
+    def __call__(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        features, logits = [], []
+        for start in range(0, len(images), self.batch_size):
+            x = np.asarray(images[start:start + self.batch_size], np.float32) / 255.0
+            f, z = self.model(x, training=False)
+            features.append(np.asarray(f, np.float32))
+            logits.append(np.asarray(z, np.float32))
+        return np.concatenate(features), np.concatenate(logits)
+
+
+class InceptionExtractor:
+    name = "inception"
+    size = 299
+
+    def __init__(self, weights: str = "imagenet", batch_size: int = 100):
+        import keras
+
+        try:
+            base = keras.applications.InceptionV3(include_top=True, weights=weights)
+        except Exception as exc:  # download failure, wrong/corrupt file: one clear message
+            where = ("download them (this machine may be offline)" if weights == "imagenet"
+                     else f"read {weights}")
+            raise ExtractorError(
+                f"could not {where} for the InceptionV3 ImageNet weights "
+                f"({type(exc).__name__}: {str(exc).splitlines()[0][:160]}); pass "
+                "--inception-weights PATH to a local inception_v3_weights_tf_dim_ordering_tf_"
+                "kernels.h5, or use --extractor classifier (offline)") from None
+        self.model = keras.Model(base.inputs, [base.get_layer("avg_pool").output, base.outputs[0]])
+        self.batch_size = batch_size
+        source = "ImageNet weights" if weights == "imagenet" else f"weights {weights}"
+        self.description = (f"Keras InceptionV3 ({source}; bilinear resize to 299, "
+                            "not the TF inception-2015-12-05 graph of published FIDs)")
+
+    def __call__(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        import tensorflow as tf
+
+        features, logits = [], []
+        for start in range(0, len(images), self.batch_size):
+            x = tf.convert_to_tensor(np.asarray(images[start:start + self.batch_size]), tf.float32)
+            if x.shape[-1] == 1:
+                x = tf.repeat(x, 3, axis=-1)
+            x = tf.image.resize(x, (self.size, self.size), method="bilinear")
+            x = x / 127.5 - 1.0
+            f, p = self.model(x, training=False)
+            features.append(np.asarray(f, np.float32))
+            logits.append(np.log(np.clip(np.asarray(p, np.float64), 1e-30, None)))
+        return np.concatenate(features), np.concatenate(logits)
+
+
+def make_extractor(name: str, dataset: str, *, inception_weights: str = "imagenet",
+                   classifier_profile: str = "report", data_source: str = "bundled",
+                   cache_dir=None):
+    if name == "classifier":
+        return ClassifierExtractor(dataset, classifier_profile, data_source=data_source,
+                                   cache_dir=cache_dir)
+    if name == "inception":
+        return InceptionExtractor(inception_weights)
+    raise ExtractorError(f"unknown extractor {name!r}; choose one of {', '.join(EXTRACTORS)}")
+
+
+# ------------------------------------------------------------------------------------------
+# The cached classifier
+
+
+def classifier_run_dir(dataset: str, profile: str = "report", cache_dir=None) -> Path:
+    """``<cache_dir>/<dataset>-<profile>``; by default ``cache_dir`` is
+    ``$REPLICATION_CLASSIFIER_CACHE`` or ``<data cache>/classifiers``."""
+    from replication.data import default_cache_dir
+
+    if cache_dir is None:
+        cache_dir = os.environ.get("REPLICATION_CLASSIFIER_CACHE") or \
+            default_cache_dir() / "classifiers"
+    return Path(cache_dir) / f"{dataset}-{profile}"
+
+
+def ensure_classifier(dataset: str, profile: str = "report", *, data_source: str = "bundled",
+                      cache_dir=None, train: bool = True, verbose: int | str = 2) -> dict:
+    """Train (or finish training) the cached classifier of ``dataset`` if needed; return its
+    ``accuracy.json``: test accuracy on the whole test split, training time, provenance."""
+    from replication.runs import RunDir, read_json, write_json
+
+    path = classifier_run_dir(dataset, profile, cache_dir)
+    run = RunDir(path)
+    accuracy_file = path / "accuracy.json"
+    if accuracy_file.exists():
+        return read_json(accuracy_file)
+    finished = (path / "model" / "classifier.keras").exists() and \
+        run.info().get("state") == "finished"
+    if not finished:
+        if not train:
+            raise ExtractorError(f"no trained {dataset} classifier in {path}")
+        from replication.train import train as train_run
+
+        print(f"evaluation: training the {dataset} classifier (profile {profile}) once; it is "
+              f"cached in {path}", flush=True)
+        train_run("classifier", profile, run_dir=path, data=data_source, dataset=dataset,
+                  resume=run.config_file.exists(), verbose=verbose)
+    info = _measure_classifier(path, dataset, data_source)
+    write_json(accuracy_file, info)
+    return info
+
+
+def _measure_classifier(path: Path, dataset: str, data_source: str) -> dict:
+    import csv
+
+    import keras
+
+    from replication import data
+    from replication.runs import read_json
+
+    model = keras.saving.load_model(path / "model" / "classifier.keras")
+    loaded = data.load(dataset, data_source, verbose=False)
+    started = time.perf_counter()
+    hits = 0
+    for start in range(0, len(loaded.test), 500):
+        x = loaded.test.images[start:start + 500].astype(np.float32) / 255.0
+        predicted = np.argmax(np.asarray(model(x, training=False)), axis=1)
+        hits += int((predicted == loaded.test.labels[start:start + 500]).sum())
+    with open(path / "history.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    config = read_json(path / "config.json")
+    return {"dataset": dataset, "test_accuracy": hits / len(loaded.test),
+            "test_images": len(loaded.test),
+            "epochs": len(rows),
+            "training_seconds": round(sum(float(r["seconds"]) for r in rows), 1),
+            "profile": config["config"]["profile"], "data": config["data"],
+            "device": config["device"], "versions": config["versions"],
+            "measured_in_seconds": round(time.perf_counter() - started, 1)}
