@@ -80,6 +80,13 @@ def build_parser() -> argparse.ArgumentParser:
                             "GPUs, or --devices), multiworker (cluster from TF_CONFIG)")
     train.add_argument("--devices", metavar="LIST",
                        help="comma-separated devices for --strategy mirrored, e.g. /gpu:0,/gpu:1")
+    train.add_argument("--precision", choices=("fp32", "bf16", "fp16"),
+                       help="numeric precision: fp32 (default), bf16 (mixed_bfloat16: CPUs "
+                            "with AVX512-BF16, recent GPUs), fp16 (mixed_float16, GPUs; loss "
+                            "scaling on every optimizer)")
+    train.add_argument("--xla", choices=("auto", "on", "off"),
+                       help="XLA compilation of the training step; auto (default) uses the "
+                            "choice measured per device by scripts/bench.py")
     train.add_argument("--quiet", action="store_true",
                        help="one line per epoch instead of the progress bar")
 
@@ -121,7 +128,8 @@ def main(argv=None) -> int:
                       batch_size=args.batch_size, seed=args.seed, dataset=args.dataset,
                       loss=args.loss, encoder_weights=args.encoder_weights,
                       freeze_encoder_epochs=args.freeze_encoder_epochs,
-                      strategy=args.strategy, devices=args.devices)
+                      strategy=args.strategy, devices=args.devices,
+                      precision=args.precision, xla=args.xla)
             except (TrainingError, CheckpointError) as exc:
                 print(f"error: {exc}", file=sys.stderr)
                 return 1

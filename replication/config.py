@@ -40,6 +40,9 @@ class ExperimentConfig:
     # Only the smoke and quick profiles shrink these; report and paper use whole splits.
     train_examples: int | None = None
     eval_examples: int | None = None
+    # Speed levers (replication.levers): numeric precision and XLA compilation.
+    precision: str = "fp32"
+    xla: str = "auto"
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -303,6 +306,14 @@ def _validate(config: ExperimentConfig) -> None:
         if value is not None and value < config.batch_size:
             raise ConfigError(
                 f"{name} ({value}) must be at least the batch size ({config.batch_size})")
+    from replication.levers import PRECISIONS, XLA_SETTINGS  # local import: config stays light
+
+    if config.precision not in PRECISIONS:
+        raise ConfigError(f"unknown precision {config.precision!r}; choose one of "
+                          f"{', '.join(PRECISIONS)}")
+    if config.xla not in XLA_SETTINGS:
+        raise ConfigError(f"unknown xla setting {config.xla!r}; choose one of "
+                          f"{', '.join(XLA_SETTINGS)}")
     if config.dataset not in DATASETS:
         raise ConfigError(f"unknown dataset {config.dataset!r}; choose one of {', '.join(DATASETS)}")
     if config.seed < 0:

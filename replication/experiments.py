@@ -118,6 +118,7 @@ class GANExperiment(Experiment):
         raise NotImplementedError
 
     def build(self, config, dataset) -> Built:
+        from replication.levers import loss_scaled
         from replication.models.gan import GAN
 
         generator, discriminator = self.networks(config, dataset)
@@ -126,8 +127,10 @@ class GANExperiment(Experiment):
                   conditioning=self.conditioning, seed=config.seed, name=self.name)
         critic_steps = config.critic_steps if config.loss == "wasserstein" else 1
         adam = dict(learning_rate=config.learning_rate, beta_1=config.beta_1, beta_2=config.beta_2)
-        gan.compile(d_optimizer=keras.optimizers.Adam(**adam, name="d_adam"),
-                    g_optimizer=keras.optimizers.Adam(**adam, name="g_adam"),
+        gan.compile(d_optimizer=loss_scaled(keras.optimizers.Adam(**adam, name="d_adam"),
+                                            config.precision),
+                    g_optimizer=loss_scaled(keras.optimizers.Adam(**adam, name="g_adam"),
+                                            config.precision),
                     loss=config.loss, gp_weight=config.gp_weight, critic_steps=critic_steps)
         return Built(gan, {"d": gan.d_optimizer, "g": gan.g_optimizer},
                      {"d": discriminator.trainable_variables, "g": generator.trainable_variables})

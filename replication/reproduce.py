@@ -127,6 +127,11 @@ def build_parser() -> argparse.ArgumentParser:
                         default="default", help="tf.distribute strategy for every experiment")
     parser.add_argument("--devices", metavar="LIST",
                         help="devices for --strategy mirrored (default: all local GPUs)")
+    parser.add_argument("--precision", choices=("fp32", "bf16", "fp16"),
+                        help="numeric precision of new runs (default fp32; see "
+                             "python -m replication train --help)")
+    parser.add_argument("--xla", choices=("auto", "on", "off"),
+                        help="XLA for new runs (default auto: the choice measured per device)")
     parser.add_argument("--encoder-weights", default="auto", metavar="WEIGHTS",
                         help="effnet_vae encoder: auto (default: imagenet when it can be "
                              "downloaded, otherwise random init, said loudly and recorded), "
@@ -210,6 +215,7 @@ def main(argv=None) -> int:
                 train(experiment, args.profile, run_dir=run.path, data=args.data,
                       resume=run.config_file.exists(), verbose=2 if args.quiet else 1,
                       strategy=args.strategy, devices=args.devices,
+                      precision=args.precision, xla=args.xla,
                       callbacks=[OverallProgress(plan, k)], **extra)
             plan.finished.add(experiment)
             print(plan.line(k, "drawing figures"), flush=True)

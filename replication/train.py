@@ -67,6 +67,7 @@ def train(experiment: str, profile: str = "quick", *, run_dir=None, data: str = 
     from replication.callbacks import EpochEnd, ReportLogLine
     from replication.checkpoint import build_optimizers, load_state
     from replication.distribute import is_chief, make_strategy
+    from replication.levers import precision_policy, resolve_xla
 
     chief = is_chief()
     config, run = prepare_run(experiment, profile, run_dir, resume, overrides, data, chief)
@@ -83,9 +84,12 @@ def train(experiment: str, profile: str = "quick", *, run_dir=None, data: str = 
     print(f"run: {run.path} | {experiment} | profile {config.profile} | {where}", flush=True)
 
     keras.utils.set_random_seed(config.seed)
-    with distribution.scope():
+    with precision_policy(config.precision), distribution.scope():
         built = spec.build(config, dataset)
         model = built.model
+        xla = resolve_xla(config.xla)
+        if xla != "auto":  # (assigning "auto" itself would read as truthy: XLA on)
+            model.jit_compile = xla
         build_optimizers(model, built.optimizers, built.optimizer_variables)
         start_epoch = 0
         if resume and run.checkpoint_file.exists():

@@ -65,12 +65,15 @@ def bernoulli_nll(x, logits):
 
     Written in the numerically stable form ``max(l, 0) - l*x + log(1 + exp(-|l|))``.
     """
+    logits = ops.cast(logits, "float32")  # mixed precision: the loss is summed in float32
+    x = ops.cast(x, "float32")
     per_pixel = ops.relu(logits) - logits * x + ops.log1p(ops.exp(-ops.abs(logits)))
     return ops.sum(ops.reshape(per_pixel, (ops.shape(x)[0], -1)), axis=-1)
 
 
 def gaussian_kl(z_mean, z_log_var):
     """KL(N(mu, diag(exp(log_var))) || N(0, I)) per example, in nats."""
+    z_mean, z_log_var = ops.cast(z_mean, "float32"), ops.cast(z_log_var, "float32")
     return -0.5 * ops.sum(1.0 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var), axis=-1)
 
 
@@ -118,6 +121,8 @@ class VAE(keras.Model):
     def compute_losses(self, x, training):
         """Per-image reconstruction and KL terms (nats), with one reparameterised sample."""
         z_mean, z_log_var = self.encoder(x, training=training)
+        # The latent head stays in float32 under mixed precision (sampling, KL).
+        z_mean, z_log_var = ops.cast(z_mean, "float32"), ops.cast(z_log_var, "float32")
         z = self.sample_latent(z_mean, z_log_var)
         logits = self.decoder(z, training=training)
         return bernoulli_nll(x, logits), gaussian_kl(z_mean, z_log_var)

@@ -1,0 +1,279 @@
+"""``scripts/bench.py``: where the training time goes, per model, at its report batch size.
+
+For each model (each in its own subprocess, so peak memory, dtype policy and XLA do not leak
+between them) it measures:
+
+* **fit()** throughput: images/s over ``--windows`` timed windows of ``--window-steps`` steps
+  after ``--warmup`` steps, on the project's own input pipeline and ``train_step``;
+* the **plain loop** baseline: the same networks, freshly built, trained by a bare
+  ``tf.function`` loop over the same batches (no ``fit()``, no callbacks): the ratio fit/plain;
+* **FLOPs per step**, counted by TensorFlow's graph profiler on the traced training step
+  (forward, backward and optimizer ops of every update in the step), and the achieved FLOP/s as
+  a fraction of a matrix-multiply peak measured in the same invocation, device and precision;
+* the **input pipeline** alone (images/s of batches from the data source with the model's
+  preprocessing), which must be far above the training throughput;
+* **peak memory** (the process's peak resident set on CPU; the allocator's peak on GPU).
+
+Numbers go to a table on stdout and to ``bench.json``.  Nothing here is asserted: the README
+reports the measurements.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from replication.config import EXPERIMENTS
+
+RESULT_MARK = "BENCH-RESULT "
+
+
+# ------------------------------------------------------------------------------------------
+# Measurements (run inside one worker process)
+
+
+def matmul_peak(precision: str = "fp32", n: int = 4096, repeats: int = 5) -> float:
+    """Best FLOP/s of an ``n x n`` matrix multiply in the compute dtype of ``precision``."""
+    import tensorflow as tf
+
+    dtype = {"fp32": tf.float32, "bf16": tf.bfloat16, "fp16": tf.float16}[precision]
+    a = tf.cast(tf.random.stateless_normal((n, n), seed=(1, 2)), dtype)
+    b = tf.cast(tf.random.stateless_normal((n, n), seed=(3, 4)), dtype)
+    matmul = tf.function(lambda x, y: tf.reduce_sum(tf.cast(tf.matmul(x, y)[0, :8], tf.float32)))
+    matmul(a, b).numpy()
+    best = float("inf")
+    for _ in range(repeats):
+        started = time.perf_counter()
+        matmul(a, b).numpy()
+        best = min(best, time.perf_counter() - started)
+    return 2.0 * n ** 3 / best
+
+
+def count_flops(concrete_function) -> int:
+    """Floating-point operations of one call of a traced function (TF's graph profiler)."""
+    from tensorflow.python.profiler import model_analyzer, option_builder
+
+    options = option_builder.ProfileOptionBuilder.float_operation()
+    options["output"] = "none"
+    return int(model_analyzer.profile(concrete_function.graph, options=options).total_float_ops)
+
+
+def _windows(times: list[float], batch: int, window_steps: int) -> list[float]:
+    """images/s of consecutive windows of ``window_steps`` steps, from step-end timestamps."""
+    return [window_steps * batch / (times[i + window_steps] - times[i])
+            for i in range(0, len(times) - window_steps, window_steps)]
+
+
+def _summary(rates: list[float]) -> dict:
+    median = statistics.median(rates)
+    return {"median": round(median, 2), "min": round(min(rates), 2), "max": round(max(rates), 2),
+            "spread": round((max(rates) - min(rates)) / median, 4), "windows": len(rates)}
+
+
+def _build(name: str, precision: str, xla: str):
+    import keras
+
+    from replication import data, experiments
+    from replication.checkpoint import build_optimizers
+    from replication.config import make_config
+    from replication.levers import precision_policy, resolve_xla
+
+    extra = {"encoder_weights": "none"} if name == "effnet_vae" else {}
+    config = make_config(name, "report", precision=precision, xla=xla, **extra)
+    dataset = data.load(config.dataset, "bundled", verbose=False)
+    spec = experiments.get(name)
+    keras.utils.set_random_seed(config.seed)
+    with precision_policy(precision):
+        spec.preflight(config)
+        built = spec.build(config, dataset)
+        build_optimizers(built.model, built.optimizers, built.optimizer_variables)
+    jit = resolve_xla(xla)
+    return config, dataset, spec, built.model, (False if jit == "auto" else jit)
+
+
+def _pipeline(config, dataset, spec, epochs: int):
+    from replication import data
+
+    return data.training_dataset(dataset.train, config.batch_size, seed=config.seed,
+                                 value_range=spec.value_range, epochs=epochs,
+                                 with_labels=spec.uses_labels)
+
+
+def worker(name: str, precision: str, xla: str, warmup: int, windows: int,
+           window_steps: int) -> dict:
+    import keras
+    import tensorflow as tf
+
+    steps = warmup + windows * window_steps
+    config, dataset, spec, model, jit = _build(name, precision, xla)
+    batch = config.batch_size
+    epochs = 1 + (2 * steps + 20) * batch // len(dataset.train)
+
+    # Input pipeline alone.
+    iterator = iter(_pipeline(config, dataset, spec, epochs))
+    for _ in range(5):
+        next(iterator)
+    started = time.perf_counter()
+    for _ in range(50):
+        next(iterator)
+    input_rate = 50 * batch / (time.perf_counter() - started)
+
+    # fit(), the project's path (its own train_step, the same pipeline).
+    class StepTimes(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.times = []
+
+        def on_train_batch_end(self, batch_index, logs=None):
+            self.times.append(time.perf_counter())
+
+    timer = StepTimes()
+    model.jit_compile = jit
+    started = time.perf_counter()
+    model.fit(_pipeline(config, dataset, spec, epochs), epochs=1, steps_per_epoch=steps,
+              callbacks=[timer], verbose=0)
+    fit_seconds = time.perf_counter() - started
+    fit_rates = _windows(timer.times[warmup - 1:], batch, window_steps)
+
+    # Plain tf.function loop over freshly built copies of the same networks.
+    config, dataset, spec, plain, _ = _build(name, precision, xla)
+    step = tf.function(plain.train_step, jit_compile=jit)
+    iterator = iter(_pipeline(config, dataset, spec, epochs))
+    times = []
+    for _ in range(steps):
+        logs = step(next(iterator))
+        float(next(iter(logs.values())))  # wait for the step to finish
+        times.append(time.perf_counter())
+    plain_rates = _windows(times[warmup - 1:], batch, window_steps)
+
+    # FLOPs of one traced training step (the same function the plain loop ran).
+    example = next(iterator)
+    flops = count_flops(step.get_concrete_function(example))
+
+    peak = matmul_peak(precision)
+    fit_median = statistics.median(fit_rates)
+    result = {
+        "model": name, "precision": precision, "xla": bool(jit), "batch_size": batch,
+        "fit_images_per_s": _summary(fit_rates), "plain_images_per_s": _summary(plain_rates),
+        "fit_over_plain": round(fit_median / statistics.median(plain_rates), 4),
+        "step_seconds_fit": round(batch / fit_median, 4),
+        "input_images_per_s": round(input_rate, 1),
+        "input_over_training": round(input_rate / fit_median, 2),
+        "flops_per_step": flops,
+        "achieved_flops_per_s": round(flops * fit_median / batch, 0),
+        "matmul_peak_flops_per_s": round(peak, 0),
+        "fraction_of_peak": round(flops * fit_median / batch / peak, 4),
+        "peak_memory_mib": _peak_memory_mib(),
+        "fit_seconds_including_tracing": round(fit_seconds, 1),
+    }
+    steps_per_epoch = len(dataset.train.take(config.train_examples)) // batch
+    result["report_epoch_seconds"] = round(steps_per_epoch * batch / fit_median, 1)
+    result["report_training_minutes"] = round(config.epochs * result["report_epoch_seconds"] / 60, 1)
+    return result
+
+
+def _peak_memory_mib() -> float:
+    import resource
+
+    import tensorflow as tf
+
+    if tf.config.list_physical_devices("GPU"):
+        return round(tf.config.experimental.get_memory_info("GPU:0")["peak"] / 2 ** 20, 1)
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)  # KiB on Linux
+
+
+# ------------------------------------------------------------------------------------------
+# Orchestration
+
+
+def _run_worker(name: str, args) -> dict:
+    command = [sys.executable, "-m", "replication.bench", "--worker", name,
+               "--precision", args.precision, "--xla", args.xla, "--warmup", str(args.warmup),
+               "--windows", str(args.windows), "--window-steps", str(args.window_steps)]
+    env = dict(os.environ)
+    if args.device == "cpu":
+        env["CUDA_VISIBLE_DEVICES"] = "-1"
+    done = subprocess.run(command, capture_output=True, text=True, env=env)
+    for line in done.stdout.splitlines():
+        if line.startswith(RESULT_MARK):
+            return json.loads(line[len(RESULT_MARK):])
+    tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
+    return {"model": name, "precision": args.precision, "error": tail[:300]}
+
+
+def _table(results: list[dict]) -> list[str]:
+    lines = ["| model | precision | XLA | batch | fit img/s (spread) | plain img/s | fit/plain | "
+             "GFLOP/step | % of matmul peak | input img/s (× training) | peak MiB | "
+             "report schedule |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in results:
+        if "error" in r:
+            lines.append(f"| {r['model']} | {r['precision']} | | | failed: {r['error']} "
+                         "| | | | | | | |")
+            continue
+        fit, plain = r["fit_images_per_s"], r["plain_images_per_s"]
+        lines.append(
+            f"| {r['model']} | {r['precision']} | {'on' if r['xla'] else 'off'} | "
+            f"{r['batch_size']} | {fit['median']:.0f} (±{100 * fit['spread'] / 2:.0f} %) | "
+            f"{plain['median']:.0f} | {r['fit_over_plain']:.3f} | "
+            f"{r['flops_per_step'] / 1e9:.1f} | {100 * r['fraction_of_peak']:.0f} % | "
+            f"{r['input_images_per_s']:.0f} (×{r['input_over_training']:.0f}) | "
+            f"{r['peak_memory_mib']:.0f} | {r['report_training_minutes']:.0f} min |")
+    return lines
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python scripts/bench.py",
+                                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     description=__doc__.split("\n", 2)[2])
+    parser.add_argument("--models", default=",".join(EXPERIMENTS),
+                        help=f"comma-separated subset of {','.join(EXPERIMENTS)}")
+    parser.add_argument("--device", choices=("cpu", "gpu"), default="cpu")
+    parser.add_argument("--precision", choices=("fp32", "bf16", "fp16"), default="fp32")
+    parser.add_argument("--xla", choices=("auto", "on", "off"), default="auto")
+    parser.add_argument("--warmup", type=int, default=5, help="untimed steps first (default 5)")
+    parser.add_argument("--windows", type=int, default=5, help="timed windows (default 5)")
+    parser.add_argument("--window-steps", type=int, default=10, help="steps per window")
+    parser.add_argument("--out", default="bench.json", help="JSON results (default bench.json)")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if min(args.warmup, args.windows, args.window_steps) < 1:
+        parser.error("--warmup, --windows and --window-steps must be at least 1")
+    if args.worker:
+        result = worker(args.worker, args.precision, args.xla, args.warmup, args.windows,
+                        args.window_steps)
+        print(RESULT_MARK + json.dumps(result), flush=True)
+        return 0
+    models = [m.strip() for m in args.models.split(",") if m.strip()]
+    unknown = sorted(set(models) - set(EXPERIMENTS))
+    if unknown:
+        parser.error(f"unknown model(s) {', '.join(unknown)}; choose from {', '.join(EXPERIMENTS)}")
+    if args.device == "gpu":
+        import tensorflow as tf
+
+        if not tf.config.list_physical_devices("GPU"):
+            print("error: --device gpu: TensorFlow sees no GPU on this machine", file=sys.stderr)
+            return 2
+    from replication.runs import device_description, now, package_versions, write_json
+
+    results = []
+    for name in models:
+        print(f"bench: {name} ({args.precision}, xla {args.xla}) ...", flush=True)
+        results.append(_run_worker(name, args))
+    lines = _table(results)
+    print("\n".join(lines))
+    write_json(Path(args.out), {"device": device_description(), "measured_at": now(),
+                                "settings": vars(args), "versions": package_versions(),
+                                "results": results, "table": lines})
+    print(f"wrote {args.out}")
+    return 0 if all("error" not in r for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

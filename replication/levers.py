@@ -1,0 +1,62 @@
+"""Speed levers shared by training and the benchmark: numeric precision and XLA.
+
+* ``precision``: ``fp32``; ``bf16`` = Keras policy ``mixed_bfloat16`` (bfloat16 compute, float32
+  variables; no loss scaling needed: bfloat16 has float32's exponent range); ``fp16`` =
+  ``mixed_float16`` (GPUs), with every optimizer wrapped in ``LossScaleOptimizer`` - Keras does
+  this for ``compile(optimizer=...)``, the GANs wrap both of theirs (keras3-notes).
+* ``xla``: ``on`` / ``off`` / ``auto``.  ``auto`` takes the per-device choice measured by
+  ``scripts/bench.py`` (:data:`XLA_BY_DEVICE`); for a device kind not measured it leaves the
+  choice to Keras (which enables XLA on GPUs without a distribution strategy).
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+PRECISIONS = {"fp32": "float32", "bf16": "mixed_bfloat16", "fp16": "mixed_float16"}
+XLA_SETTINGS = ("auto", "on", "off")
+
+# Measured with scripts/bench.py (README, "Speed"): on this 2-core Zen 4 CPU every model's
+# training step was slower with jit_compile=True.  GPUs: not measured here (no TensorFlow on
+# the GPU machines), so Keras decides.
+XLA_BY_DEVICE = {"CPU": False}
+
+
+@contextlib.contextmanager
+def precision_policy(precision: str):
+    """Set the Keras global dtype policy for models built inside the block; restore it after."""
+    import keras
+
+    if precision not in PRECISIONS:
+        raise ValueError(f"unknown precision {precision!r}; choose one of {', '.join(PRECISIONS)}")
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(PRECISIONS[precision])
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def device_kind() -> str:
+    import tensorflow as tf
+
+    return "GPU" if tf.config.list_physical_devices("GPU") else "CPU"
+
+
+def resolve_xla(setting: str, kind: str | None = None):
+    """``True`` / ``False``, or ``"auto"`` (Keras decides) for ``setting`` on this device."""
+    if setting == "on":
+        return True
+    if setting == "off":
+        return False
+    measured = XLA_BY_DEVICE.get(kind or device_kind())
+    return "auto" if measured is None else measured
+
+
+def loss_scaled(optimizer, precision: str):
+    """``optimizer`` wrapped for dynamic loss scaling when ``precision`` is fp16."""
+    import keras
+
+    if precision == "fp16" and not isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+        return keras.optimizers.LossScaleOptimizer(optimizer, name=f"{optimizer.name}_scaled")
+    return optimizer
