@@ -106,7 +106,7 @@ def _pipeline(config, dataset, spec, epochs: int):
 
 
 def worker(name: str, precision: str, xla: str, warmup: int, windows: int,
-           window_steps: int) -> dict:
+           window_steps: int, rounds: int = 2) -> dict:
     import keras
     import tensorflow as tf
 
@@ -124,7 +124,8 @@ def worker(name: str, precision: str, xla: str, warmup: int, windows: int,
         next(iterator)
     input_rate = 50 * batch / (time.perf_counter() - started)
 
-    # fit(), the project's path (its own train_step, the same pipeline).
+    # fit() (the project's path: its own train_step, the same pipeline) and the plain loop,
+    # measured in alternating rounds so that slow drifts of the machine hit both alike.
     class StepTimes(keras.callbacks.Callback):
         def __init__(self):
             super().__init__()
@@ -133,24 +134,28 @@ def worker(name: str, precision: str, xla: str, warmup: int, windows: int,
         def on_train_batch_end(self, batch_index, logs=None):
             self.times.append(time.perf_counter())
 
-    timer = StepTimes()
     model.jit_compile = jit
-    started = time.perf_counter()
-    model.fit(_pipeline(config, dataset, spec, epochs), epochs=1, steps_per_epoch=steps,
-              callbacks=[timer], verbose=0)
-    fit_seconds = time.perf_counter() - started
-    fit_rates = _windows(timer.times[warmup - 1:], batch, window_steps)
-
-    # Plain tf.function loop over freshly built copies of the same networks.
-    config, dataset, spec, plain, _ = _build(name, precision, xla)
+    fit_data = _pipeline(config, dataset, spec, epochs)
+    _, _, _, plain, _ = _build(name, precision, xla)
     step = tf.function(plain.train_step, jit_compile=jit)
-    iterator = iter(_pipeline(config, dataset, spec, epochs))
-    times = []
-    for _ in range(steps):
-        logs = step(next(iterator))
-        float(next(iter(logs.values())))  # wait for the step to finish
-        times.append(time.perf_counter())
-    plain_rates = _windows(times[warmup - 1:], batch, window_steps)
+    iterator = iter(_pipeline(config, dataset, spec, epochs).repeat())
+    fit_rates, plain_rates = [], []
+    started = time.perf_counter()
+    for round_ in range(rounds):
+        first = round_ == 0
+        timer = StepTimes()
+        model.fit(fit_data, epochs=1, steps_per_epoch=steps if first else steps - warmup,
+                  callbacks=[timer], verbose=0)
+        fit_rates += _windows(timer.times[warmup - 1:] if first else timer.times, batch,
+                              window_steps)
+        times = [time.perf_counter()]
+        for i in range(steps if first else steps - warmup):
+            logs = step(next(iterator))
+            float(next(iter(logs.values())))  # wait for the step to finish
+            if not first or i >= warmup - 1:
+                times.append(time.perf_counter())
+        plain_rates += _windows(times[1:] if first else times, batch, window_steps)
+    fit_seconds = time.perf_counter() - started
 
     # FLOPs of one traced training step (the same function the plain loop ran).
     example = next(iterator)
@@ -170,7 +175,7 @@ def worker(name: str, precision: str, xla: str, warmup: int, windows: int,
         "matmul_peak_flops_per_s": round(peak, 0),
         "fraction_of_peak": round(flops * fit_median / batch / peak, 4),
         "peak_memory_mib": _peak_memory_mib(),
-        "fit_seconds_including_tracing": round(fit_seconds, 1),
+        "measuring_seconds": round(fit_seconds, 1), "rounds": rounds,
     }
     steps_per_epoch = len(dataset.train.take(config.train_examples)) // batch
     result["report_epoch_seconds"] = round(steps_per_epoch * batch / fit_median, 1)
@@ -195,7 +200,8 @@ def _peak_memory_mib() -> float:
 def _run_worker(name: str, args) -> dict:
     command = [sys.executable, "-m", "replication.bench", "--worker", name,
                "--precision", args.precision, "--xla", args.xla, "--warmup", str(args.warmup),
-               "--windows", str(args.windows), "--window-steps", str(args.window_steps)]
+               "--windows", str(args.windows), "--window-steps", str(args.window_steps),
+               "--rounds", str(args.rounds)]
     env = dict(os.environ)
     if args.device == "cpu":
         env["CUDA_VISIBLE_DEVICES"] = "-1"
@@ -240,14 +246,16 @@ def main(argv=None) -> int:
     parser.add_argument("--warmup", type=int, default=5, help="untimed steps first (default 5)")
     parser.add_argument("--windows", type=int, default=5, help="timed windows (default 5)")
     parser.add_argument("--window-steps", type=int, default=10, help="steps per window")
+    parser.add_argument("--rounds", type=int, default=2,
+                        help="alternating fit()/plain-loop rounds of --windows windows each")
     parser.add_argument("--out", default="bench.json", help="JSON results (default bench.json)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if min(args.warmup, args.windows, args.window_steps) < 1:
-        parser.error("--warmup, --windows and --window-steps must be at least 1")
+    if min(args.warmup, args.windows, args.window_steps, args.rounds) < 1:
+        parser.error("--warmup, --windows, --window-steps and --rounds must be at least 1")
     if args.worker:
         result = worker(args.worker, args.precision, args.xla, args.warmup, args.windows,
-                        args.window_steps)
+                        args.window_steps, args.rounds)
         print(RESULT_MARK + json.dumps(result), flush=True)
         return 0
     models = [m.strip() for m in args.models.split(",") if m.strip()]

@@ -107,6 +107,10 @@ class GANConfig(ExperimentConfig):
     gp_weight: float = 10.0
     critic_steps: int = 5
     num_fixed_noise: int = 64  # samples in the per-epoch fixed-noise grid
+    # One generator forward pass serves the D and the G update of a step (a speed lever, as
+    # the reference PyTorch DCGAN; not with several critic steps).  Runs saved before this
+    # setting existed trained without it (see _LEGACY_DEFAULTS).
+    share_fakes: bool = True
 
 
 @dataclass(frozen=True)
@@ -285,11 +289,15 @@ def make_config(experiment: str, profile: str = "report", **overrides: Any) -> E
     return config
 
 
+# Settings added after runs were saved: a saved config without them ran as these say.
+_LEGACY_DEFAULTS: dict[str, Any] = {"share_fakes": False}
+
+
 def config_from_dict(values: dict[str, Any]) -> ExperimentConfig:
     """Rebuild a configuration saved with :meth:`ExperimentConfig.to_dict`."""
     cls = _CONFIG_CLASSES[values["experiment"]]
     fields = {f.name: f for f in dataclasses.fields(cls)}
-    kwargs = {}
+    kwargs = {k: v for k, v in _LEGACY_DEFAULTS.items() if k in fields and k not in values}
     for key, value in values.items():
         if key in fields:
             kwargs[key] = tuple(value) if isinstance(value, list) else value

@@ -131,7 +131,8 @@ class GANExperiment(Experiment):
                                             config.precision),
                     g_optimizer=loss_scaled(keras.optimizers.Adam(**adam, name="g_adam"),
                                             config.precision),
-                    loss=config.loss, gp_weight=config.gp_weight, critic_steps=critic_steps)
+                    loss=config.loss, gp_weight=config.gp_weight, critic_steps=critic_steps,
+                    share_fakes=config.share_fakes)
         return Built(gan, {"d": gan.d_optimizer, "g": gan.g_optimizer},
                      {"d": discriminator.trainable_variables, "g": generator.trainable_variables})
 

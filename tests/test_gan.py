@@ -38,7 +38,8 @@ def test_gan_losses_match_hand_computations():
         assert float(loss.g(FAKE)) == pytest.approx(g_loss, rel=1e-5), name
 
 
-def _tiny_gan(loss="non-saturating", critic_steps=1, image_shape=(16, 16, 1), seed=0):
+def _tiny_gan(loss="non-saturating", critic_steps=1, image_shape=(16, 16, 1), seed=0,
+              share_fakes=False):
     keras.utils.set_random_seed(seed)
     generator = dcgan.build_generator(image_shape, 8, (16, 8), 4, 0.02)
     discriminator = dcgan.build_discriminator(image_shape, (8, 16), 4, 0.02, 0.2,
@@ -46,8 +47,47 @@ def _tiny_gan(loss="non-saturating", critic_steps=1, image_shape=(16, 16, 1), se
     gan = GAN(generator, discriminator, noise_dim=8, seed=seed)
     gan.compile(d_optimizer=keras.optimizers.Adam(1e-3, beta_1=0.5),
                 g_optimizer=keras.optimizers.Adam(1e-3, beta_1=0.5), loss=loss,
-                critic_steps=critic_steps)
+                critic_steps=critic_steps, share_fakes=share_fakes)
     return gan
+
+
+@pytest.mark.parametrize("share", [False, True])
+def test_shared_fakes_save_one_generator_pass_and_train_both_networks(share):
+    gan = _tiny_gan(share_fakes=share)
+    calls = []
+    generate = gan.generate
+    gan.generate = lambda *a, **k: calls.append(1) or generate(*a, **k)
+    real = tf.constant(np.random.default_rng(0).uniform(-1, 1, (16, 16, 16, 1)), "float32")
+    g_before = [w.copy() for w in gan.generator.get_weights()]
+    d_before = [w.copy() for w in gan.discriminator.get_weights()]
+    logs = gan.train_step(real)  # eager: every generator call is seen
+    assert len(calls) == (1 if share else 2)
+    assert all(np.isfinite(float(v)) for v in logs.values())
+    assert any(not np.allclose(a, b) for a, b in zip(g_before, gan.generator.get_weights()))
+    assert any(not np.allclose(a, b) for a, b in zip(d_before, gan.discriminator.get_weights()))
+
+
+def test_shared_fakes_g_loss_comes_from_the_updated_discriminator():
+    # With the same noise, the shared step's g_loss equals G's loss against D after D's update.
+    gan = _tiny_gan(share_fakes=True)
+    real = tf.constant(np.random.default_rng(1).uniform(-1, 1, (16, 16, 16, 1)), "float32")
+    state = gan.seed_generator.state.numpy().copy()
+    noise, _ = gan.sample_inputs(16)
+    gan.seed_generator.state.assign(state)
+    g_weights = [w.copy() for w in gan.generator.get_weights()]
+    g_loss = float(gan._shared_step(real, None))
+    gan.generator.set_weights(g_weights)  # G as it was when the fakes were made
+    fake = gan.generate(noise, training=True)
+    src, _ = gan.discriminate(fake, training=True)
+    assert g_loss == pytest.approx(float(gan.gan_loss.g(src)), rel=1e-4)
+
+
+def test_runs_saved_before_share_fakes_existed_keep_the_old_step():
+    from replication.config import config_from_dict, make_config
+
+    saved = make_config("dcgan", "report").to_dict()
+    assert saved.pop("share_fakes") is True
+    assert config_from_dict(saved).share_fakes is False
 
 
 def test_gradient_penalty_of_a_linear_critic():

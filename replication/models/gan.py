@@ -80,13 +80,17 @@ class GAN(keras.Model):
         return list(self.trackers.values())
 
     def compile(self, d_optimizer, g_optimizer, loss="non-saturating", gp_weight=10.0,
-                critic_steps=1, **kwargs):
+                critic_steps=1, share_fakes=False, **kwargs):
         """Set both optimizers and the loss (a name from ``replication.models.losses.LOSSES``).
 
         ``critic_steps`` discriminator updates are made per generator update; ``gp_weight``
-        weighs the gradient penalty of the Wasserstein loss.
+        weighs the gradient penalty of the Wasserstein loss.  ``share_fakes``: one generator
+        forward pass serves both updates of a step (see :meth:`_shared_step`); it applies only
+        with ``critic_steps == 1`` (with several critic updates per generator update each
+        critic update needs its own fakes).
         """
         super().compile(**kwargs)
+        self.share_fakes = bool(share_fakes)
         self.d_optimizer = d_optimizer
         self.g_optimizer = g_optimizer
         self.gan_loss = get_loss(loss)
@@ -158,9 +162,11 @@ class GAN(keras.Model):
         return optimizer.scale_loss(loss / num_replicas())
 
     def _discriminator_step(self, real, labels):
-        batch = ops.shape(real)[0]
-        noise, fake_labels = self.sample_inputs(batch)
+        noise, fake_labels = self.sample_inputs(ops.shape(real)[0])
         fake = self.generate(noise, fake_labels, training=True)
+        self._discriminator_update(real, labels, fake, fake_labels)
+
+    def _discriminator_update(self, real, labels, fake, fake_labels):
         variables = self.discriminator.trainable_variables
         with tf.GradientTape() as tape:
             real_src, real_cls = self.discriminate(real, labels, training=True)
@@ -180,15 +186,36 @@ class GAN(keras.Model):
             self.trackers["cls_acc_real"].update_state(_hits(real_cls, labels))
             self.trackers["cls_acc_fake"].update_state(_hits(fake_cls, fake_labels))
 
+    def _generator_loss(self, fake, labels):
+        src, cls = self.discriminate(fake, labels, training=True)
+        g_loss = self.gan_loss.g(src)
+        if self.conditioning == "auxiliary":
+            g_loss += self.class_loss(labels, cls)
+        return g_loss
+
     def _generator_step(self, batch):
         noise, labels = self.sample_inputs(batch)
         variables = self.generator.trainable_variables
         with tf.GradientTape() as tape:
             fake = self.generate(noise, labels, training=True)
-            src, cls = self.discriminate(fake, labels, training=True)
-            g_loss = self.gan_loss.g(src)
-            if self.conditioning == "auxiliary":
-                g_loss += self.class_loss(labels, cls)
+            g_loss = self._generator_loss(fake, labels)
+            scaled = self._scaled(self.g_optimizer, g_loss)
+        self.g_optimizer.apply(tape.gradient(scaled, variables), variables)
+        return g_loss
+
+    def _shared_step(self, real, labels):
+        """D and G updates from one generator forward pass (as the reference PyTorch DCGAN
+        does): D is updated on the fakes, then G's loss is taken from the *updated* D on the
+        same fakes and differentiated through the recorded generator pass.  Saves one
+        generator forward pass per step; the two updates see the same noise instead of two
+        independent draws."""
+        noise, fake_labels = self.sample_inputs(ops.shape(real)[0])
+        variables = self.generator.trainable_variables
+        with tf.GradientTape() as tape:
+            fake = self.generate(noise, fake_labels, training=True)
+            with tape.stop_recording():
+                self._discriminator_update(real, labels, ops.stop_gradient(fake), fake_labels)
+            g_loss = self._generator_loss(fake, fake_labels)
             scaled = self._scaled(self.g_optimizer, g_loss)
         self.g_optimizer.apply(tape.gradient(scaled, variables), variables)
         return g_loss
@@ -204,6 +231,9 @@ class GAN(keras.Model):
             labels = None
         else:
             labels = ops.cast(labels, "int32")
+        if self.share_fakes and self.critic_steps <= 1:
+            self.trackers["g_loss"].update_state(self._shared_step(real, labels))
+            return fit_logs({name: tracker.result() for name, tracker in self.trackers.items()})
         self._discriminator_step(real, labels)
         batch = ops.shape(real)[0]
         if self.critic_steps <= 1:
@@ -228,10 +258,14 @@ def normal_init(stddev: float):
 
 
 def batch_norm(name: str):
-    """BatchNorm with the momentum/epsilon of the reference DCGAN (PyTorch's 0.1 / 1e-5),
-    synchronized across replicas so that tf.distribute sees global-batch statistics."""
-    return keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5, synchronized=True,
-                                           name=name)
+    """BatchNorm with the momentum/epsilon of the reference DCGAN (PyTorch's 0.1 / 1e-5).
+
+    Built under a multi-replica tf.distribute strategy it is synchronized, so that the
+    statistics are those of the global batch.  With one replica it is not: Keras' synchronized
+    path would still run (materialising a tensor of ones and separate sum / sum-of-squares
+    reductions per layer) for the same result."""
+    return keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5,
+                                           synchronized=num_replicas() > 1, name=name)
 
 
 class GANSnapshot:
