@@ -40,7 +40,8 @@ class ExperimentConfig:
     # Only the smoke and quick profiles shrink these; report and paper use whole splits.
     train_examples: int | None = None
     eval_examples: int | None = None
-    # Speed levers (replication.levers): numeric precision and XLA compilation.
+    # Speed levers (replication.levers): numeric precision (fp32 | bf16 | fp16 | auto; a run
+    # records the concrete one) and XLA compilation.
     precision: str = "fp32"
     xla: str = "auto"
 
@@ -314,11 +315,11 @@ def _validate(config: ExperimentConfig) -> None:
         if value is not None and value < config.batch_size:
             raise ConfigError(
                 f"{name} ({value}) must be at least the batch size ({config.batch_size})")
-    from replication.levers import PRECISIONS, XLA_SETTINGS  # local import: config stays light
+    from replication.levers import PRECISION_SETTINGS, XLA_SETTINGS  # config stays light
 
-    if config.precision not in PRECISIONS:
+    if config.precision not in PRECISION_SETTINGS:
         raise ConfigError(f"unknown precision {config.precision!r}; choose one of "
-                          f"{', '.join(PRECISIONS)}")
+                          f"{', '.join(PRECISION_SETTINGS)}")
     if config.xla not in XLA_SETTINGS:
         raise ConfigError(f"unknown xla setting {config.xla!r}; choose one of "
                           f"{', '.join(XLA_SETTINGS)}")

@@ -14,7 +14,14 @@ from __future__ import annotations
 import contextlib
 
 PRECISIONS = {"fp32": "float32", "bf16": "mixed_bfloat16", "fp16": "mixed_float16"}
+PRECISION_SETTINGS = tuple(PRECISIONS) + ("auto",)
 XLA_SETTINGS = ("auto", "on", "off")
+
+# ``--precision auto``: the experiments whose training step scripts/bench.py measured faster in
+# bf16 than in fp32 on a CPU with AVX512-BF16 (README, "Speed"): 1.3-1.4x for the conv VAE and
+# the three GANs; the EfficientNet VAE is 1.8x *slower* (its depthwise convolutions), so it
+# stays fp32.  Elsewhere (CPUs without BF16, GPUs: not measured here) auto means fp32.
+BF16_FASTER_ON_CPU = frozenset({"vae", "dcgan", "cgan", "acgan"})
 
 # Measured with scripts/bench.py (README, "Speed"): on this 2-core Zen 4 CPU every model's
 # training step was slower with jit_compile=True.  GPUs: not measured here (no TensorFlow on
@@ -35,6 +42,23 @@ def precision_policy(precision: str):
         yield
     finally:
         keras.config.set_dtype_policy(previous)
+
+
+def cpu_has_bf16() -> bool:
+    try:
+        with open("/proc/cpuinfo") as fh:
+            return any(line.startswith("flags") and "avx512_bf16" in line.split() for line in fh)
+    except OSError:
+        return False
+
+
+def resolve_precision(setting: str, experiment: str, kind: str | None = None) -> str:
+    """The concrete precision for ``setting`` (``auto`` -> the measured choice, see above)."""
+    if setting != "auto":
+        return setting
+    if (kind or device_kind()) == "CPU" and cpu_has_bf16() and experiment in BF16_FASTER_ON_CPU:
+        return "bf16"
+    return "fp32"
 
 
 def device_kind() -> str:

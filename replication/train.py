@@ -36,7 +36,8 @@ def prepare_run(experiment: str, profile: str, run_dir, resume: bool, overrides:
             raise ConfigError(f"{run.path} holds a {saved.get('experiment')} run, not {experiment}")
         config = config_from_dict(saved["config"])
         changed = {k: v for k, v in overrides.items()
-                   if v is not None and k != "epochs" and getattr(config, k, v) != v}
+                   if v is not None and k != "epochs" and getattr(config, k, v) != v
+                   and not (k == "precision" and v == "auto")}  # auto: whatever it resolved to
         if changed:
             raise ConfigError(
                 f"--resume keeps the run's settings; cannot change {', '.join(sorted(changed))} "
@@ -67,11 +68,13 @@ def train(experiment: str, profile: str = "quick", *, run_dir=None, data: str = 
     from replication.callbacks import EpochEnd, ReportLogLine
     from replication.checkpoint import build_optimizers, load_state
     from replication.distribute import is_chief, make_strategy
-    from replication.levers import precision_policy, resolve_xla
+    from replication.levers import precision_policy, resolve_precision, resolve_xla
 
     chief = is_chief()
     config, run = prepare_run(experiment, profile, run_dir, resume, overrides, data, chief)
     spec = experiments.get(experiment)
+    if config.precision == "auto":  # recorded as the concrete choice in config.json
+        config = replace(config, precision=resolve_precision("auto", experiment))
     distribution = make_strategy(strategy, devices)
     replicas = distribution.num_replicas_in_sync
     if config.batch_size % replicas:

@@ -29,6 +29,26 @@ def test_xla_choice_comes_from_the_measured_table():
     assert levers.resolve_xla("auto", "TPU") == "auto"  # not measured: Keras decides
 
 
+def test_auto_precision_is_the_measured_choice(monkeypatch):
+    monkeypatch.setattr(levers, "cpu_has_bf16", lambda: True)
+    assert levers.resolve_precision("auto", "acgan", "CPU") == "bf16"
+    assert levers.resolve_precision("auto", "effnet_vae", "CPU") == "fp32"  # measured slower
+    assert levers.resolve_precision("auto", "acgan", "GPU") == "fp32"  # not measured
+    assert levers.resolve_precision("fp16", "acgan", "CPU") == "fp16"
+    monkeypatch.setattr(levers, "cpu_has_bf16", lambda: False)
+    assert levers.resolve_precision("auto", "acgan", "CPU") == "fp32"
+
+
+def test_auto_precision_is_recorded_concretely_and_resumes(tmp_path, monkeypatch):
+    from replication.train import train
+
+    monkeypatch.setattr(levers, "cpu_has_bf16", lambda: True)
+    run = train("dcgan", "smoke", run_dir=tmp_path / "d", precision="auto", epochs=1, verbose=0)
+    assert json.loads((run.path / "config.json").read_text())["config"]["precision"] == "bf16"
+    train("dcgan", "smoke", run_dir=run.path, precision="auto", resume=True, epochs=2, verbose=0)
+    assert len(run.history()) == 2
+
+
 def test_precision_policy_is_scoped():
     before = keras.config.dtype_policy().name
     with levers.precision_policy("bf16"):
