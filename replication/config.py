@@ -350,7 +350,8 @@ def replace(config: ExperimentConfig, **changes: Any) -> ExperimentConfig:
 
 
 __all__ = [
-    "EXPERIMENTS", "AUXILIARY", "PROFILES", "ClassifierConfig", "DATASETS", "ExperimentConfig", "VAEConfig", "GANConfig",
-    "DCGANConfig", "CGANConfig", "ACGANConfig", "ConfigError", "make_config", "config_from_dict", "available_experiments",
-    "replace",
+    "EXPERIMENTS", "AUXILIARY", "PROFILES", "DATASETS", "ExperimentConfig", "VAEConfig",
+    "EffNetVAEConfig", "GANConfig", "DCGANConfig", "CGANConfig", "ACGANConfig",
+    "ClassifierConfig", "ConfigError", "make_config", "config_from_dict",
+    "available_experiments", "replace",
 ]

@@ -60,7 +60,7 @@ def evaluate_vae(run: RunDir, info: dict, samples: int, limit: int | None) -> di
     name = info["experiment"]
     model = keras.saving.load_model(run.model_dir / f"{name}.keras")
     dataset = data.load(info["config"]["dataset"], info.get("data_source", "bundled"), verbose=False)
-    test = dataset.test.take(limit)
+    test = dataset.test.take(limit or info["config"].get("eval_examples"))
     started = time.perf_counter()
     bounds = vae_bounds(model, test.images.astype("float32") / 255.0, samples=samples,
                         seed=info["config"]["seed"])
@@ -136,7 +136,7 @@ def evaluate_gan(run: RunDir, info: dict, extractor, references: _References, *,
     k = dataset.num_classes
     conditional = name in CONDITIONAL
     started = time.perf_counter()
-    test = dataset.test.take(limit)
+    test = dataset.test.take(limit or config.eval_examples)
     test_features, test_logits = references.get(
         (config.dataset, extractor.name, len(test), "test"), lambda: extractor(test.images))
     common = dict(num_classes=k, kid_subsets=kid_subsets, kid_subset_size=kid_subset_size,
@@ -294,7 +294,9 @@ def main(argv=None) -> int:
                         help="schedule of the cached classifier (smoke: tests only)")
     parser.add_argument("--kid-subsets", type=int, default=100)
     parser.add_argument("--kid-subset-size", type=int, default=1000)
-    parser.add_argument("--limit", type=int, help="use only this many real test images")
+    parser.add_argument("--limit", type=int,
+                        help="use only this many real test images (default: the run's own "
+                             "evaluation split: all of it for quick/report runs)")
     parser.add_argument("--force", action="store_true",
                         help="re-evaluate even when metrics.json holds results for the same "
                              "epochs and settings (by default those are reused)")
@@ -333,7 +335,8 @@ def main(argv=None) -> int:
                   "epochs": info.get("epochs_done"), "evaluated_at": now()}
         if name in VAE_EXPERIMENTS:
             reuse = (not args.force and previous.get("iwae_samples") == args.iwae_samples
-                     and previous.get("test_images") == (args.limit or 10_000))
+                     and previous.get("test_images") == (args.limit or info["config"].get(
+                         "eval_examples") or 10_000))
             if reuse:
                 result = {k: v for k, v in previous.items() if k not in header}
                 print(f"{path}: reusing metrics.json (same epochs and settings; --force redoes it)")

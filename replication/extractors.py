@@ -45,7 +45,8 @@ class ClassifierExtractor:
         self.run_dir = classifier_run_dir(dataset, profile, cache_dir)
         info = ensure_classifier(dataset, profile, data_source=data_source, cache_dir=cache_dir,
                                  train=train_if_missing)
-        classifier = keras.saving.load_model(self.run_dir / "model" / "classifier.keras")
+        classifier = keras.saving.load_model(self.run_dir / "model" / "classifier.keras",
+                                             compile=False)
         self.model = feature_model(classifier)
         self.test_accuracy = info["test_accuracy"]
         self.description = (f"project classifier ({dataset}, profile {profile}, "
@@ -162,7 +163,7 @@ def _measure_classifier(path: Path, dataset: str, data_source: str) -> dict:
     from replication import data
     from replication.runs import read_json
 
-    model = keras.saving.load_model(path / "model" / "classifier.keras")
+    model = keras.saving.load_model(path / "model" / "classifier.keras", compile=False)
     loaded = data.load(dataset, data_source, verbose=False)
     started = time.perf_counter()
     hits = 0

@@ -1,10 +1,12 @@
 """Model families: ``vae``, ``efficientnet_vae``, ``gan`` (the shared adversarial core),
-``losses``, ``dcgan`` (also the conditional GAN's networks), ``acgan``.
+``losses``, ``dcgan`` (also the conditional GAN's networks), ``acgan``, and ``classifier``
+(the evaluation's own classifiers).
 
 Importing this package registers the project's serializable Keras classes, so that
 ``keras.saving.load_model`` can read the ``.keras`` files a run writes.
 """
 
+from replication.models import classifier  # noqa: F401  (registers its loss and LR schedule)
 from replication.models import vae  # noqa: F401  (registers replication>VAE)
 
 try:  # EfficientNet's own layers ('swish', 'FixedDropout'), for effnet_vae's saved models
