@@ -137,7 +137,7 @@ def evaluate_gan(run: RunDir, info: dict, extractor, references: _References, *,
     conditional = name in CONDITIONAL
     started = time.perf_counter()
     test = dataset.test.take(limit or config.eval_examples)
-    test_features, test_logits = references.get(
+    test_features, _ = references.get(
         (config.dataset, extractor.name, len(test), "test"), lambda: extractor(test.images))
     common = dict(num_classes=k, kid_subsets=kid_subsets, kid_subset_size=kid_subset_size,
                   seed=config.seed)

@@ -15,7 +15,8 @@ from typing import Callable
 import numpy as np
 
 from replication import plots
-from replication.runs import RunDir, atomic_path, default_run_dir, now, provenance_line, read_json, write_json
+from replication.runs import (RunDir, atomic_path, default_run_dir, now, provenance_line, read_json,
+                              remove_partial_files, write_json)
 
 
 class FigureError(RuntimeError):
@@ -492,6 +493,7 @@ def draw_experiment(experiment: str, run_dir=None, out="figures", only=None) -> 
                               f"{', '.join(s.id for s in specs)}")
         specs = [s for s in specs if s.id in only]
     run = RunDir(run_dir if run_dir is not None else default_run_dir(experiment, "quick"))
+    remove_partial_files(out)  # left by a drawing process that was killed
     if not run.path.exists():
         raise FigureError(f"run directory {run.path} does not exist; train first with "
                           f"`python -m replication train {experiment} --run-dir {run.path}`")

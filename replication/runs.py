@@ -31,13 +31,33 @@ def default_run_dir(experiment: str, profile: str) -> Path:
     return Path("runs") / experiment / profile
 
 
+PARTIAL_MARK = ".partial-"  # in the name of every temporary file atomic_path makes
+
+
+def remove_partial_files(directory, recursive: bool = False) -> int:
+    """Delete temporary files a killed process left behind in ``directory`` (only names made
+    by :func:`atomic_path`); return how many.  Finished files are never touched."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        return 0
+    pattern = f".*{PARTIAL_MARK}*"
+    found = directory.rglob(pattern) if recursive else directory.glob(pattern)
+    removed = 0
+    for path in found:
+        if path.is_file():
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike, suffix: str | None = None):
     """Yield a temporary path beside ``path``; rename it onto ``path`` if the block succeeds."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     suffix = suffix if suffix is not None else "".join(path.suffixes) or ".tmp"
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=suffix, dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}{PARTIAL_MARK}", suffix=suffix,
+                               dir=path.parent)
     os.close(fd)
     try:
         yield Path(tmp)

@@ -15,7 +15,7 @@ from pathlib import Path
 from replication import data as data_lib
 from replication.config import ConfigError, config_from_dict, make_config, replace
 from replication.runs import (RunDir, atomic_path, default_run_dir, device_description, now,
-                              package_versions, read_json, write_json)
+                              package_versions, read_json, remove_partial_files, write_json)
 
 
 class TrainingError(RuntimeError):
@@ -98,6 +98,8 @@ def train(experiment: str, profile: str = "quick", *, run_dir=None, data: str = 
         if resume and run.checkpoint_file.exists():
             start_epoch = load_state(run.checkpoint_file, model, built.optimizers)
             print(f"resume: restored {run.checkpoint_file} after epoch {start_epoch}", flush=True)
+    if chief:
+        remove_partial_files(run.path, recursive=True)  # left by a killed run
     if chief and not run.config_file.exists():
         write_json(run.config_file, {
             "experiment": experiment,

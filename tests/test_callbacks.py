@@ -64,3 +64,29 @@ def test_nan_stops_training_and_keeps_the_last_good_checkpoint(tmp_path):
 def test_report_log_line_format():
     line = ReportLogLine.format(1, 60, {"d_loss": 0.4791, "g_loss": 2.5114, "x": 1}, ("d_loss", "g_loss"))
     assert line == "epoch = 1/60, d_loss=0.479, g_loss=2.511"
+
+
+def test_files_left_by_a_killed_writer_are_cleaned_and_finished_files_kept(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from replication.runs import PARTIAL_MARK, remove_partial_files
+
+    # A process killed inside atomic_path leaves its temporary file, never the target.
+    script = ("import os, sys; from replication.runs import atomic_path\n"
+              "with atomic_path(sys.argv[1]) as tmp:\n"
+              "    tmp.write_bytes(b'half')\n"
+              "    os._exit(9)\n")
+    target = tmp_path / "fig02.png"
+    subprocess.run([sys.executable, "-c", script, str(target)], check=False)
+    left = [p.name for p in tmp_path.iterdir()]
+    assert not target.exists() and len(left) == 1 and PARTIAL_MARK in left[0]
+    (tmp_path / "fig03.png").write_bytes(b"done")
+    (tmp_path / ".hidden").write_text("not ours")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / f".state{PARTIAL_MARK}x.npz").write_bytes(b"half")
+    assert remove_partial_files(tmp_path) == 1
+    assert sorted(os.listdir(tmp_path)) == [".hidden", "fig03.png", "sub"]
+    assert remove_partial_files(tmp_path, recursive=True) == 1
+    assert os.listdir(tmp_path / "sub") == []
