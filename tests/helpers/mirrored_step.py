@@ -30,7 +30,7 @@ def use_sgd(built, config):
     model = built.model
     if hasattr(model, "gan_loss"):
         model.compile(d_optimizer=keras.optimizers.SGD(0.05), g_optimizer=keras.optimizers.SGD(0.05),
-                      loss=config.loss)
+                      loss=config.loss, share_fakes=config.share_fakes)
         built.optimizers = {"d": model.d_optimizer, "g": model.g_optimizer}
     else:
         model.compile(optimizer=keras.optimizers.SGD(1e-4))
