@@ -10,6 +10,7 @@ import argparse
 import sys
 
 from replication.config import AUXILIARY, EXPERIMENTS, PROFILES, ConfigError
+from replication.levers import PRECISION_SETTINGS, XLA_SETTINGS
 
 LOSS_NAMES = ("minimax", "non-saturating", "least-squares", "wasserstein")
 
@@ -80,12 +81,12 @@ def build_parser() -> argparse.ArgumentParser:
                             "GPUs, or --devices), multiworker (cluster from TF_CONFIG)")
     train.add_argument("--devices", metavar="LIST",
                        help="comma-separated devices for --strategy mirrored, e.g. /gpu:0,/gpu:1")
-    train.add_argument("--precision", choices=("fp32", "bf16", "fp16", "auto"),
+    train.add_argument("--precision", choices=PRECISION_SETTINGS,
                        help="numeric precision: fp32 (default), bf16 (mixed_bfloat16: CPUs "
                             "with AVX512-BF16, recent GPUs), fp16 (mixed_float16, GPUs; loss "
                             "scaling on every optimizer), auto (bf16 where scripts/bench.py "
                             "measured it faster on this kind of device, else fp32)")
-    train.add_argument("--xla", choices=("auto", "on", "off"),
+    train.add_argument("--xla", choices=XLA_SETTINGS,
                        help="XLA compilation of the training step; auto (default) uses the "
                             "choice measured per device by scripts/bench.py")
     train.add_argument("--quiet", action="store_true",

@@ -30,6 +30,7 @@ import time
 from pathlib import Path
 
 from replication.config import EXPERIMENTS
+from replication.levers import PRECISIONS, XLA_SETTINGS
 
 RESULT_MARK = "BENCH-RESULT "
 
@@ -241,8 +242,8 @@ def main(argv=None) -> int:
     parser.add_argument("--models", default=",".join(EXPERIMENTS),
                         help=f"comma-separated subset of {','.join(EXPERIMENTS)}")
     parser.add_argument("--device", choices=("cpu", "gpu"), default="cpu")
-    parser.add_argument("--precision", choices=("fp32", "bf16", "fp16"), default="fp32")
-    parser.add_argument("--xla", choices=("auto", "on", "off"), default="auto")
+    parser.add_argument("--precision", choices=tuple(PRECISIONS), default="fp32")
+    parser.add_argument("--xla", choices=XLA_SETTINGS, default="auto")
     parser.add_argument("--warmup", type=int, default=5, help="untimed steps first (default 5)")
     parser.add_argument("--windows", type=int, default=5, help="timed windows (default 5)")
     parser.add_argument("--window-steps", type=int, default=10, help="steps per window")

@@ -17,6 +17,7 @@ import keras
 
 from replication import data as data_lib
 from replication.config import ConfigError, make_config
+from replication.levers import PRECISION_SETTINGS, XLA_SETTINGS
 
 STAGES = ("vae", "effnet_vae", "dcgan", "cgan", "acgan")
 
@@ -127,11 +128,11 @@ def build_parser() -> argparse.ArgumentParser:
                         default="default", help="tf.distribute strategy for every experiment")
     parser.add_argument("--devices", metavar="LIST",
                         help="devices for --strategy mirrored (default: all local GPUs)")
-    parser.add_argument("--precision", choices=("fp32", "bf16", "fp16", "auto"),
+    parser.add_argument("--precision", choices=PRECISION_SETTINGS,
                         help="numeric precision of new runs: fp32 (default), bf16, fp16, or "
                              "auto (bf16 where measured faster on this device: the report "
                              "profile in ~3.1 h instead of ~4 h on a 2-core Zen 4 CPU)")
-    parser.add_argument("--xla", choices=("auto", "on", "off"),
+    parser.add_argument("--xla", choices=XLA_SETTINGS,
                         help="XLA for new runs (default auto: the choice measured per device)")
     parser.add_argument("--encoder-weights", default="auto", metavar="WEIGHTS",
                         help="effnet_vae encoder: auto (default: imagenet when it can be "
