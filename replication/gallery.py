@@ -101,6 +101,7 @@ def build(out="figures") -> Path:
             current = spec.experiment
             lines += [f"## {SECTIONS[current]}", ""]
             lines += _section_intro(current, manifest, runs)
+            lines += _run_note(out, current)
         entry = manifest.get(spec.filename)
         lines.append(f"### {spec.id}")
         lines.append("")
@@ -162,6 +163,19 @@ def _section_intro(experiment, manifest, runs) -> list[str]:
                    f"time on this machine {_minutes(run.get('wall_seconds', 0.0))} "
                    f"({run.get('device', '?')}).")
     return out + [""] if out else []
+
+
+def _run_note(out: Path, experiment: str) -> list[str]:
+    """A hand-written note on an experiment's run (``out/notes/<experiment>.md``), if any.
+
+    What a run did that its figures alone do not say (e.g. a GAN that collapsed in its last
+    epochs) is written there by whoever trained it; the gallery shows it under the section's
+    heading so that rebuilding the gallery never drops it.
+    """
+    path = out / "notes" / f"{experiment}.md"
+    if not path.is_file():
+        return []
+    return [path.read_text().strip(), ""]
 
 
 def _provenance(entry: dict, runs) -> str:

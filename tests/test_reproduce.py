@@ -102,3 +102,19 @@ def test_committed_gallery_has_every_spec_id_and_its_file(folder):
         assert f"### {fid}" in gallery, fid
         assert (folder / spec.filename).exists(), spec.filename
         assert spec.filename in manifest, spec.filename
+
+
+def test_gallery_shows_a_run_note_and_keeps_it_across_rebuilds(tmp_path):
+    from replication import gallery
+
+    (tmp_path / "notes").mkdir()
+    note = "**This run collapsed in its last two epochs** (written by hand)."
+    (tmp_path / "notes" / "dcgan.md").write_text(note + "\n")
+    for _ in range(2):  # rebuilding never drops the note
+        text = gallery.build(tmp_path).read_text()
+        section = text.split(f"## {gallery.SECTIONS['dcgan']}")[1].split("\n## ")[0]
+        assert note in section
+        assert text.count(note) == 1
+    # An experiment without a note gets none.
+    vae = text.split(f"## {gallery.SECTIONS['vae']}")[1].split("\n## ")[0]
+    assert "written by hand" not in vae
