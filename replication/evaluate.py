@@ -47,6 +47,15 @@ class EvaluationError(RuntimeError):
     pass
 
 
+TEST_SPLIT_SIZE = 10_000  # MNIST's and CIFAR-10's test splits
+
+
+def _test_limit(limit: int | None, config: dict) -> int | None:
+    """How many real test images to use: ``--limit``, else the run's own evaluation split
+    (``eval_examples``; None means the whole test split)."""
+    return limit or config.get("eval_examples")
+
+
 # ------------------------------------------------------------------------------------------
 # VAEs
 
@@ -60,7 +69,7 @@ def evaluate_vae(run: RunDir, info: dict, samples: int, limit: int | None) -> di
     name = info["experiment"]
     model = keras.saving.load_model(run.model_dir / f"{name}.keras")
     dataset = data.load(info["config"]["dataset"], info.get("data_source", "bundled"), verbose=False)
-    test = dataset.test.take(limit or info["config"].get("eval_examples"))
+    test = dataset.test.take(_test_limit(limit, info["config"]))
     started = time.perf_counter()
     bounds = vae_bounds(model, test.images.astype("float32") / 255.0, samples=samples,
                         seed=info["config"]["seed"])
@@ -136,7 +145,7 @@ def evaluate_gan(run: RunDir, info: dict, extractor, references: _References, *,
     k = dataset.num_classes
     conditional = name in CONDITIONAL
     started = time.perf_counter()
-    test = dataset.test.take(limit or config.eval_examples)
+    test = dataset.test.take(_test_limit(limit, info["config"]))
     test_features, _ = references.get(
         (config.dataset, extractor.name, len(test), "test"), lambda: extractor(test.images))
     common = dict(num_classes=k, kid_subsets=kid_subsets, kid_subset_size=kid_subset_size,
@@ -335,8 +344,8 @@ def main(argv=None) -> int:
                   "epochs": info.get("epochs_done"), "evaluated_at": now()}
         if name in VAE_EXPERIMENTS:
             reuse = (not args.force and previous.get("iwae_samples") == args.iwae_samples
-                     and previous.get("test_images") == (args.limit or info["config"].get(
-                         "eval_examples") or 10_000))
+                     and previous.get("test_images")
+                     == (_test_limit(args.limit, info["config"]) or TEST_SPLIT_SIZE))
             if reuse:
                 result = {k: v for k, v in previous.items() if k not in header}
                 print(f"{path}: reusing metrics.json (same epochs and settings; --force redoes it)")
