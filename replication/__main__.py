@@ -9,10 +9,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from replication.config import AUXILIARY, EXPERIMENTS, PROFILES, ConfigError
+from replication.config import ACGAN_CLASS_LOSSES, AUXILIARY, EXPERIMENTS, PROFILES, ConfigError
 from replication.levers import PRECISION_SETTINGS, XLA_SETTINGS
 
 LOSS_NAMES = ("minimax", "non-saturating", "least-squares", "wasserstein")
+# Config fields set by the "GAN stabilisers and instruments" flags (same names).
+GAN_OPTIONS = ("real_label", "d_learning_rate", "g_learning_rate", "class_loss",
+               "mismatched_labels", "ema_half_life", "ema_ramp", "track_samples")
 
 
 def _int_at_least(minimum: int, meaning: str):
@@ -32,6 +35,26 @@ def _int_at_least(minimum: int, meaning: str):
 
 _positive_int = _int_at_least(1, "at least 1")
 _non_negative_int = _int_at_least(0, "non-negative")
+
+
+def _float_where(check, meaning: str):
+    """An argparse type: a number for which ``check(value)`` holds."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if not check(value):
+            raise argparse.ArgumentTypeError(f"must be {meaning}, got {text}")
+        return value
+
+    return parse
+
+
+_positive_float = _float_where(lambda v: v > 0, "positive")
+_non_negative_float = _float_where(lambda v: v >= 0, "non-negative")
+_fraction = _float_where(lambda v: 0 < v <= 1, "in (0, 1]")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -66,6 +89,37 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=_non_negative_int, help="random seed (default 0)")
     train.add_argument("--loss", choices=LOSS_NAMES,
                        help="GAN loss (GAN experiments; default non-saturating)")
+    gan = train.add_argument_group(
+        "GAN stabilisers and instruments",
+        "The report is silent on these; each default is the report's plain training "
+        "(see README, 'Stabilisers').")
+    gan.add_argument("--real-label", type=_fraction, metavar="T",
+                     help="one-sided label smoothing: D's target for real images (default 1.0, "
+                          "no smoothing; Salimans et al. 2016 use 0.9); fakes keep target 0")
+    gan.add_argument("--d-lr", type=_positive_float, metavar="RATE", dest="d_learning_rate",
+                     help="D's Adam learning rate (TTUR, Heusel et al. 2017; default: the "
+                          "experiment's learning rate; the AC-GAN allows 1e-4, 2e-4, 3e-4)")
+    gan.add_argument("--g-lr", type=_positive_float, metavar="RATE", dest="g_learning_rate",
+                     help="G's Adam learning rate (TTUR; default as --d-lr)")
+    gan.add_argument("--class-loss", choices=ACGAN_CLASS_LOSSES,
+                     help="acgan: D's class loss on 'all' images (default: the paper's loss) or "
+                          "on 'real' images only (Keras' mnist_acgan, StudioGAN) - 'real' is a "
+                          "DEPARTURE from the AC-GAN paper's loss")
+    gan.add_argument("--mismatched-labels", action="store_true", default=None,
+                     help="cgan: show D real images paired with a wrong label as fakes "
+                          "(matching-aware discriminator, Reed et al. 2016), so D must read "
+                          "the label")
+    gan.add_argument("--ema-half-life", type=_non_negative_int, metavar="IMAGES",
+                     help="averaged generator (EMA of G's weights and BatchNorm statistics): "
+                          "half-life in images (default 500000, StyleGAN2-ADA's CIFAR preset; "
+                          "0 turns averaging off)")
+    gan.add_argument("--ema-ramp", type=_non_negative_float, metavar="R",
+                     help="EMA ramp: half-life = min(--ema-half-life, R x images seen) "
+                          "(default 0.05; 0: no ramp)")
+    gan.add_argument("--track-samples", type=_non_negative_int, metavar="N",
+                     help="quality tracked every epoch: N generated images scored by the "
+                          "shipped classifier (FID, coverage, conditional accuracy; default "
+                          "2000; 0 turns it off)")
     train.add_argument("--encoder-weights", metavar="WEIGHTS",
                        help="effnet_vae: 'imagenet' (default; downloaded once), 'none' (random "
                             "init) or a PATH to a local EfficientNet-B0 weights file")
@@ -131,7 +185,8 @@ def main(argv=None) -> int:
                       loss=args.loss, encoder_weights=args.encoder_weights,
                       freeze_encoder_epochs=args.freeze_encoder_epochs,
                       strategy=args.strategy, devices=args.devices,
-                      precision=args.precision, xla=args.xla)
+                      precision=args.precision, xla=args.xla,
+                      **{name: getattr(args, name) for name in GAN_OPTIONS})
             except (TrainingError, CheckpointError) as exc:
                 print(f"error: {exc}", file=sys.stderr)
                 return 1

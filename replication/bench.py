@@ -181,7 +181,28 @@ def worker(name: str, precision: str, xla: str, warmup: int, windows: int,
     steps_per_epoch = len(dataset.train.take(config.train_examples)) // batch
     result["report_epoch_seconds"] = round(steps_per_epoch * batch / fit_median, 1)
     result["report_training_minutes"] = round(config.epochs * result["report_epoch_seconds"] / 60, 1)
+    result.update(_tracking_cost(spec, config, dataset, model, result["report_epoch_seconds"]))
     return result
+
+
+def _tracking_cost(spec, config, dataset, model, epoch_seconds: float) -> dict:
+    """GANs: seconds of the end-of-epoch quality tracking (replication.tracking) at the
+    report's settings, against the report epoch's training time."""
+    tracker = spec.tracker(config, dataset, "bundled")
+    if tracker is None:
+        return {}
+    started = time.perf_counter()
+    tracker.reference_moments()  # once per process (each start or resume of a run)
+    reference = time.perf_counter() - started
+    times = []
+    for _ in range(3):
+        started = time.perf_counter()
+        tracker(model)
+        times.append(time.perf_counter() - started)
+    seconds = statistics.median(times)
+    return {"tracking_samples": tracker.samples, "tracking_seconds": round(seconds, 2),
+            "tracking_reference_seconds": round(reference, 2),
+            "tracking_fraction_of_epoch": round(seconds / epoch_seconds, 4)}
 
 
 def _peak_memory_mib() -> float:
@@ -232,6 +253,16 @@ def _table(results: list[dict]) -> list[str]:
             f"{r['flops_per_step'] / 1e9:.1f} | {100 * r['fraction_of_peak']:.0f} % | "
             f"{r['input_images_per_s']:.0f} (×{r['input_over_training']:.0f}) | "
             f"{r['peak_memory_mib']:.0f} | {r['report_training_minutes']:.0f} min |")
+    tracked = [r for r in results if "tracking_seconds" in r]
+    if tracked:
+        lines += ["", "| model | quality tracking, N | seconds per epoch | share of a report "
+                  "epoch | reference features (once per start) |", "|---|---|---|---|---|"]
+        for r in tracked:
+            lines.append(f"| {r['model']} | {r['tracking_samples']:,} | "
+                         f"{r['tracking_seconds']:.1f} s | "
+                         f"{100 * r['tracking_fraction_of_epoch']:.1f} % of "
+                         f"{r['report_epoch_seconds']:.0f} s | "
+                         f"{r['tracking_reference_seconds']:.1f} s |")
     return lines
 
 

@@ -1,8 +1,9 @@
 """Callbacks: what happens at the end of each epoch of ``fit()``.
 
 :class:`EpochEnd` does, in this order, for every epoch whose metrics are all finite: write the
-figure snapshot, append the history row, save the checkpoint, update ``status.json``.  A
-non-finite metric at any batch stops training before anything of that epoch is written, so
+figure snapshot, measure a GAN's quality (:mod:`replication.tracking`; the numbers also join the
+epoch's logs, so TensorBoard records them) and check for signs of collapse, append the history
+row, save the checkpoint, update ``status.json``.  A non-finite metric at any batch stops training before anything of that epoch is written, so
 the last good checkpoint stays.  :class:`ReportLogLine` prints the report's one-line summary.
 """
 
@@ -35,16 +36,20 @@ class EpochEnd(keras.callbacks.Callback):
     """
 
     def __init__(self, run: RunDir, optimizers: dict, snapshot_fn=None, start_epoch: int = 0,
-                 is_chief: bool = True):
+                 is_chief: bool = True, tracker=None, num_classes: int = 0):
         super().__init__()
         self.run = run
         self.optimizers = optimizers
         self.snapshot_fn = snapshot_fn
         self.start_epoch = start_epoch
         self.is_chief = is_chief
+        self.tracker = tracker
+        self.num_classes = num_classes
         self.failure: str | None = None
         self.epochs_done = start_epoch
         self._rows = [r for r in run.history() if r.get("epoch", 0) <= start_epoch]
+        self.warnings = [w for w in _saved_warnings(run) if w["epoch"] <= start_epoch]
+        self.epoch_lines: list[str] = []  # printed after the report's log line
         self._epoch_started = time.perf_counter()
         self._writer = None
 
@@ -59,7 +64,8 @@ class EpochEnd(keras.callbacks.Callback):
             self.model.stop_training = True
 
     def on_epoch_end(self, epoch, logs=None):
-        logs = dict(logs or {})
+        logs_in = logs if logs is not None else {}  # later callbacks (TensorBoard) read it
+        logs = dict(logs_in)
         if self.failure is None and not _finite(logs):
             bad = sorted(k for k, v in logs.items() if not math.isfinite(float(v)))
             self.failure = f"non-finite {', '.join(bad)} at the end of epoch {epoch + 1}"
@@ -68,6 +74,7 @@ class EpochEnd(keras.callbacks.Callback):
             return
         seconds = time.perf_counter() - self._epoch_started
         snapshot = self.snapshot_fn(self.model) if self.snapshot_fn is not None else None
+        self.epoch_lines = []
         if self.is_chief:
             import numpy as np
 
@@ -77,11 +84,33 @@ class EpochEnd(keras.callbacks.Callback):
                 self._log_image(snapshot, epoch + 1)
             row = {"epoch": epoch + 1, **{k: float(v) for k, v in logs.items()},
                    "seconds": round(seconds, 2)}
+            self._track(row, logs_in=logs_in)
             self._rows.append(row)
             self._write_history()
             save_state(self.run.checkpoint_file, self.model, self.optimizers, epoch + 1)
-            self.run.set_status("running", epoch + 1)
+            self.run.set_status("running", epoch + 1, **self.status_extra())
         self.epochs_done = epoch + 1
+
+    def _track(self, row: dict, logs_in: dict) -> None:
+        """Quality numbers and collapse warnings of the epoch, into ``row`` and the logs."""
+        from replication.tracking import collapse_warnings, quality_line
+
+        if self.tracker is not None:
+            quality = self.tracker(self.model)
+            row.update(quality)
+            logs_in.update({k: v for k, v in quality.items() if k != "track_seconds"})
+            line = quality_line(row, self.num_classes, self.tracker.samples)
+            if line:
+                self.epoch_lines.append(line)
+        warnings = collapse_warnings(row, self._rows)
+        row["collapse_warning"] = float(bool(warnings))
+        for text in warnings:
+            self.warnings.append({"epoch": int(row["epoch"]), "message": text})
+            self.epoch_lines.append(text)
+
+    def status_extra(self) -> dict:
+        """What ``status.json`` carries beside the state: the collapse warnings so far."""
+        return {"warnings": self.warnings} if self.warnings else {}
 
     def _log_image(self, snapshot: dict, epoch: int) -> None:
         """The epoch's sample grid (or VAE manifold) as a TensorBoard image."""
@@ -111,13 +140,24 @@ class EpochEnd(keras.callbacks.Callback):
                     writer.writerow({k: (int(v) if k == "epoch" else v) for k, v in row.items()})
 
 
-class ReportLogLine(keras.callbacks.Callback):
-    """Prints ``epoch = 1/60, d_loss=0.479, g_loss=2.511`` after each epoch (correct counts)."""
+def _saved_warnings(run: RunDir) -> list[dict]:
+    from replication.runs import read_json
 
-    def __init__(self, total_epochs: int, keys=("d_loss", "g_loss")):
+    try:
+        return list(read_json(run.status_file).get("warnings", []))
+    except (OSError, ValueError):
+        return []
+
+
+class ReportLogLine(keras.callbacks.Callback):
+    """Prints ``epoch = 1/60, d_loss=0.479, g_loss=2.511`` after each epoch (correct counts),
+    then the lines ``follow()`` returns (quality, warnings), each on a line of its own."""
+
+    def __init__(self, total_epochs: int, keys=("d_loss", "g_loss"), follow=None):
         super().__init__()
         self.total_epochs = total_epochs
         self.keys = keys
+        self.follow = follow
 
     @staticmethod
     def format(epoch: int, total: int, logs: dict, keys) -> str:
@@ -126,3 +166,5 @@ class ReportLogLine(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         print(self.format(epoch + 1, self.total_epochs, logs or {}, self.keys), flush=True)
+        for line in (self.follow() if self.follow is not None else []):
+            print(line, flush=True)

@@ -26,7 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from replication.runs import RunDir, atomic_path, now, read_json, write_json
+from replication.runs import (AVERAGED_GENERATOR_FILE, GENERATOR_FILE, RunDir, atomic_path, now,
+                              read_json, write_json)
 
 VAE_EXPERIMENTS = ("vae", "effnet_vae")
 GAN_EXPERIMENTS = ("dcgan", "cgan", "acgan")
@@ -39,6 +40,9 @@ PUBLISHED = (
     {"experiment": "acgan", "source": "PyTorch-StudioGAN benchmark", "IS": 7.33, "FID": 31.72},
     {"experiment": "dcgan", "source": "PyTorch-StudioGAN benchmark", "IS": 6.11, "FID": 48.29},
 )
+# The rows a GAN run gives: its trained generator, its averaged generator (when the run has
+# one), and the two references.
+GAN_ROW_KINDS = ("model", "averaged", "untrained_generator", "real_train")
 MODEL_NAMES = {"vae": "VAE", "effnet_vae": "EfficientNet-VAE", "dcgan": "DCGAN",
                "cgan": "Conditional GAN", "acgan": "AC-GAN"}
 
@@ -167,8 +171,12 @@ def evaluate_gan(run: RunDir, info: dict, extractor, references: _References, *,
         return sample_metrics(f, z, test_features,
                               intended_labels=labels if conditional else None, **common)
 
-    generator = keras.saving.load_model(run.model_dir / "generator.keras")
+    generator = keras.saving.load_model(run.model_dir / GENERATOR_FILE)
     model_row = generated_row(generator)
+    averaged_file = run.model_dir / AVERAGED_GENERATOR_FILE
+    averaged_row = None
+    if averaged_file.exists():  # the averaged generator (EMA), scored on the same inputs
+        averaged_row = generated_row(keras.saving.load_model(averaged_file))
     keras.utils.set_random_seed(config.seed)
     untrained, _ = experiments.get(name).networks(config, dataset)
     untrained_row = generated_row(untrained)
@@ -178,7 +186,9 @@ def evaluate_gan(run: RunDir, info: dict, extractor, references: _References, *,
             "samples": samples, "reference": f"real test split ({len(test)} images)",
             "kid": f"unbiased polynomial-kernel MMD^2, {kid_subsets} subsets of "
                    f"{min(kid_subset_size, samples, len(test))}",
-            "data": dataset.description, "model": model_row, "untrained_generator": untrained_row,
+            "data": dataset.description, "model": model_row,
+            **({"averaged": averaged_row} if averaged_row is not None else {}),
+            "untrained_generator": untrained_row,
             "real_train": real, "seconds": round(time.perf_counter() - started, 1)}
 
 
@@ -196,7 +206,9 @@ def table_rows(run_path: str, metrics: dict) -> list[dict]:
                                             "iwae_samples", "test_images")}}]
     rows = []
     for extractor, result in metrics.get("gan", {}).items():
-        for which in ("model", "untrained_generator", "real_train"):
+        for which in GAN_ROW_KINDS:
+            if which not in result:
+                continue
             rows.append({**base, "kind": which, "extractor": extractor,
                          "extractor_description": result["extractor_description"],
                          "samples": result["samples"], **result[which]})
@@ -236,13 +248,13 @@ def render_table(rows: list[dict]) -> list[str]:
             "rows, never with the classifier-space rows.", "",
             "| model | row | extractor, N | FID | KID | IS | conditional accuracy | "
             "coverage |", "|---|---|---|---|---|---|---|---|"]
-        labels = {"model": "this project", "untrained_generator": "untrained G (ceiling)",
-                  "real_train": "real train vs test (floor)"}
+        labels = dict(zip(GAN_ROW_KINDS, ("this project", "this project, averaged G (EMA)",
+                                          "untrained G (ceiling)", "real train vs test (floor)")))
         for experiment in GAN_EXPERIMENTS:
             mine = [r for r in gan_rows if r["experiment"] == experiment]
             for r in sorted(mine, key=lambda r: (r["extractor"], list(labels).index(r["kind"]))):
                 who = labels[r["kind"]]
-                if r["kind"] == "model":
+                if r["kind"] in ("model", "averaged"):
                     who += f" (`{r['profile']}`, {r['epochs']} epochs)"
                 accuracy = r.get("conditional_accuracy")
                 lines.append(
@@ -383,12 +395,17 @@ def main(argv=None) -> int:
                 result["settings"] = settings
             metrics = {**header, "gan": {**previous.get("gan", {}), args.extractor: result}}
             m, u, r = result["model"], result["untrained_generator"], result["real_train"]
-            extra = (f", conditional accuracy {100 * m['conditional_accuracy']:.1f} %"
-                     if "conditional_accuracy" in m else "")
-            print(f"{path}: {args.extractor}, N={args.samples}: FID {m['FID']:.2f} "
-                  f"(untrained {u['FID']:.2f}, real {r['FID']:.2f}), KID {m['KID']:.4g}, "
-                  f"IS {m['IS']:.2f}, coverage {m['class_coverage']}{extra} "
-                  f"({result['seconds']} s)")
+
+            def summary(row):
+                extra = (f", conditional accuracy {100 * row['conditional_accuracy']:.1f} %"
+                         if "conditional_accuracy" in row else "")
+                return (f"FID {row['FID']:.2f}, KID {row['KID']:.4g}, IS {row['IS']:.2f}, "
+                        f"coverage {row['class_coverage']}{extra}")
+
+            print(f"{path}: {args.extractor}, N={args.samples}: {summary(m)} (untrained FID "
+                  f"{u['FID']:.2f}, real {r['FID']:.2f}) ({result['seconds']} s)")
+            if "averaged" in result:
+                print(f"{path}: averaged generator (EMA): {summary(result['averaged'])}")
         else:
             print(f"error: {path} holds a {name} run, which has no evaluation", file=sys.stderr)
             status = 2

@@ -43,6 +43,10 @@ class Experiment:
         """Experiment-specific ``fit()`` callbacks."""
         return []
 
+    def tracker(self, config, dataset, data_source: str):
+        """What measures the model's quality at the end of each epoch (or None)."""
+        return None
+
     def reference_arrays(self, config, dataset) -> dict | None:
         """Arrays from the data that figures need (written once to ``real_examples.npz``)."""
         return None
@@ -124,17 +128,26 @@ class GANExperiment(Experiment):
         generator, discriminator = self.networks(config, dataset)
         gan = GAN(generator, discriminator, config.noise_dim,
                   num_classes=dataset.num_classes if self.conditioning != "none" else 0,
-                  conditioning=self.conditioning, seed=config.seed, name=self.name)
+                  conditioning=self.conditioning, seed=config.seed,
+                  ema_half_life=config.ema_half_life, ema_ramp=config.ema_ramp, name=self.name)
         critic_steps = config.critic_steps if config.loss == "wasserstein" else 1
-        adam = dict(learning_rate=config.learning_rate, beta_1=config.beta_1, beta_2=config.beta_2)
-        gan.compile(d_optimizer=loss_scaled(keras.optimizers.Adam(**adam, name="d_adam"),
+        d_rate, g_rate = config.learning_rates()
+        adam = dict(beta_1=config.beta_1, beta_2=config.beta_2)
+        gan.compile(d_optimizer=loss_scaled(keras.optimizers.Adam(d_rate, **adam, name="d_adam"),
                                             config.precision),
-                    g_optimizer=loss_scaled(keras.optimizers.Adam(**adam, name="g_adam"),
+                    g_optimizer=loss_scaled(keras.optimizers.Adam(g_rate, **adam, name="g_adam"),
                                             config.precision),
                     loss=config.loss, gp_weight=config.gp_weight, critic_steps=critic_steps,
-                    share_fakes=config.share_fakes)
+                    share_fakes=config.share_fakes, real_label=config.real_label,
+                    class_loss_on=getattr(config, "class_loss", "all"),
+                    mismatched_labels=getattr(config, "mismatched_labels", False))
         return Built(gan, {"d": gan.d_optimizer, "g": gan.g_optimizer},
                      {"d": discriminator.trainable_variables, "g": generator.trainable_variables})
+
+    def tracker(self, config, dataset, data_source: str):
+        from replication.tracking import make_tracker
+
+        return make_tracker(config, dataset, self.conditioning != "none", data_source)
 
     def snapshot_fn(self, config, dataset):
         from replication.models.gan import GANSnapshot
@@ -142,8 +155,15 @@ class GANExperiment(Experiment):
         return GANSnapshot(config, dataset.num_classes if self.conditioning != "none" else 0)
 
     def save_final(self, model, model_dir: Path) -> list[Path]:
-        return [save_keras(model.generator, model_dir / "generator.keras"),
-                save_keras(model.discriminator, model_dir / "discriminator.keras")]
+        from replication.runs import (AVERAGED_GENERATOR_FILE, DISCRIMINATOR_FILE,
+                                      GENERATOR_FILE)
+
+        paths = [save_keras(model.generator, model_dir / GENERATOR_FILE),
+                 save_keras(model.discriminator, model_dir / DISCRIMINATOR_FILE)]
+        averaged = model.averaged_generator()
+        if averaged is not None:
+            paths.append(save_keras(averaged, model_dir / AVERAGED_GENERATOR_FILE))
+        return paths
 
 
 class DCGANExperiment(GANExperiment):

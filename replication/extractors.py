@@ -1,11 +1,15 @@
 """Feature extractors for the GAN metrics: ``images (uint8) -> (features, logits)``.
 
 * ``classifier`` (the default; fully offline): the project's own classifier of the run's
-  dataset (:mod:`replication.models.classifier`), trained once on the real training split and
-  cached in ``<cache>/classifiers/<dataset>-<profile>/`` (``<cache>`` is ``$REPLICATION_CACHE``
-  or ``~/.cache/replication``; ``$REPLICATION_CLASSIFIER_CACHE`` moves just the classifiers)
-  together with its test accuracy in ``accuracy.json``.  Features: the global max-pool
-  of the last stage; logits: its class logits.
+  dataset (:mod:`replication.models.classifier`).  For MNIST and CIFAR-10 (bundled or tfds
+  data) the **shipped** classifiers in ``replication/assets/classifiers/<dataset>/`` are used:
+  trained once with the project's own command, weights only, with ``classifier.json`` saying
+  how (command, data, test accuracy, date, versions).  For other data (a user's ``--data``
+  folder) or other profiles, a classifier is trained once on the real training split and
+  cached in ``<cache>/classifiers/<dataset>-<profile>[-<data>]/`` (``<cache>`` is
+  ``$REPLICATION_CACHE`` or ``~/.cache/replication``; ``$REPLICATION_CLASSIFIER_CACHE`` moves
+  just the classifiers) with its test accuracy in ``accuracy.json``.  Features: the global
+  max-pool of the last stage; logits: its class logits.
 * ``inception``: Keras ``InceptionV3`` with ImageNet weights (downloaded by Keras when online,
   or a local ``.h5`` file), images resized bilinearly to 299x299 and scaled to ``[-1, 1]``
   (grey images repeated to three channels).  Features: the 2048-d average pool; logits: the
@@ -42,14 +46,22 @@ class ClassifierExtractor:
 
         self.dataset = dataset
         self.batch_size = batch_size
-        self.run_dir = classifier_run_dir(dataset, profile, cache_dir)
-        info = ensure_classifier(dataset, profile, data_source=data_source, cache_dir=cache_dir,
-                                 train=train_if_missing)
-        classifier = keras.saving.load_model(self.run_dir / "model" / "classifier.keras",
-                                             compile=False)
+        shipped = shipped_classifier(dataset) if uses_shipped_classifier(
+            profile, data_source, cache_dir) else None
+        if shipped is not None:
+            model_file, info = shipped
+            where = "shipped"
+        else:
+            info = ensure_classifier(dataset, profile, data_source=data_source,
+                                     cache_dir=cache_dir, train=train_if_missing)
+            model_file = classifier_run_dir(dataset, profile, cache_dir, data_source) / \
+                "model" / "classifier.keras"
+            where = f"profile {profile}"
+        self.model_file = model_file
+        classifier = keras.saving.load_model(model_file, compile=False)
         self.model = feature_model(classifier)
         self.test_accuracy = info["test_accuracy"]
-        self.description = (f"project classifier ({dataset}, profile {profile}, "
+        self.description = (f"project classifier ({dataset}, {where}, "
                             f"test accuracy {100 * self.test_accuracy:.2f} %)")
         self.info = info
 
@@ -113,19 +125,91 @@ def make_extractor(name: str, dataset: str, *, inception_weights: str = "imagene
     raise ExtractorError(f"unknown extractor {name!r}; choose one of {', '.join(EXTRACTORS)}")
 
 
+def tracking_extractor(dataset: str, data_source: str = "bundled"):
+    """The extractor of the per-epoch quality tracking: the shipped classifier for MNIST and
+    CIFAR-10, or an already trained cached one for other data (never trains one)."""
+    return ClassifierExtractor(dataset, "report", data_source=data_source,
+                               train_if_missing=False, batch_size=1000)
+
+
+# ------------------------------------------------------------------------------------------
+# The shipped classifiers
+
+SHIPPED_DIR = Path(__file__).resolve().parent / "assets" / "classifiers"
+SHIPPED_MODEL = "classifier.keras"
+SHIPPED_INFO = "classifier.json"
+# Data sources the shipped classifiers were trained on (the tfds copy is the same dataset).
+SHIPPED_SOURCES = ("bundled", "tfds")
+
+
+def uses_shipped_classifier(profile: str, data_source: str, cache_dir=None) -> bool:
+    return profile == "report" and data_source in SHIPPED_SOURCES and cache_dir is None
+
+
+def shipped_classifier(dataset: str) -> tuple[Path, dict] | None:
+    """``(model file, classifier.json)`` of the shipped classifier of ``dataset``, if any."""
+    from replication.runs import read_json
+
+    folder = SHIPPED_DIR / dataset
+    model_file, info_file = folder / SHIPPED_MODEL, folder / SHIPPED_INFO
+    if not (model_file.exists() and info_file.exists()):
+        return None
+    return model_file, read_json(info_file)
+
+
+def ship_classifier(run_dir, dest=None) -> Path:
+    """Copy a finished classifier run into the package: the model without optimizer state,
+    and ``classifier.json`` (how it was trained, its test accuracy).  Returns the folder."""
+    import keras
+
+    from replication.runs import RunDir, atomic_path, now, read_json, write_json
+
+    run = RunDir(run_dir)
+    info = run.info()
+    if info.get("experiment") != "classifier" or info.get("state") != "finished":
+        raise ExtractorError(f"{run.path} holds no finished classifier run")
+    dataset = info["config"]["dataset"]
+    measured = _measure_classifier(run.path, dataset, info.get("data_source", "bundled"))
+    folder = Path(dest) if dest is not None else SHIPPED_DIR / dataset
+    folder.mkdir(parents=True, exist_ok=True)
+    model = keras.saving.load_model(run.model_dir / "classifier.keras", compile=False)
+    with atomic_path(folder / SHIPPED_MODEL, suffix=".keras") as tmp:
+        model.save(tmp)  # not compiled: no optimizer state
+    history = run.history()
+    write_json(folder / SHIPPED_INFO, {
+        **measured,
+        "command": info.get("command"),
+        "config": info["config"],
+        "final_train_accuracy": round(history[-1].get("accuracy", float("nan")), 4),
+        "trained_at": info.get("finished_at"),
+        "shipped_at": now(),
+        "file": SHIPPED_MODEL,
+        "parameters": int(model.count_params()),
+    })
+    return folder
+
+
 # ------------------------------------------------------------------------------------------
 # The cached classifier
 
 
-def classifier_run_dir(dataset: str, profile: str = "report", cache_dir=None) -> Path:
-    """``<cache_dir>/<dataset>-<profile>``; by default ``cache_dir`` is
-    ``$REPLICATION_CLASSIFIER_CACHE`` or ``<data cache>/classifiers``."""
+def classifier_run_dir(dataset: str, profile: str = "report", cache_dir=None,
+                       data_source: str = "bundled") -> Path:
+    """``<cache_dir>/<dataset>-<profile>`` (``-<hash of the source>`` for data other than the
+    bundled/tfds copies); by default ``cache_dir`` is ``$REPLICATION_CLASSIFIER_CACHE`` or
+    ``<data cache>/classifiers``."""
+    import hashlib
+
     from replication.data import default_cache_dir
 
     if cache_dir is None:
         cache_dir = os.environ.get("REPLICATION_CLASSIFIER_CACHE") or \
             default_cache_dir() / "classifiers"
-    return Path(cache_dir) / f"{dataset}-{profile}"
+    name = f"{dataset}-{profile}"
+    if data_source not in SHIPPED_SOURCES:
+        source = str(Path(data_source).resolve())
+        name += "-" + hashlib.sha256(source.encode()).hexdigest()[:12]
+    return Path(cache_dir) / name
 
 
 def ensure_classifier(dataset: str, profile: str = "report", *, data_source: str = "bundled",
@@ -134,7 +218,7 @@ def ensure_classifier(dataset: str, profile: str = "report", *, data_source: str
     ``accuracy.json``: test accuracy on the whole test split, training time, provenance."""
     from replication.runs import RunDir, read_json, write_json
 
-    path = classifier_run_dir(dataset, profile, cache_dir)
+    path = classifier_run_dir(dataset, profile, cache_dir, data_source)
     run = RunDir(path)
     accuracy_file = path / "accuracy.json"
     if accuracy_file.exists():

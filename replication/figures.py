@@ -286,10 +286,25 @@ def _losses_title(ctx: Context, epoch: int) -> str:
     return ReportLogLine.format(epoch, ctx.total_epochs, row, ("d_loss", "g_loss"))
 
 
-def _samples_figure(ctx: Context, epoch: int, title: str | None = None):
+def _samples_figure(ctx: Context, epoch: int, title: str | None = None, key: str = "samples"):
     snap = ctx.snapshot(epoch)
-    return plots.image_grid_figure(snap["samples"], int(snap["columns"]), size_per_image=0.5,
+    return plots.image_grid_figure(snap[key], int(snap["columns"]), size_per_image=0.5,
                                    title=title or _losses_title(ctx, epoch))
+
+
+AVERAGED_SUFFIX = "_ema"
+AVERAGED_NOTE = ("averaged generator (EMA of the weights; this project's addition), "
+                 "same inputs as the trained generator's grid")
+
+
+def _averaged_companion(ctx: Context, epoch: int, path: Path, make_figure) -> list[Path]:
+    """``<figure>_ema.png``: the same grid from the averaged generator, when the run has one
+    (``make_figure(key, title_note)`` draws the grid of snapshot array ``key``)."""
+    if "ema_samples" not in ctx.snapshot(epoch):
+        return []
+    target = path.with_name(path.stem + AVERAGED_SUFFIX + path.suffix)
+    plots.save_figure(make_figure("ema_samples", AVERAGED_NOTE), target, footer=ctx.footer)
+    return [target]
 
 
 def _gan_curves(ctx: Context, path: Path, name: str):
@@ -306,9 +321,40 @@ def _gan_curves(ctx: Context, path: Path, name: str):
     if "cls_acc_real" in ctx.history[0]:
         panels[1]["series"] += [("class, real", col("cls_acc_real"), "C4--s"),
                                 ("class, fake", col("cls_acc_fake"), "C5--s")]
+    panels += _quality_panels(ctx)
     loss = ctx.config.get("loss", "non-saturating")
     fig = plots.curves_figure(e, panels, f"{name}: losses and accuracies per epoch ({loss} loss)")
     plots.save_figure(fig, path, footer=ctx.footer)
+
+
+QUALITY_TAG = "[added by this project, not in the report]"
+
+
+def _quality_panels(ctx: Context) -> list[dict]:
+    """The per-epoch quality tracked during training (replication.tracking), if the run has
+    it: the FID panel and the coverage / conditional-accuracy panel, trained and averaged G."""
+    if not ctx.history or "fid" not in ctx.history[0]:
+        return []
+    col = ctx.history_column
+    samples = int(ctx.config.get("track_samples", 0))
+    classes = len(ctx.info.get("class_names", [])) or 10
+    averaged = "fid_ema" in ctx.history[0]
+    fid = [("trained G", col("fid"), "C0-o")]
+    if averaged:
+        fid.append(("averaged G (EMA)", col("fid_ema"), "C1--s"))
+    share = [("coverage / classes, trained G", col("coverage") / classes, "C2-o")]
+    if averaged:
+        share.append(("coverage / classes, averaged G", col("coverage_ema") / classes, "C2--s"))
+    if "cond_acc" in ctx.history[0]:
+        share.append(("conditional accuracy, trained G", col("cond_acc"), "C4-o"))
+        if averaged:
+            share.append(("conditional accuracy, averaged G", col("cond_acc_ema"), "C4--s"))
+    return [
+        {"title": f"tracked FID, {samples:,} samples, project classifier\n{QUALITY_TAG}",
+         "ylabel": "FID (classifier features)", "series": fid},
+        {"title": f"class coverage and conditional accuracy\n{QUALITY_TAG}",
+         "ylabel": "share", "ylim": (-0.02, 1.05), "series": share},
+    ]
 
 
 # --------------------------------------------------------------------------------------------
@@ -333,7 +379,10 @@ def _fig10(ctx: Context, path: Path):
 
 @figure("fig11", "dcgan", "fig11.png", "DCGAN samples after the last epoch.")
 def _fig11(ctx: Context, path: Path):
-    plots.save_figure(_samples_figure(ctx, ctx.last_epoch), path, footer=ctx.footer)
+    epoch = ctx.last_epoch
+    plots.save_figure(_samples_figure(ctx, epoch), path, footer=ctx.footer)
+    return _averaged_companion(ctx, epoch, path, lambda key, note: _samples_figure(
+        ctx, epoch, f"{_losses_title(ctx, epoch)}\n{note}", key=key))
 
 
 @figure("fig12", "dcgan", "fig12.png",
@@ -367,7 +416,8 @@ def run_epoch_for(ctx: Context, report_epoch: int, report_total: int) -> int:
     return ctx.nearest_epoch(wanted)
 
 
-def _class_grid_figure(ctx: Context, epoch: int, name: str, report_epoch=None, report_total=None):
+def _class_grid_figure(ctx: Context, epoch: int, name: str, report_epoch=None, report_total=None,
+                       key: str = "samples", note: str | None = None):
     snap = ctx.snapshot(epoch)
     classes = ctx.info.get("class_names") or [str(i) for i in range(int(snap["sample_labels"].max()) + 1)]
     title = f"{name} samples after epoch {epoch}/{ctx.total_epochs}: one row per class, same noise per column"
@@ -376,16 +426,24 @@ def _class_grid_figure(ctx: Context, epoch: int, name: str, report_epoch=None, r
     row = next((r for r in ctx.history if int(r["epoch"]) == epoch), None)
     if row:
         title += f"\nd_loss={row['d_loss']:.3f}, g_loss={row['g_loss']:.3f}"
-    return plots.image_grid_figure(snap["samples"], int(snap["columns"]), title=title,
+    if note:
+        title += f"\n{note}"
+    return plots.image_grid_figure(snap[key], int(snap["columns"]), title=title,
                                    row_labels=list(classes), size_per_image=0.55)
 
 
 def _register_class_grids(name, experiment, epochs, report_total):
+    """One figure per report epoch; the last one also draws the averaged generator's grid."""
+    last = max(epochs, key=epochs.get)
     for fid, report_epoch in epochs.items():
-        def draw(ctx, path, report_epoch=report_epoch):
+        def draw(ctx, path, report_epoch=report_epoch, final=fid == last):
             epoch = run_epoch_for(ctx, report_epoch, report_total)
             plots.save_figure(_class_grid_figure(ctx, epoch, name, report_epoch, report_total),
                               path, footer=ctx.footer)
+            if final:
+                return _averaged_companion(ctx, epoch, path, lambda key, note: _class_grid_figure(
+                    ctx, epoch, name, report_epoch, report_total, key=key, note=note))
+            return []
 
         figure(fid, experiment, f"{fid}.png",
                f"{name} class-conditional samples after epoch {report_epoch} of {report_total} "
@@ -557,11 +615,17 @@ def update_manifest(out: Path, entries: dict) -> None:
 
 
 def _order(filename: str) -> tuple:
-    """Sort key: the report's order of figure ids (companion files such as table1.png last)."""
+    """Sort key: the report's order of figure ids, each companion file (table1.png,
+    fig11_ema.png) right after its figure."""
     for i, spec in enumerate(FIGURES.values()):
         if spec.filename == filename:
-            return (i, filename)
-    return (len(FIGURES), filename)
+            return (i, 0, filename)
+    stem = Path(filename).stem
+    for i, spec in enumerate(FIGURES.values()):
+        own = Path(spec.filename).stem
+        if stem == own or stem.startswith(own + "_"):
+            return (i, 1, filename)
+    return (len(FIGURES), 0, filename)
 
 
 __all__ = ["FIGURES", "FigureSpec", "FigureError", "draw_experiment", "figures_of"]

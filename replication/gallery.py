@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from replication.figures import FIGURES
+from replication.figures import AVERAGED_SUFFIX, FIGURES
 from replication.runs import RunDir, atomic_path, read_json
 
 # The report's captions, translated from report-fa.txt (SPEC ids; the report numbers Fig. 3 twice
@@ -123,6 +123,14 @@ def build(out="figures") -> Path:
                       "encoder; fig07: EfficientNet-B0 encoder):", "",
                       "| fig06 (Q1 VAE) | fig07 (EfficientNet VAE) |", "|---|---|",
                       "| ![fig06](fig06.png) | ![fig07](fig07.png) |", ""]
+        averaged = Path(spec.filename).stem + AVERAGED_SUFFIX + ".png"
+        if spec.filename.endswith(".png") and (out / averaged).exists():
+            lines += ["The averaged generator (an exponential moving average of the trained "
+                      "generator's weights, this project's addition) on the same inputs, beside "
+                      "the trained generator the report shows:", "",
+                      f"| trained generator ({spec.id}) | averaged generator |", "|---|---|",
+                      f"| ![{spec.id}]({spec.filename}) | ![{spec.id} averaged]({averaged}) |",
+                      ""]
         if spec.id == "fig11":
             lines += _dcgan_numbers(entry, runs)
     lines += _evaluation(out)

@@ -144,13 +144,20 @@ def latent_scatter_figure(z: np.ndarray, labels: np.ndarray, class_names, title:
 
 
 def curves_figure(epochs, panels: list[dict], title: str):
-    """``panels``: ``[{"title", "ylabel", "series": [(label, values, style)]}]`` side by side."""
-    fig, axes = plt.subplots(1, len(panels), figsize=(5.0 * len(panels), 3.8), squeeze=False)
-    for ax, panel in zip(axes[0], panels):
+    """``panels``: ``[{"title", "ylabel", "series": [(label, values, style)]}]`` side by side
+    (two per row when there are more than three)."""
+    cols = len(panels) if len(panels) <= 3 else 2
+    rows = -(-len(panels) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(5.5 * cols, 3.9 * rows), squeeze=False)
+    for ax in axes.flat[len(panels):]:
+        ax.set_visible(False)
+    for ax, panel in zip(axes.flat, panels):
         for label, values, style in panel["series"]:
             ax.plot(epochs, values, style, label=label, linewidth=1.5, markersize=3)
         ax.set_xlabel("epoch")
         ax.set_ylabel(panel.get("ylabel", ""))
+        if "ylim" in panel:
+            ax.set_ylim(*panel["ylim"])
         ax.set_title(panel.get("title", ""), fontsize=10)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)

@@ -135,6 +135,13 @@ def provenance_line(info: dict) -> str:
             f"{info.get('data', '?')} | {info.get('device', '?')}")
 
 
+# The final models of a GAN run in ``model/``: the trained generator (what the report shows),
+# the discriminator, and the averaged generator (EMA) when the run averaged.
+GENERATOR_FILE = "generator.keras"
+DISCRIMINATOR_FILE = "discriminator.keras"
+AVERAGED_GENERATOR_FILE = "generator_ema.keras"
+
+
 class RunDir:
     """Paths and metadata of one run directory."""
 
@@ -203,10 +210,20 @@ class RunDir:
         if not self.history_file.exists():
             return []
         with open(self.history_file, newline="") as fh:
-            return [{k: float(v) for k, v in row.items()} for row in csv.DictReader(fh)]
+            # An empty cell (a column added after that epoch, e.g. quality tracking switched
+            # on at a resume) reads as NaN.
+            return [{k: float(v) if v not in ("", None) else float("nan")
+                     for k, v in row.items()} for row in csv.DictReader(fh)]
 
     def set_status(self, state: str, epochs_done: int, **extra) -> None:
         data = {"state": state, "epochs_done": epochs_done, "updated_at": now()}
+        if self.status_file.exists() and "warnings" not in extra:
+            try:  # the collapse warnings stay whatever state follows
+                kept = read_json(self.status_file).get("warnings")
+            except (OSError, ValueError):
+                kept = None
+            if kept:
+                data["warnings"] = kept
         if state == "finished":
             data["finished_at"] = data["updated_at"]
         data.update(extra)

@@ -137,8 +137,9 @@ def train(experiment: str, profile: str = "quick", *, run_dir=None, data: str = 
             dataset.test.take(config.eval_examples), config.batch_size,
             value_range=spec.value_range, with_labels=spec.uses_labels)
 
+    tracker = spec.tracker(config, dataset, data) if chief else None
     epoch_end = EpochEnd(run, built.optimizers, spec.snapshot_fn(config, dataset), start_epoch,
-                         is_chief=chief)
+                         is_chief=chief, tracker=tracker, num_classes=dataset.num_classes)
     all_callbacks = [epoch_end]
     if chief:
         all_callbacks.append(keras.callbacks.TensorBoard(
@@ -146,7 +147,8 @@ def train(experiment: str, profile: str = "quick", *, run_dir=None, data: str = 
     if spec.log_keys:
         # An explicit progress bar placed before the log line, so the line follows the bar.
         all_callbacks += [keras.callbacks.ProgbarLogger(),
-                          ReportLogLine(config.epochs, spec.log_keys)]
+                          ReportLogLine(config.epochs, spec.log_keys,
+                                        follow=lambda: epoch_end.epoch_lines)]
     all_callbacks += spec.callbacks(config) + list(callbacks)
     if chief:
         run.set_status("running", start_epoch)

@@ -36,8 +36,11 @@ SPEC_TABLE = [
     ["conv", "3×3", "1×1", "512", "yes", "0.5", "LeakyReLU"],
     ["linear", "N/A", "N/A", "11", "no", "0.0", "soft-sigmoid"],
 ]
-Q3_FILES = {"cgan": ["fig13.png", "fig14.png"] + [f"fig{i}.png" for i in range(15, 22)] + ["cgan.gif"],
-            "acgan": ["table1.md", "table1.png"] + [f"fig{i}.png" for i in range(22, 29)] + ["acgan.gif"]}
+# The last class grid also has the averaged generator's grid beside it (figNN_ema.png).
+Q3_FILES = {"cgan": ["fig13.png", "fig14.png"] + [f"fig{i}.png" for i in range(15, 22)]
+            + ["fig20_ema.png", "cgan.gif"],
+            "acgan": ["table1.md", "table1.png"] + [f"fig{i}.png" for i in range(22, 29)]
+            + ["fig27_ema.png", "acgan.gif"]}
 
 
 def _networks(experiment, **overrides):

@@ -14,7 +14,7 @@ from replication.runs import RunDir
 from replication.train import TrainingError, train
 from test_train import _KillAt, _state
 
-Q2_FILES = ["fig09.png", "fig10.png", "fig11.png", "fig12.png", "dcgan.gif"]
+Q2_FILES = ["fig09.png", "fig10.png", "fig11.png", "fig11_ema.png", "fig12.png", "dcgan.gif"]
 
 
 def test_report_log_line_after_every_epoch(tmp_path, capsys):

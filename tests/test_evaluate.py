@@ -61,7 +61,8 @@ def test_gan_rows_move_the_right_way(classifier_cache, mnist_gan_runs, tmp_path,
         gan = result["gan"]["classifier"]
         assert gan["samples"] == 500 and "test accuracy" in gan["extractor_description"]
         real, untrained, model = gan["real_train"], gan["untrained_generator"], gan["model"]
-        for row in (real, untrained, model):
+        averaged = gan["averaged"]  # the averaged generator (EMA) has a row of its own
+        for row in (real, untrained, model, averaged):
             assert all(math.isfinite(row[k]) for k in ("FID", "KID", "IS"))
             assert sum(row["predicted_class_counts"]) == 500
         # Real digits: low FID, every class covered, a classifier score well above 1.
@@ -76,9 +77,10 @@ def test_gan_rows_move_the_right_way(classifier_cache, mnist_gan_runs, tmp_path,
             assert "conditional_accuracy" not in model and "conditional_accuracy" not in real
     table = (tmp_path / "metrics.md").read_text()
     assert "7.33" in table and "48.29" in table and "untrained G (ceiling)" in table
-    assert table.count("| Conditional GAN |") == 3 and table.count("| DCGAN |") == 4
+    assert "averaged G (EMA)" in table
+    assert table.count("| Conditional GAN |") == 4 and table.count("| DCGAN |") == 5
     rows = json.loads((tmp_path / "metrics.json").read_text())["rows"]
-    assert len(rows) == 6
+    assert len(rows) == 8
     assert "FID" in capsys.readouterr().out
     # A second invocation reuses the results; --force recomputes the same numbers (fixed seeds)
     # and replaces the run's rows in the table instead of adding to them.
@@ -88,7 +90,7 @@ def test_gan_rows_move_the_right_way(classifier_cache, mnist_gan_runs, tmp_path,
     assert main(runs[:1] + args + ["--force"]) == 0
     after = json.loads((mnist_gan_runs["dcgan"] / "metrics.json").read_text())
     assert after["gan"]["classifier"]["model"] == before["gan"]["classifier"]["model"]
-    assert len(json.loads((tmp_path / "metrics.json").read_text())["rows"]) == 6
+    assert len(json.loads((tmp_path / "metrics.json").read_text())["rows"]) == 8
 
 
 def test_the_inception_extractor_resizes_and_returns_imagenet_logits():

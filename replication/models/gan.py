@@ -35,6 +35,52 @@ from replication.distribute import fit_logs, num_replicas, replica_slice
 from replication.models.losses import get_loss, real_decision_threshold
 
 CONDITIONING = ("none", "input", "auxiliary")
+CLASS_LOSS_ON = ("all", "real")
+
+
+def class_loss(labels, logits):
+    """Mean sparse cross-entropy of class ``logits`` against integer ``labels``."""
+    return ops.mean(ops.sparse_categorical_crossentropy(labels, logits, from_logits=True))
+
+
+def discriminator_objective(loss, real_src, fake_src, *, real_label=1.0, wrong_src=None,
+                            labels=None, real_cls=None, fake_labels=None, fake_cls=None,
+                            class_loss_on="all"):
+    """D's loss to minimise (before any gradient penalty), from its outputs.
+
+    * source term: ``loss.d_real(real_src, real_label) + loss.d_fake(fake_src)``; with
+      ``wrong_src`` (D's outputs on real images paired with a wrong label, the matching-aware
+      discriminator) the fake term is the mean of the generated and the mismatched pairs';
+    * AC-GAN class term (when ``real_cls`` is given): cross-entropy on the real images'
+      labels, plus on the generated images' labels unless ``class_loss_on == "real"``.
+    """
+    fake_term = loss.d_fake(fake_src)
+    if wrong_src is not None:
+        fake_term = 0.5 * (fake_term + loss.d_fake(wrong_src))
+    total = loss.d_real(real_src, real_label) + fake_term
+    if real_cls is not None:
+        total += class_loss(labels, real_cls)
+        if class_loss_on == "all":
+            total += class_loss(fake_labels, fake_cls)
+    return total
+
+
+def generator_objective(loss, fake_src, *, fake_labels=None, fake_cls=None):
+    """G's loss to minimise: ``loss.g(fake_src)``, plus the AC-GAN class term on its own
+    samples when ``fake_cls`` is given (whatever D's class loss uses)."""
+    total = loss.g(fake_src)
+    if fake_cls is not None:
+        total += class_loss(fake_labels, fake_cls)
+    return total
+
+
+def ema_beta(batch, images_seen, half_life, ramp):
+    """Per-update EMA decay from a half-life in images (StyleGAN2-ADA): ``0.5 ** (batch / h)``
+    with ``h = min(half_life, ramp * images_seen)`` (no ramp when ``ramp`` is 0)."""
+    h = ops.convert_to_tensor(float(half_life), "float32")
+    if ramp:
+        h = ops.minimum(h, ramp * ops.cast(images_seen, "float32"))
+    return ops.power(0.5, ops.cast(batch, "float32") / ops.maximum(h, 1e-8))
 
 
 class GAN(keras.Model):
@@ -51,7 +97,7 @@ class GAN(keras.Model):
     """
 
     def __init__(self, generator, discriminator, noise_dim, num_classes=0, conditioning="none",
-                 seed=0, **kwargs):
+                 seed=0, ema_half_life=0, ema_ramp=0.0, **kwargs):
         super().__init__(**kwargs)
         if conditioning not in CONDITIONING:
             raise ValueError(f"conditioning must be one of {CONDITIONING}, got {conditioning!r}")
@@ -67,6 +113,21 @@ class GAN(keras.Model):
         if conditioning == "auxiliary":
             names += ["cls_acc_real", "cls_acc_fake"]
         self.trackers = {name: keras.metrics.Mean(name=name) for name in names}
+        # The averaged generator: one float copy of each of G's float variables (weights and
+        # BatchNorm statistics), checkpointed with the model.  Every replica computes the same
+        # average, so the first replica's value is kept.
+        self.ema_half_life = float(ema_half_life)
+        self.ema_ramp = float(ema_ramp)
+        pairs = []
+        if self.ema_half_life > 0:
+            pairs = [(v, self.add_weight(shape=v.shape, initializer=_copy_of(v), dtype=v.dtype,
+                                         trainable=False, autocast=False, name=f"ema_{i:03d}",
+                                         aggregation="only_first_replica"))
+                     for i, v in enumerate(generator.variables) if _is_float(v)]
+        # Plain attributes (not tracked by Keras): the averaged variables are tracked once,
+        # by add_weight; the averaged copy of G must not join this model's variables.
+        object.__setattr__(self, "_ema_pairs", tuple(pairs))
+        object.__setattr__(self, "_averaged", None)
         # Both networks are built functional models: nothing is left for fit()'s symbolic
         # build (which would call call() on an image batch, under a strategy too).
         self.built = True
@@ -80,16 +141,26 @@ class GAN(keras.Model):
         return list(self.trackers.values())
 
     def compile(self, d_optimizer, g_optimizer, loss="non-saturating", gp_weight=10.0,
-                critic_steps=1, share_fakes=False, **kwargs):
+                critic_steps=1, share_fakes=False, real_label=1.0, class_loss_on="all",
+                mismatched_labels=False, **kwargs):
         """Set both optimizers and the loss (a name from ``replication.models.losses.LOSSES``).
 
         ``critic_steps`` discriminator updates are made per generator update; ``gp_weight``
         weighs the gradient penalty of the Wasserstein loss.  ``share_fakes``: one generator
         forward pass serves both updates of a step (see :meth:`_shared_step`); it applies only
         with ``critic_steps == 1`` (with several critic updates per generator update each
-        critic update needs its own fakes).
+        critic update needs its own fakes).  Stabilisers (see :func:`discriminator_objective`):
+        ``real_label`` (one-sided label smoothing), ``class_loss_on`` ("all" or "real", AC-GAN)
+        and ``mismatched_labels`` (conditional GAN: real images with a wrong label as fakes).
         """
         super().compile(**kwargs)
+        if class_loss_on not in CLASS_LOSS_ON:
+            raise ValueError(f"class_loss_on must be one of {CLASS_LOSS_ON}, got {class_loss_on!r}")
+        if mismatched_labels and self.conditioning != "input":
+            raise ValueError("mismatched_labels applies to a GAN with the label as D's input")
+        self.real_label = float(real_label)
+        self.class_loss_on = class_loss_on
+        self.mismatched_labels = bool(mismatched_labels)
         self.share_fakes = bool(share_fakes)
         self.d_optimizer = d_optimizer
         self.g_optimizer = g_optimizer
@@ -137,7 +208,56 @@ class GAN(keras.Model):
     # Losses
 
     def class_loss(self, labels, logits):
-        return ops.mean(ops.sparse_categorical_crossentropy(labels, logits, from_logits=True))
+        return class_loss(labels, logits)
+
+    def d_objective(self, real_src, fake_src, **terms):
+        """:func:`discriminator_objective` with this model's loss and stabilisers."""
+        return discriminator_objective(self.gan_loss, real_src, fake_src,
+                                       real_label=self.real_label,
+                                       class_loss_on=self.class_loss_on, **terms)
+
+    def g_objective(self, fake_src, **terms):
+        return generator_objective(self.gan_loss, fake_src, **terms)
+
+    def wrong_labels(self, labels):
+        """A uniformly drawn *other* class for every label (matching-aware D)."""
+        shift = replica_slice(lambda shape: keras.random.randint(
+            shape, 1, self.num_classes, seed=self.seed_generator, dtype="int32"),
+            ops.shape(labels)[0])
+        return (labels + shift) % self.num_classes
+
+    # ---------------------------------------------------------------------------------------
+    # The averaged generator
+
+    def _update_ema(self, batch):
+        """After a generator update: ema <- w + beta (ema - w) for every averaged variable."""
+        if not self._ema_pairs:
+            return
+        images_seen = ops.cast(self.g_optimizer.iterations, "float32") * \
+            ops.cast(batch * num_replicas(), "float32")
+        beta = ema_beta(batch * num_replicas(), images_seen, self.ema_half_life, self.ema_ramp)
+        for variable, ema in self._ema_pairs:
+            value = ops.cast(variable, ema.dtype)
+            ema.assign(value + ops.cast(beta, ema.dtype) * (ema - value))
+
+    @property
+    def ema_variables(self) -> list:
+        return [ema for _, ema in self._ema_pairs]
+
+    def averaged_generator(self) -> keras.Model:
+        """The generator with the averaged weights (a copy, refreshed on every call); ``None``
+        when averaging is off."""
+        if not self._ema_pairs:
+            return None
+        if self._averaged is None:
+            clone = keras.models.clone_model(self.generator)
+            clone.name = f"{self.generator.name}_ema"
+            object.__setattr__(self, "_averaged", clone)
+        averaged = dict(zip((id(v) for v, _ in self._ema_pairs),
+                            (e for _, e in self._ema_pairs)))
+        for target, source in zip(self._averaged.variables, self.generator.variables):
+            target.assign(averaged.get(id(source), source).numpy())
+        return self._averaged
 
     def gradient_penalty(self, real, fake, labels):
         """WGAN-GP: ``E[(||grad_x D(x_hat)|| - 1)^2]`` on random interpolates ``x_hat``."""
@@ -168,14 +288,19 @@ class GAN(keras.Model):
 
     def _discriminator_update(self, real, labels, fake, fake_labels):
         variables = self.discriminator.trainable_variables
+        wrong = self.wrong_labels(labels) if self.mismatched_labels else None
         with tf.GradientTape() as tape:
             real_src, real_cls = self.discriminate(real, labels, training=True)
             fake_src, fake_cls = self.discriminate(fake, fake_labels, training=True)
-            d_loss = self.gan_loss.d(real_src, fake_src)
+            terms = {}
+            if wrong is not None:
+                terms["wrong_src"] = self.discriminate(real, wrong, training=True)[0]
+            if self.conditioning == "auxiliary":
+                terms.update(labels=labels, real_cls=real_cls, fake_labels=fake_labels,
+                             fake_cls=fake_cls)
+            d_loss = self.d_objective(real_src, fake_src, **terms)
             if self.gan_loss.needs_gradient_penalty:
                 d_loss += self.gp_weight * self.gradient_penalty(real, fake, labels)
-            if self.conditioning == "auxiliary":
-                d_loss += self.class_loss(labels, real_cls) + self.class_loss(fake_labels, fake_cls)
             scaled = self._scaled(self.d_optimizer, d_loss)
         self.d_optimizer.apply(tape.gradient(scaled, variables), variables)
         t = self._threshold
@@ -188,10 +313,9 @@ class GAN(keras.Model):
 
     def _generator_loss(self, fake, labels):
         src, cls = self.discriminate(fake, labels, training=True)
-        g_loss = self.gan_loss.g(src)
         if self.conditioning == "auxiliary":
-            g_loss += self.class_loss(labels, cls)
-        return g_loss
+            return self.g_objective(src, fake_labels=labels, fake_cls=cls)
+        return self.g_objective(src)
 
     def _generator_step(self, batch):
         noise, labels = self.sample_inputs(batch)
@@ -201,6 +325,7 @@ class GAN(keras.Model):
             g_loss = self._generator_loss(fake, labels)
             scaled = self._scaled(self.g_optimizer, g_loss)
         self.g_optimizer.apply(tape.gradient(scaled, variables), variables)
+        self._update_ema(batch)
         return g_loss
 
     def _shared_step(self, real, labels):
@@ -218,6 +343,7 @@ class GAN(keras.Model):
             g_loss = self._generator_loss(fake, fake_labels)
             scaled = self._scaled(self.g_optimizer, g_loss)
         self.g_optimizer.apply(tape.gradient(scaled, variables), variables)
+        self._update_ema(ops.shape(real)[0])
         return g_loss
 
     def train_step(self, data):
@@ -246,6 +372,16 @@ class GAN(keras.Model):
         return fit_logs({name: tracker.result() for name, tracker in self.trackers.items()})
 
 
+def _is_float(variable) -> bool:
+    return "float" in str(variable.dtype)
+
+
+def _copy_of(variable):
+    """An initializer that starts an averaged variable at ``variable``'s current value."""
+    value = variable.numpy()
+    return lambda shape, dtype=None: ops.convert_to_tensor(value, dtype=dtype)
+
+
 def _hits(logits, labels):
     """1.0 where the arg-max class is the label, else 0.0."""
     predicted = ops.cast(ops.argmax(logits, axis=-1), "int32")
@@ -269,7 +405,8 @@ def batch_norm(name: str):
 
 
 class GANSnapshot:
-    """The fixed-noise sample grid after each epoch (fig10/fig11, class grids, GIFs).
+    """The fixed-noise sample grid after each epoch (fig10/fig11, class grids, GIFs), and the
+    same grid from the averaged generator (``ema_samples``) when averaging is on.
 
     Unconditional: ``num_fixed_noise`` samples.  Conditional: one row per class, the same
     ``columns`` noise vectors in every row, so rows differ only by the label.
@@ -294,11 +431,15 @@ class GANSnapshot:
 
         from replication.data import unscale_images
 
-        images = model.generate(ops.convert_to_tensor(self.noise),
-                                None if self.labels is None else ops.convert_to_tensor(self.labels),
-                                training=False)
+        noise = ops.convert_to_tensor(self.noise)
+        labels = None if self.labels is None else ops.convert_to_tensor(self.labels)
+        images = model.generate(noise, labels, training=False)
         out = {"samples": unscale_images(ops.convert_to_numpy(images), "tanh"),
                "columns": np.asarray(self.columns)}
+        averaged = model.averaged_generator()
+        if averaged is not None:  # the same inputs through the averaged generator
+            images = averaged([noise, labels] if model.conditional else noise, training=False)
+            out["ema_samples"] = unscale_images(ops.convert_to_numpy(images), "tanh")
         if self.labels is not None:
             out["sample_labels"] = self.labels
         return out

@@ -14,6 +14,9 @@ on a batch of real and of generated images.  With ``D = sigmoid(logit)``:
   penalty, added by the training core); G: ``-o_fake``.  Needs several critic updates per
   generator update (``GANConfig.critic_steps``).
 
+One-sided label smoothing (Salimans et al. 2016) replaces the real target 1 by ``t < 1``:
+BCE against ``t`` for the sigmoid losses, ``½(o_real - t)²`` for least squares.
+
 All return batch means.  ``log D = -softplus(-logit)`` and ``log(1 - D) = -softplus(logit)``
 keep them finite for any logit.
 """
@@ -28,28 +31,52 @@ from keras import ops
 
 @dataclass(frozen=True)
 class GANLoss:
+    """One loss, split into D's term on real outputs (with a target, for one-sided label
+    smoothing), D's term on fake outputs, and G's term."""
+
     name: str
-    d: Callable
-    g: Callable
+    d_real: Callable      # d_real(real_outputs, target) -> scalar
+    d_fake: Callable      # d_fake(fake_outputs) -> scalar
+    g: Callable           # g(fake_outputs) -> scalar
     needs_gradient_penalty: bool = False
 
+    def d(self, real, fake, real_target: float = 1.0):
+        """D's loss on a real and a fake batch; ``real_target`` below 1 smooths the real
+        labels (one-sided: the fakes' target stays 0)."""
+        return self.d_real(real, real_target) + self.d_fake(fake)
 
-def _bce_d(real, fake):
-    return ops.mean(ops.softplus(-real)) + ops.mean(ops.softplus(fake))
+
+def _bce_real(real, target):
+    # Cross-entropy of sigmoid(real) against the target t: t·softplus(-x) + (1-t)·softplus(x).
+    loss = ops.softplus(-real)
+    if target != 1.0:
+        loss = target * loss + (1.0 - target) * ops.softplus(real)
+    return ops.mean(loss)
+
+
+def _bce_fake(fake):
+    return ops.mean(ops.softplus(fake))
+
+
+def _wasserstein_real(real, target):
+    if target != 1.0:
+        raise ValueError("the wasserstein critic has no targets to smooth")
+    return -ops.mean(real)
 
 
 LOSSES: dict[str, GANLoss] = {
-    "minimax": GANLoss("minimax", _bce_d, lambda fake: -ops.mean(ops.softplus(fake))),
-    "non-saturating": GANLoss("non-saturating", _bce_d, lambda fake: ops.mean(ops.softplus(-fake))),
+    "minimax": GANLoss("minimax", _bce_real, _bce_fake,
+                       lambda fake: -ops.mean(ops.softplus(fake))),
+    "non-saturating": GANLoss("non-saturating", _bce_real, _bce_fake,
+                              lambda fake: ops.mean(ops.softplus(-fake))),
     "least-squares": GANLoss(
         "least-squares",
-        lambda real, fake: 0.5 * ops.mean(ops.square(real - 1.0)) + 0.5 * ops.mean(ops.square(fake)),
+        lambda real, target: 0.5 * ops.mean(ops.square(real - target)),
+        lambda fake: 0.5 * ops.mean(ops.square(fake)),
         lambda fake: 0.5 * ops.mean(ops.square(fake - 1.0))),
     "wasserstein": GANLoss(
-        "wasserstein",
-        lambda real, fake: ops.mean(fake) - ops.mean(real),
-        lambda fake: -ops.mean(fake),
-        needs_gradient_penalty=True),
+        "wasserstein", _wasserstein_real, lambda fake: ops.mean(fake),
+        lambda fake: -ops.mean(fake), needs_gradient_penalty=True),
 }
 
 

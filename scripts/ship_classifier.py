@@ -1,0 +1,33 @@
+"""Ship a finished classifier run as the project's evaluation classifier of its dataset.
+
+Usage: python scripts/ship_classifier.py RUN_DIR [--dest DIR]
+
+Writes the model without optimizer state and ``classifier.json`` (command, data source, test
+accuracy on the whole test split, dates, package versions) into
+``replication/assets/classifiers/<dataset>/`` (or DIR).  The classifiers in git were made with
+``python -m replication train classifier --profile report --dataset <dataset>`` and this script.
+"""
+import argparse
+import sys
+
+from replication.extractors import ExtractorError, ship_classifier
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python scripts/ship_classifier.py",
+                                     description=__doc__.split("\n\n")[0])
+    parser.add_argument("run_dir", metavar="RUN_DIR", help="a finished classifier run")
+    parser.add_argument("--dest", metavar="DIR",
+                        help="target folder (default: replication/assets/classifiers/<dataset>)")
+    args = parser.parse_args(argv)
+    try:
+        folder = ship_classifier(args.run_dir, args.dest)
+    except (ExtractorError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"shipped {folder}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
