@@ -1,0 +1,217 @@
+"""``scripts/study.py``: the stabiliser studies on the report's schedules.
+
+For each GAN a few **variants** (today's settings and the stabilisers most likely to help, see
+README "Stabilisers") are trained on the ``report`` profile with ``--precision auto``, each on
+two seeds, into ``runs/<experiment>/study/<variant>-s<seed>/``:
+
+* ``run EXPERIMENT [--variants a,b] [--seeds 0,1]`` trains them one after another (one training
+  at a time: two at once only slow each other), resuming unfinished runs and skipping finished
+  ones, so the same command continues a study after an interruption;
+* ``plot EXPERIMENT`` draws every run's per-epoch curves (tracked FID, coverage, conditional
+  accuracy, D's accuracy on fakes; trained and averaged generator) into
+  ``figures/studies/<experiment>.png``;
+* ``table EXPERIMENT`` prints the README table: last- and best-epoch tracked FID, and the
+  10,000-sample numbers of ``scripts/evaluate.py`` (run it first) for the trained and the
+  averaged generator, with wall time, seed and settings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from replication.runs import RunDir, read_json
+
+SEEDS = (0, 1)
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    settings: dict = field(default_factory=dict)  # config overrides
+    why: str = ""
+
+    def describe(self) -> str:
+        if not self.settings:
+            return "today's settings"
+        return ", ".join(f"{k}={v}" for k, v in self.settings.items())
+
+
+# What each study compares.  The report is silent on every setting below; the AC-GAN's come
+# first from the paper's own table (learning rate per network, activation noise), which stays
+# faithful; its real-only class loss departs from the paper's loss and stays an option.
+STUDIES: dict[str, list[Variant]] = {
+    "dcgan": [
+        Variant("baseline"),
+        Variant("smooth", {"real_label": 0.9},
+                "one-sided label smoothing against the dominant D behind the collapse"),
+    ],
+    "cgan": [
+        Variant("baseline"),
+        Variant("matching", {"mismatched_labels": True},
+                "wrong-label pairs as fakes, so D must read the label"),
+    ],
+    "acgan": [
+        Variant("baseline"),
+        Variant("noise", {"activation_noise": 0.1},
+                "the paper's activation noise option against a D that wins"),
+        Variant("slow-d", {"d_learning_rate": 1e-4},
+                "the paper's lowest rate for D only (TTUR within the paper's set)"),
+        Variant("real-cls", {"class_loss": "real"},
+                "D's class loss on real images only (departs from the paper's loss)"),
+    ],
+}
+
+
+def run_dir(experiment: str, variant: str, seed: int, root="runs") -> Path:
+    return Path(root) / experiment / "study" / f"{variant}-s{seed}"
+
+
+def _variants(experiment: str, names: str | None) -> list[Variant]:
+    variants = STUDIES[experiment]
+    if not names:
+        return variants
+    known = {v.name: v for v in variants}
+    unknown = [n for n in names.split(",") if n not in known]
+    if unknown:
+        raise SystemExit(f"error: {experiment} has no study variant {', '.join(unknown)}; "
+                         f"it has {', '.join(known)}")
+    return [known[n] for n in names.split(",")]
+
+
+def run(experiment: str, variants: list[Variant], seeds, root="runs", quiet=True) -> None:
+    from replication.train import train
+
+    for seed in seeds:
+        for variant in variants:
+            path = run_dir(experiment, variant.name, seed, root)
+            state = RunDir(path).info().get("state") if (path / "config.json").exists() else None
+            if state == "finished":
+                print(f"study: {path} is finished", flush=True)
+                continue
+            print(f"study: training {path} ({variant.describe()}, seed {seed})", flush=True)
+            train(experiment, "report", run_dir=path, resume=state is not None,
+                  verbose=2 if quiet else 1, seed=seed, precision="auto", **variant.settings)
+
+
+def study_runs(experiment: str, root="runs") -> list[tuple[Variant, int, RunDir]]:
+    """Every run of the study present on disk, in the study's order."""
+    out = []
+    for variant in STUDIES[experiment]:
+        for seed in SEEDS:
+            path = run_dir(experiment, variant.name, seed, root)
+            if (path / "history.csv").exists():
+                out.append((variant, seed, RunDir(path)))
+    return out
+
+
+def plot(experiment: str, root="runs", out="figures/studies") -> Path:
+    from replication import plots
+
+    runs = study_runs(experiment, root)
+    if not runs:
+        raise SystemExit(f"error: no study runs of {experiment} under {root}/{experiment}/study")
+    import matplotlib.pyplot as plt
+
+    conditional = experiment in ("cgan", "acgan")
+    keys = [("fid", "tracked FID (classifier features)"), ("coverage", "classes covered")]
+    if conditional:
+        keys.append(("cond_acc", "conditional accuracy"))
+    keys.append(("d_acc_fake", "D's accuracy on fakes"))
+    fig, axes = plt.subplots(1, len(keys), figsize=(5.2 * len(keys), 4.2), squeeze=False)
+    names = [v.name for v in STUDIES[experiment]]
+    for variant, seed, run in runs:
+        history = run.history()
+        epochs = [r["epoch"] for r in history]
+        colour = f"C{names.index(variant.name)}"
+        marker = "os"[SEEDS.index(seed) % 2]
+        for ax, (key, title) in zip(axes[0], keys):
+            label = f"{variant.name}, seed {seed}"
+            ax.plot(epochs, [r.get(key, np.nan) for r in history], f"{colour}-{marker}",
+                    markersize=3, linewidth=1.3, label=label + (", trained G" if
+                                                                 key != "d_acc_fake" else ""))
+            if f"{key}_ema" in history[0]:
+                ax.plot(epochs, [r.get(f"{key}_ema", np.nan) for r in history],
+                        f"{colour}--{marker}", markersize=2, linewidth=1.0, alpha=0.8,
+                        label=f"{label}, averaged G")
+            ax.set_title(title, fontsize=10)
+            ax.set_xlabel("epoch")
+            ax.grid(alpha=0.3)
+    axes[0][0].set_yscale("log")
+    axes[0][0].legend(fontsize=7)
+    info = runs[0][2].info()
+    samples = info["config"].get("track_samples", 0)
+    fig.suptitle(f"{experiment}: stabiliser study on the report schedule (tracked with "
+                 f"{samples:,} samples and the project classifier; solid: trained G, dashed: "
+                 "averaged G)", fontsize=11)
+    fig.tight_layout()
+    target = Path(out) / f"{experiment}.png"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    footer = "; ".join(f"{v.name}: {v.describe()}" for v in STUDIES[experiment])
+    return plots.save_figure(fig, target, footer=f"{footer}\n{info.get('device', '')}")
+
+
+def table(experiment: str, root="runs") -> list[str]:
+    lines = ["| variant | seed | settings | epochs | tracked FID last / best (epoch) | "
+             "FID, 10k (trained / averaged) | coverage (trained / averaged) | "
+             "conditional accuracy (trained / averaged) | wall time |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for variant, seed, run in study_runs(experiment, root):
+        history = run.history()
+        info = run.info()
+        fids = [(r.get("fid", np.nan), int(r["epoch"])) for r in history]
+        fids = [f for f in fids if np.isfinite(f[0])]
+        last = f"{fids[-1][0]:.1f}" if fids else "—"
+        best = f"{min(fids)[0]:.1f} ({min(fids)[1]})" if fids else "—"
+        metrics = read_json(run.path / "metrics.json") if (run.path / "metrics.json").exists() \
+            else {}
+        gan = metrics.get("gan", {}).get("classifier", {})
+        trained, averaged = gan.get("model", {}), gan.get("averaged", {})
+
+        def pair(key, fmt):
+            values = [fmt(row[key]) if key in row else "—" for row in (trained, averaged)]
+            return " / ".join(values)
+
+        hours = sum(r.get("seconds", 0.0) + r.get("track_seconds", 0.0) for r in history) / 3600
+        state = info.get("state", "?")
+        epochs = f"{info.get('epochs_done', len(history))}/{info['config']['epochs']}"
+        if state != "finished":
+            epochs += f" ({state})"
+        lines.append(
+            f"| {variant.name} | {seed} | {variant.describe()} | {epochs} | {last} / {best} | "
+            f"{pair('FID', lambda v: f'{v:.1f}')} | "
+            f"{pair('class_coverage', lambda v: f'{v}/10')} | "
+            f"{pair('conditional_accuracy', lambda v: f'{100 * v:.1f} %')} | {hours:.2f} h |")
+    return lines
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python scripts/study.py",
+                                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     description=__doc__.split("\n", 2)[2])
+    parser.add_argument("action", choices=("run", "plot", "table"))
+    parser.add_argument("experiment", choices=tuple(STUDIES))
+    parser.add_argument("--variants", metavar="A,B", help="variants to train (default: all)")
+    parser.add_argument("--seeds", default=",".join(map(str, SEEDS)), metavar="0,1")
+    parser.add_argument("--runs", default="runs", metavar="DIR", help="runs root (default runs)")
+    parser.add_argument("--out", default="figures/studies", metavar="DIR")
+    args = parser.parse_args(argv)
+    if args.action == "run":
+        try:
+            seeds = [int(s) for s in args.seeds.split(",")]
+        except ValueError:
+            parser.error(f"--seeds: expected numbers like 0,1, got {args.seeds!r}")
+        run(args.experiment, _variants(args.experiment, args.variants), seeds, args.runs)
+    elif args.action == "plot":
+        print(f"wrote {plot(args.experiment, args.runs, args.out)}")
+    else:
+        print("\n".join(table(args.experiment, args.runs)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
