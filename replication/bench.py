@@ -29,7 +29,7 @@ import sys
 import time
 from pathlib import Path
 
-from replication.config import EXPERIMENTS
+from replication.experiments import names as experiment_names
 from replication.levers import PRECISIONS, XLA_SETTINGS
 
 RESULT_MARK = "BENCH-RESULT "
@@ -85,10 +85,9 @@ def _build(name: str, precision: str, xla: str):
     from replication.config import make_config
     from replication.levers import precision_policy, resolve_xla
 
-    extra = {"encoder_weights": "none"} if name == "effnet_vae" else {}
-    config = make_config(name, "report", precision=precision, xla=xla, **extra)
-    dataset = data.load(config.dataset, "bundled", verbose=False)
     spec = experiments.get(name)
+    config = make_config(name, "report", precision=precision, xla=xla, **spec.bench_overrides)
+    dataset = data.load(config.dataset, "bundled", verbose=False)
     keras.utils.set_random_seed(config.seed)
     with precision_policy(precision):
         spec.preflight(config)
@@ -270,8 +269,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python scripts/bench.py",
                                      formatter_class=argparse.RawDescriptionHelpFormatter,
                                      description=__doc__.split("\n", 2)[2])
-    parser.add_argument("--models", default=",".join(EXPERIMENTS),
-                        help=f"comma-separated subset of {','.join(EXPERIMENTS)}")
+    parser.add_argument("--models", default=",".join(experiment_names()),
+                        help=f"comma-separated subset of {','.join(experiment_names())}")
     parser.add_argument("--device", choices=("cpu", "gpu"), default="cpu")
     parser.add_argument("--precision", choices=tuple(PRECISIONS), default="fp32")
     parser.add_argument("--xla", choices=XLA_SETTINGS, default="auto")
@@ -291,9 +290,9 @@ def main(argv=None) -> int:
         print(RESULT_MARK + json.dumps(result), flush=True)
         return 0
     models = [m.strip() for m in args.models.split(",") if m.strip()]
-    unknown = sorted(set(models) - set(EXPERIMENTS))
+    unknown = sorted(set(models) - set(experiment_names()))
     if unknown:
-        parser.error(f"unknown model(s) {', '.join(unknown)}; choose from {', '.join(EXPERIMENTS)}")
+        parser.error(f"unknown model(s) {', '.join(unknown)}; choose from {', '.join(experiment_names())}")
     if args.device == "gpu":
         import tensorflow as tf
 

@@ -26,29 +26,19 @@ from pathlib import Path
 
 import numpy as np
 
+from replication import experiments
 from replication.runs import (AVERAGED_GENERATOR_FILE, GENERATOR_FILE, RunDir, atomic_path, now,
                               read_json, write_json)
 
-VAE_EXPERIMENTS = ("vae", "effnet_vae")
-GAN_EXPERIMENTS = ("dcgan", "cgan", "acgan")
-CONDITIONAL = ("cgan", "acgan")
-
-# Published numbers for the same models (SPEC, "Numbers stated in the report"); all CIFAR-10,
-# all through the TF Inception graph.  The report itself states no metric.
-PUBLISHED = (
-    {"experiment": "acgan", "source": "AC-GAN paper (Odena et al. 2017)", "IS": 8.25},
-    {"experiment": "acgan", "source": "PyTorch-StudioGAN benchmark", "IS": 7.33, "FID": 31.72},
-    {"experiment": "dcgan", "source": "PyTorch-StudioGAN benchmark", "IS": 6.11, "FID": 48.29},
-)
 # The rows a GAN run gives: its trained generator, its averaged generator (when the run has
 # one), and the two references.
 GAN_ROW_KINDS = ("model", "averaged", "untrained_generator", "real_train")
-MODEL_NAMES = {"vae": "VAE", "effnet_vae": "EfficientNet-VAE", "dcgan": "DCGAN",
-               "cgan": "Conditional GAN", "acgan": "AC-GAN"}
 
 
-class EvaluationError(RuntimeError):
-    pass
+def published_rows() -> list[dict]:
+    """The published numbers the table shows beside ours (from the experiment registry)."""
+    return [{"experiment": spec.name, **row} for spec in experiments.of_report()
+            for row in spec.published]
 
 
 TEST_SPLIT_SIZE = 10_000  # MNIST's and CIFAR-10's test splits
@@ -140,14 +130,14 @@ def evaluate_gan(run: RunDir, info: dict, extractor, references: _References, *,
                  limit: int | None, kid_subsets: int, kid_subset_size: int) -> dict:
     import keras
 
-    from replication import data, experiments
+    from replication import data
     from replication.config import config_from_dict
 
     name = info["experiment"]
     config = config_from_dict(info["config"])
     dataset = data.load(config.dataset, info.get("data_source", "bundled"), verbose=False)
     k = dataset.num_classes
-    conditional = name in CONDITIONAL
+    conditional = experiments.get(name).conditional
     started = time.perf_counter()
     test = dataset.test.take(_test_limit(limit, info["config"]))
     test_features, _ = references.get(
@@ -178,7 +168,7 @@ def evaluate_gan(run: RunDir, info: dict, extractor, references: _References, *,
     if averaged_file.exists():  # the averaged generator (EMA), scored on the same inputs
         averaged_row = generated_row(keras.saving.load_model(averaged_file))
     keras.utils.set_random_seed(config.seed)
-    untrained, _ = experiments.get(name).networks(config, dataset)
+    untrained, _ = experiments.get(name).networks(config, dataset.image_shape, k)
     untrained_row = generated_row(untrained)
     if not conditional:
         real = {key: value for key, value in real.items() if key != "conditional_accuracy"}
@@ -215,6 +205,10 @@ def table_rows(run_path: str, metrics: dict) -> list[dict]:
     return rows
 
 
+def title(experiment: str) -> str:
+    return experiments.get(experiment).title
+
+
 def _fmt(row, key, spec=".2f"):
     value = row.get(key)
     if value is None:
@@ -231,7 +225,7 @@ def render_table(rows: list[dict]) -> list[str]:
         lines += ["**VAEs** — MNIST test split, nats per image (lower is better).", "",
                   "| model | run | −ELBO | −IWAE (k) | reconstruction |", "|---|---|---|---|---|"]
         for r in vae_rows:
-            lines.append(f"| {MODEL_NAMES[r['experiment']]} | `{r['profile']}`, {r['epochs']} "
+            lines.append(f"| {title(r['experiment'])} | `{r['profile']}`, {r['epochs']} "
                          f"epochs | {r['neg_elbo']:.2f} | {r['neg_iwae']:.2f} "
                          f"({r['iwae_samples']}) | {r['reconstruction']:.2f} |")
         lines.append("")
@@ -250,7 +244,7 @@ def render_table(rows: list[dict]) -> list[str]:
             "coverage |", "|---|---|---|---|---|---|---|---|"]
         labels = dict(zip(GAN_ROW_KINDS, ("this project", "this project, averaged G (EMA)",
                                           "untrained G (ceiling)", "real train vs test (floor)")))
-        for experiment in GAN_EXPERIMENTS:
+        for experiment in experiments.names("gan"):
             mine = [r for r in gan_rows if r["experiment"] == experiment]
             for r in sorted(mine, key=lambda r: (r["extractor"], list(labels).index(r["kind"]))):
                 who = labels[r["kind"]]
@@ -258,15 +252,14 @@ def render_table(rows: list[dict]) -> list[str]:
                     who += f" (`{r['profile']}`, {r['epochs']} epochs)"
                 accuracy = r.get("conditional_accuracy")
                 lines.append(
-                    f"| {MODEL_NAMES[experiment]} | {who} | {r['extractor']}, {r['samples']:,} | "
+                    f"| {title(experiment)} | {who} | {r['extractor']}, {r['samples']:,} | "
                     f"{_fmt(r, 'FID')} | {_fmt(r, 'KID', '.4g')} | {_fmt(r, 'IS')} | "
                     f"{'—' if accuracy is None else f'{100 * accuracy:.1f} %'} | "
                     f"{r['class_coverage']}/{r['num_classes']} |")
-            for p in PUBLISHED:
-                if p["experiment"] == experiment:
-                    lines.append(f"| {MODEL_NAMES[experiment]} | published: {p['source']} | "
-                                 f"TF Inception graph | {p.get('FID', '—')} | — | "
-                                 f"{p.get('IS', '—')} | — | — |")
+            for p in experiments.get(experiment).published:
+                lines.append(f"| {title(experiment)} | published: {p['source']} | "
+                             f"TF Inception graph | {p.get('FID', '—')} | — | "
+                             f"{p.get('IS', '—')} | — | — |")
         lines.append("")
         descriptions = sorted({f"`{r['extractor']}`: {r['extractor_description']}"
                                for r in gan_rows})
@@ -283,9 +276,9 @@ def update_table(out: Path, new_rows: list[dict]) -> Path:
     key = lambda r: (r["experiment"], r["kind"], r.get("extractor"))
     replaced = {key(r) for r in new_rows}
     rows = [r for r in rows if key(r) not in replaced] + new_rows
-    order = {e: i for i, e in enumerate(VAE_EXPERIMENTS + GAN_EXPERIMENTS)}
+    order = {e: i for i, e in enumerate(experiments.names())}
     rows.sort(key=lambda r: order.get(r["experiment"], 99))
-    write_json(store, {"rows": rows, "published": list(PUBLISHED), "updated_at": now()})
+    write_json(store, {"rows": rows, "published": published_rows(), "updated_at": now()})
     with atomic_path(out / "metrics.md", suffix=".md") as tmp:
         tmp.write_text("\n".join(["# Quantitative evaluation", ""] + render_table(rows)))
     return out / "metrics.md"
@@ -354,7 +347,8 @@ def main(argv=None) -> int:
             previous = {}  # the run has trained on since: old numbers no longer apply
         header = {"experiment": name, "profile": info["config"]["profile"],
                   "epochs": info.get("epochs_done"), "evaluated_at": now()}
-        if name in VAE_EXPERIMENTS:
+        family = experiments.get(name).family if name in experiments.names() else None
+        if family == "vae":
             reuse = (not args.force and previous.get("iwae_samples") == args.iwae_samples
                      and previous.get("test_images")
                      == (_test_limit(args.limit, info["config"]) or TEST_SPLIT_SIZE))
@@ -367,7 +361,7 @@ def main(argv=None) -> int:
             print(f"{path}: -ELBO {result['neg_elbo']:.2f}, -IWAE(k={args.iwae_samples}) "
                   f"{result['neg_iwae']:.2f}, reconstruction {result['reconstruction']:.2f} nats "
                   f"per image over {result['test_images']} test images ({result['seconds']} s)")
-        elif name in GAN_EXPERIMENTS:
+        elif family == "gan":
             dataset = info["config"]["dataset"]
             settings = {"samples": args.samples, "limit": args.limit,
                         "kid_subsets": args.kid_subsets, "kid_subset_size": args.kid_subset_size,

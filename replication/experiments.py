@@ -1,8 +1,12 @@
-"""What differs between experiments, behind one small interface used by ``train``.
+"""The registry of experiments: everything that differs between them, in one place.
 
-Each experiment says which value range its images use, how its models and optimizers are
-built from the config, what to snapshot after each epoch for the figures, which metrics form
-the report's log line, and how its final models are saved.
+Each experiment declares what it is (name, title, family, conditioning, default dataset via its
+config class, gallery section, the report's log keys, its figures in the report's order, the
+published numbers it is compared with, its precision preference and its reference timings) and
+how it is trained (value range of its images, ``networks(config, image_shape, num_classes)``,
+optimizers, per-epoch snapshot and quality tracker, final models).  The CLIs, ``evaluate``,
+``gallery``, ``reproduce``, ``bench`` and ``levers`` read their lists from here; nothing else
+spells an experiment's name.  Importing this module does not import TensorFlow.
 """
 
 from __future__ import annotations
@@ -11,24 +15,53 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-import keras
-
 
 @dataclass
 class Built:
     """A model ready for ``fit()``, with its optimizers by role (all of them checkpointed)."""
 
-    model: keras.Model
+    model: object  # keras.Model
     optimizers: dict
     optimizer_variables: dict  # role -> variables that optimizer updates
 
 
 class Experiment:
     name: str = ""
+    title: str = ""                # in tables and figure titles
+    family: str = ""               # "vae", "gan" or "classifier"
+    conditioning: str = "none"     # GANs: "none", "input" (label into both nets), "auxiliary"
+    section: str | None = None     # the gallery's heading (None: not a model of the report)
+    figures: tuple[str, ...] = ()  # SPEC figure ids, in the report's order
     value_range: str = "unit"      # "unit" = [0, 1] images, "tanh" = [-1, 1]
     uses_labels: bool = True       # training batches are (image, label) pairs
     validates: bool = False        # fit() gets the test split as validation data
     log_keys: tuple[str, ...] | None = None  # metrics of the report's per-epoch log line
+    # --precision auto: scripts/bench.py measured bf16 faster than fp32 on a CPU with
+    # AVX512-BF16 (README, "Speed"; replication.levers).
+    bf16_on_cpu: bool = False
+    # reproduce_all's up-front estimate: seconds per training step at the report batch size on
+    # the reference 2-core Zen 4 CPU (fp32), fixed seconds per epoch and per stage.
+    reference_seconds: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    # Published numbers for the same model (SPEC, "Numbers stated in the report").
+    published: tuple[dict, ...] = ()
+    # Config overrides for the benchmark (settings that need a download, say).
+    bench_overrides: dict = {}
+    # The stabiliser study on the report schedule (replication.study): (name, settings, why).
+    study: tuple[tuple[str, dict, str], ...] = ()
+
+    @property
+    def conditional(self) -> bool:
+        return self.conditioning != "none"
+
+    @property
+    def default_dataset(self) -> str:
+        from replication.config import make_config
+
+        return make_config(self.name, "report").dataset
+
+    def networks(self, config, image_shape, num_classes: int):
+        """The experiment's network(s), built from the config alone (untrained)."""
+        raise NotImplementedError
 
     def build(self, config, dataset) -> Built:
         raise NotImplementedError
@@ -57,19 +90,31 @@ class Experiment:
 
 class VAEExperiment(Experiment):
     name = "vae"
+    title = "VAE"
+    family = "vae"
+    section = "Q1 — Variational autoencoder (MNIST)"
+    figures = ("fig01", "fig02", "fig03", "fig03b", "fig04", "fig05", "fig06", "vae_grid.gif",
+               "vae_latent.gif")
     value_range = "unit"
     uses_labels = False
     validates = True
+    bf16_on_cpu = True
+    reference_seconds = (0.056, 4.0, 25.0)
 
-    def build(self, config, dataset) -> Built:
+    def networks(self, config, image_shape, num_classes: int = 0):
         from replication.models.vae import build_vae
 
-        model = build_vae(config, dataset.image_shape)
+        return build_vae(config, image_shape)
+
+    def build(self, config, dataset) -> Built:
+        import keras
+
+        model = self.networks(config, dataset.image_shape, dataset.num_classes)
         model.compile(optimizer=keras.optimizers.Adam(config.learning_rate))
         return Built(model, {"vae": model.optimizer}, {"vae": model.trainable_variables})
 
     def snapshot_fn(self, config, dataset):
-        from replication.models.vae import VAESnapshot
+        from replication.snapshots import VAESnapshot
 
         return VAESnapshot(config, dataset.test if dataset.test is not None else dataset.train)
 
@@ -79,6 +124,13 @@ class VAEExperiment(Experiment):
 
 class EffNetVAEExperiment(VAEExperiment):
     name = "effnet_vae"
+    title = "EfficientNet-VAE"
+    section = "Q1 bonus — VAE with a pretrained EfficientNet encoder (MNIST)"
+    figures = ("fig07", "fig08")
+    bf16_on_cpu = False  # 1.8x slower in bf16 (its depthwise convolutions)
+    reference_seconds = (0.50, 8.0, 45.0)
+    bench_overrides = {"encoder_weights": "none"}
+    pretrained_encoder = True  # reproduce_all resolves --encoder-weights auto for it
 
     def __init__(self):
         self._backbone = None
@@ -88,11 +140,16 @@ class EffNetVAEExperiment(VAEExperiment):
 
         self._backbone = build_backbone(config.encoder_input_size, config.encoder_weights)
 
-    def build(self, config, dataset) -> Built:
+    def networks(self, config, image_shape, num_classes: int = 0):
         from replication.models.efficientnet_vae import build_effnet_vae
 
         backbone, self._backbone = self._backbone, None
-        model = build_effnet_vae(config, dataset.image_shape, backbone)
+        return build_effnet_vae(config, image_shape, backbone)
+
+    def build(self, config, dataset) -> Built:
+        import keras
+
+        model = self.networks(config, dataset.image_shape, dataset.num_classes)
         model.compile(optimizer=keras.optimizers.Adam(config.learning_rate))
         # Built over every variable, frozen or not, so unfreezing later needs no new optimizer.
         return Built(model, {"vae": model.optimizer}, {"vae": model.trainable_variables})
@@ -112,22 +169,25 @@ def save_keras(model, path: Path) -> Path:
 
 
 class GANExperiment(Experiment):
-    """Shared by the adversarial experiments: [-1, 1] images, two Adam optimizers."""
+    """Shared by the adversarial experiments: [-1, 1] images, two Adam optimizers;
+    ``networks`` returns ``(generator, discriminator)``."""
 
+    family = "gan"
     value_range = "tanh"
     log_keys = ("d_loss", "g_loss")
     conditioning = "none"
-
-    def networks(self, config, dataset):
-        raise NotImplementedError
+    bf16_on_cpu = True
 
     def build(self, config, dataset) -> Built:
+        import keras
+
         from replication.levers import loss_scaled
         from replication.models.gan import GAN
 
-        generator, discriminator = self.networks(config, dataset)
+        generator, discriminator = self.networks(config, dataset.image_shape,
+                                                 dataset.num_classes)
         gan = GAN(generator, discriminator, config.noise_dim,
-                  num_classes=dataset.num_classes if self.conditioning != "none" else 0,
+                  num_classes=dataset.num_classes if self.conditional else 0,
                   conditioning=self.conditioning, seed=config.seed,
                   ema_half_life=config.ema_half_life, ema_ramp=config.ema_ramp, name=self.name)
         critic_steps = config.critic_steps if config.loss == "wasserstein" else 1
@@ -147,12 +207,12 @@ class GANExperiment(Experiment):
     def tracker(self, config, dataset, data_source: str):
         from replication.tracking import make_tracker
 
-        return make_tracker(config, dataset, self.conditioning != "none", data_source)
+        return make_tracker(config, dataset, self.conditional, data_source)
 
     def snapshot_fn(self, config, dataset):
-        from replication.models.gan import GANSnapshot
+        from replication.snapshots import GANSnapshot
 
-        return GANSnapshot(config, dataset.num_classes if self.conditioning != "none" else 0)
+        return GANSnapshot(config, dataset.num_classes if self.conditional else 0)
 
     def save_final(self, model, model_dir: Path) -> list[Path]:
         from replication.runs import (AVERAGED_GENERATOR_FILE, DISCRIMINATOR_FILE,
@@ -168,34 +228,44 @@ class GANExperiment(Experiment):
 
 class DCGANExperiment(GANExperiment):
     name = "dcgan"
+    title = "DCGAN"
+    section = "Q2 — DCGAN"
+    figures = ("fig09", "fig10", "fig11", "fig12", "dcgan.gif")
+    reference_seconds = (0.30, 1.5, 25.0)
+    published = ({"source": "PyTorch-StudioGAN benchmark", "IS": 6.11, "FID": 48.29},)
+    study = (
+        ("baseline", {}, "today's settings"),
+        ("smooth", {"real_label": 0.9},
+         "one-sided label smoothing against the dominant D behind the collapse"),
+    )
 
-    def networks(self, config, dataset):
+    def networks(self, config, image_shape, num_classes: int = 0):
         from replication.models import dcgan
 
-        shape = dataset.image_shape
-        generator = dcgan.build_generator(shape, config.noise_dim, config.gen_filters,
-                                          config.kernel_size, config.init_stddev)
-        discriminator = dcgan.build_discriminator(
-            shape, config.disc_filters, config.kernel_size, config.init_stddev,
-            config.leaky_slope, norm="layer" if config.loss == "wasserstein" else "batch")
-        return generator, discriminator
-
-
-class CGANExperiment(GANExperiment):
-    name = "cgan"
-    conditioning = "input"
-
-    def networks(self, config, dataset):
-        from replication.models import dcgan
-
-        shape, k = dataset.image_shape, dataset.num_classes
-        generator = dcgan.build_generator(shape, config.noise_dim, config.gen_filters,
+        k = num_classes if self.conditional else 0
+        generator = dcgan.build_generator(image_shape, config.noise_dim, config.gen_filters,
                                           config.kernel_size, config.init_stddev, num_classes=k)
         discriminator = dcgan.build_discriminator(
-            shape, config.disc_filters, config.kernel_size, config.init_stddev,
+            image_shape, config.disc_filters, config.kernel_size, config.init_stddev,
             config.leaky_slope, norm="layer" if config.loss == "wasserstein" else "batch",
             num_classes=k)
         return generator, discriminator
+
+
+class CGANExperiment(DCGANExperiment):
+    name = "cgan"
+    title = "Conditional GAN"
+    section = "Q3 — Conditional GAN (CIFAR-10)"
+    conditioning = "input"
+    figures = ("fig13", "fig14", "fig15", "fig16", "fig17", "fig18", "fig19", "fig20", "fig21",
+               "cgan.gif")
+    reference_seconds = (0.31, 1.5, 30.0)
+    published = ()
+    study = (
+        ("baseline", {}, "today's settings"),
+        ("matching", {"mismatched_labels": True},
+         "wrong-label pairs as fakes, so D must read the label"),
+    )
 
     def reference_arrays(self, config, dataset) -> dict:
         """Ten real training images per class, in class order (fig14)."""
@@ -210,29 +280,53 @@ class CGANExperiment(GANExperiment):
 
 class ACGANExperiment(CGANExperiment):
     name = "acgan"
+    title = "AC-GAN"
+    section = "Q3 — AC-GAN (CIFAR-10)"
     conditioning = "auxiliary"
+    figures = ("table1", "fig22", "fig23", "fig24", "fig25", "fig26", "fig27", "fig28",
+               "acgan.gif")
+    reference_seconds = (0.55, 2.0, 30.0)
+    published = ({"source": "AC-GAN paper (Odena et al. 2017)", "IS": 8.25},
+                 {"source": "PyTorch-StudioGAN benchmark", "IS": 7.33, "FID": 31.72})
+    # The paper's own options first (its table: a learning rate per network, activation
+    # noise); the real-only class loss departs from the paper's loss and stays an option.
+    study = (
+        ("baseline", {}, "today's settings"),
+        ("noise", {"activation_noise": 0.1},
+         "the paper's activation noise option against a D that wins"),
+        ("slow-d", {"d_learning_rate": 1e-4},
+         "the paper's lowest rate for D only (TTUR within the paper's set)"),
+        ("real-cls", {"class_loss": "real"},
+         "D's class loss on real images only (departs from the paper's loss)"),
+    )
 
-    def networks(self, config, dataset):
+    def networks(self, config, image_shape, num_classes: int = 10):
         from replication.models import acgan
 
-        shape, k = dataset.image_shape, dataset.num_classes
-        return (acgan.build_generator(config, k, shape),
-                acgan.build_discriminator(config, k, shape))
+        return (acgan.build_generator(config, num_classes, image_shape),
+                acgan.build_discriminator(config, num_classes, image_shape))
 
 
 class ClassifierExperiment(Experiment):
     """The evaluation's classifier (not a model of the report)."""
 
     name = "classifier"
+    title = "classifier"
+    family = "classifier"
     value_range = "unit"
     uses_labels = True
     validates = True
 
+    def networks(self, config, image_shape, num_classes: int):
+        from replication.models.classifier import build_classifier
+
+        return build_classifier(config, image_shape, num_classes)
+
     def build(self, config, dataset) -> Built:
         from replication.data import steps_per_epoch
-        from replication.models.classifier import build_classifier, compile_classifier
+        from replication.models.classifier import compile_classifier
 
-        model = build_classifier(config, dataset.image_shape, dataset.num_classes)
+        model = self.networks(config, dataset.image_shape, dataset.num_classes)
         examples = len(dataset.train.take(config.train_examples))
         compile_classifier(model, config, steps_per_epoch(examples, config.batch_size))
         return Built(model, {"sgd": model.optimizer}, {"sgd": model.trainable_variables})
@@ -241,15 +335,27 @@ class ClassifierExperiment(Experiment):
         return [save_keras(model, model_dir / "classifier.keras")]
 
 
-EXPERIMENTS: dict[str, Experiment] = {
-    "vae": VAEExperiment(),
-    "effnet_vae": EffNetVAEExperiment(),
-    "dcgan": DCGANExperiment(),
-    "cgan": CGANExperiment(),
-    "acgan": ACGANExperiment(),
-    "classifier": ClassifierExperiment(),
-}
+EXPERIMENTS: dict[str, Experiment] = {spec.name: spec for spec in (
+    VAEExperiment(), EffNetVAEExperiment(), DCGANExperiment(), CGANExperiment(),
+    ACGANExperiment(), ClassifierExperiment())}
 
 
 def get(name: str) -> Experiment:
     return EXPERIMENTS[name]
+
+
+def of_report() -> list[Experiment]:
+    """The report's experiments, in the report's order (not the evaluation's classifier)."""
+    return [spec for spec in EXPERIMENTS.values() if spec.section is not None]
+
+
+def names(family: str | None = None) -> tuple[str, ...]:
+    """Names of the report's experiments (of one ``family``: "vae" or "gan")."""
+    return tuple(s.name for s in of_report() if family is None or s.family == family)
+
+
+def experiment_of_figure(figure_id: str) -> str:
+    for spec in of_report():
+        if figure_id in spec.figures:
+            return spec.name
+    raise KeyError(f"no experiment draws {figure_id}")

@@ -162,7 +162,7 @@ def ship_classifier(run_dir, dest=None) -> Path:
     and ``classifier.json`` (how it was trained, its test accuracy).  Returns the folder."""
     import keras
 
-    from replication.runs import RunDir, atomic_path, now, read_json, write_json
+    from replication.runs import RunDir, atomic_path, now, write_json
 
     run = RunDir(run_dir)
     info = run.info()

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from replication.figures import AVERAGED_SUFFIX, FIGURES
+from replication import experiments
+from replication.figures import FIGURES
 from replication.runs import RunDir, atomic_path, read_json
 
 # The report's captions, translated from report-fa.txt (SPEC ids; the report numbers Fig. 3 twice
@@ -52,19 +53,6 @@ REPORT_CAPTIONS = {
     "acgan.gif": "(not in the report's text; fixed noise x fixed classes after every epoch)",
 }
 
-SECTIONS = {
-    "vae": "Q1 — Variational autoencoder (MNIST)",
-    "effnet_vae": "Q1 bonus — VAE with a pretrained EfficientNet encoder (MNIST)",
-    "dcgan": "Q2 — DCGAN",
-    "cgan": "Q3 — Conditional GAN (CIFAR-10)",
-    "acgan": "Q3 — AC-GAN (CIFAR-10)",
-}
-
-# The numbers the report states (SPEC "Numbers stated in the report").
-REPORT_DCGAN_LINES = ("epoch = 1/60, d_loss=0.479, g_loss=2.511",
-                      "epoch = 61/60, d_loss=0.175, g_loss=6.724")
-
-
 def _run_summary(run_path: str) -> dict:
     run = RunDir(run_path)
     try:
@@ -99,7 +87,7 @@ def build(out="figures") -> Path:
     for spec in FIGURES.values():
         if spec.experiment != current:
             current = spec.experiment
-            lines += [f"## {SECTIONS[current]}", ""]
+            lines += [f"## {experiments.get(current).section}", ""]
             lines += _section_intro(current, manifest, runs)
             lines += _run_note(out, current)
         entry = manifest.get(spec.filename)
@@ -118,21 +106,9 @@ def build(out="figures") -> Path:
         lines.append("")
         lines.append(_provenance(entry, runs))
         lines.append("")
-        if spec.id == "fig07" and (out / "fig06.png").exists():
-            lines += ["Side by side, the two encoders' latent spaces (fig06: convolutional "
-                      "encoder; fig07: EfficientNet-B0 encoder):", "",
-                      "| fig06 (Q1 VAE) | fig07 (EfficientNet VAE) |", "|---|---|",
-                      "| ![fig06](fig06.png) | ![fig07](fig07.png) |", ""]
-        averaged = Path(spec.filename).stem + AVERAGED_SUFFIX + ".png"
-        if spec.filename.endswith(".png") and (out / averaged).exists():
-            lines += ["The averaged generator (an exponential moving average of the trained "
-                      "generator's weights, this project's addition) on the same inputs, beside "
-                      "the trained generator the report shows:", "",
-                      f"| trained generator ({spec.id}) | averaged generator |", "|---|---|",
-                      f"| ![{spec.id}]({spec.filename}) | ![{spec.id} averaged]({averaged}) |",
-                      ""]
-        if spec.id == "fig11":
-            lines += _dcgan_numbers(entry, runs)
+        run = runs.setdefault(entry["run"], _run_summary(entry["run"]))
+        for hook in spec.gallery:  # what the figure adds to the gallery (declared with it)
+            lines += hook(out, spec, entry, run)
     lines += _evaluation(out)
     path = out / "README.md"
     with atomic_path(path, suffix=".md") as tmp:
@@ -192,20 +168,3 @@ def _provenance(entry: dict, runs) -> str:
     return (f"<sub>profile `{profile}`{flag} · epoch {entry.get('epochs_run')} of "
             f"{entry.get('epochs_planned')} · {entry.get('data')} · {entry.get('device')} · "
             f"seed {entry.get('seed')} · drawn {str(entry.get('drawn_at', ''))[:10]}</sub>")
-
-
-def _dcgan_numbers(entry: dict, runs) -> list[str]:
-    from replication.callbacks import ReportLogLine
-
-    run = runs.setdefault(entry["run"], _run_summary(entry["run"]))
-    history = run.get("history") or []
-    if not history:
-        return []
-    total = run["config"]["epochs"]
-    first, last = history[0], history[-1]
-    ours = [ReportLogLine.format(int(r["epoch"]), total, r, ("d_loss", "g_loss")) for r in (first, last)]
-    return ["The report's log lines beside ours:", "",
-            "| | the report | this run |", "|---|---|---|",
-            f"| after the first epoch | `{REPORT_DCGAN_LINES[0]}` | `{ours[0]}` |",
-            f"| after the last epoch | `{REPORT_DCGAN_LINES[1]}` (its loop ran one epoch past "
-            f"its count) | `{ours[1]}` |", ""]

@@ -17,11 +17,11 @@ PRECISIONS = {"fp32": "float32", "bf16": "mixed_bfloat16", "fp16": "mixed_float1
 PRECISION_SETTINGS = tuple(PRECISIONS) + ("auto",)
 XLA_SETTINGS = ("auto", "on", "off")
 
-# ``--precision auto``: the experiments whose training step scripts/bench.py measured faster in
-# bf16 than in fp32 on a CPU with AVX512-BF16 (README, "Speed"): 1.3-1.4x for the conv VAE and
-# the three GANs; the EfficientNet VAE is 1.8x *slower* (its depthwise convolutions), so it
-# stays fp32.  Elsewhere (CPUs without BF16, GPUs: not measured here) auto means fp32.
-BF16_FASTER_ON_CPU = frozenset({"vae", "dcgan", "cgan", "acgan"})
+# ``--precision auto``: bf16 for the experiments whose training step scripts/bench.py measured
+# faster in bf16 than in fp32 on a CPU with AVX512-BF16 (each experiment's ``bf16_on_cpu`` in
+# the registry, README "Speed": 1.3-1.4x for the conv VAE and the three GANs; the EfficientNet
+# VAE is 1.8x *slower*, its depthwise convolutions).  Elsewhere (CPUs without BF16, GPUs: not
+# measured here) auto means fp32.
 
 # Measured with scripts/bench.py (README, "Speed"): on this 2-core Zen 4 CPU every model's
 # training step was slower with jit_compile=True.  GPUs: not measured here (no TensorFlow on
@@ -56,7 +56,10 @@ def resolve_precision(setting: str, experiment: str, kind: str | None = None) ->
     """The concrete precision for ``setting`` (``auto`` -> the measured choice, see above)."""
     if setting != "auto":
         return setting
-    if (kind or device_kind()) == "CPU" and cpu_has_bf16() and experiment in BF16_FASTER_ON_CPU:
+    from replication import experiments
+
+    if (kind or device_kind()) == "CPU" and cpu_has_bf16() and \
+            experiments.get(experiment).bf16_on_cpu:
         return "bf16"
     return "fp32"
 

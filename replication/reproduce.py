@@ -16,21 +16,15 @@ from pathlib import Path
 import keras
 
 from replication import data as data_lib
+from replication import experiments
 from replication.config import ConfigError, make_config
 from replication.levers import PRECISION_SETTINGS, XLA_SETTINGS
 
-STAGES = ("vae", "effnet_vae", "dcgan", "cgan", "acgan")
-
-# Seconds per training step at each experiment's batch size, measured with this project on the
-# reference machine (AMD EPYC Zen 4, 2 cores, fp32, TensorFlow 2.21 CPU, graph mode), and the
-# fixed cost per epoch (validation, snapshot) and per stage (tracing, figures).  Used only for
-# the up-front estimate; once a stage has run, measured epoch times replace them.
-REFERENCE_SECONDS_PER_STEP = {"vae": 0.056, "effnet_vae": 0.50, "dcgan": 0.30, "cgan": 0.31,
-                              "acgan": 0.55}
-REFERENCE_SECONDS_PER_EPOCH = {"vae": 4.0, "effnet_vae": 8.0, "dcgan": 1.5, "cgan": 1.5,
-                               "acgan": 2.0}
-REFERENCE_SECONDS_PER_STAGE = {"vae": 25.0, "effnet_vae": 45.0, "dcgan": 25.0, "cgan": 30.0,
-                               "acgan": 30.0}
+# The stages: the report's experiments in the report's order (replication.experiments).  Each
+# experiment's ``reference_seconds`` (per training step at its batch size on the reference
+# 2-core Zen 4 CPU in fp32, fixed per epoch and per stage) give the up-front estimate; once a
+# stage has run, measured epoch times replace them.
+STAGES = experiments.names()
 _DATASET_SIZES = {"mnist": 60_000, "cifar10": 50_000}
 
 
@@ -48,8 +42,8 @@ def estimate_seconds(experiment: str, profile: str, epochs_done: int = 0) -> flo
     n = min(n, _DATASET_SIZES[config.dataset])
     steps = n // config.batch_size
     remaining = max(0, config.epochs - epochs_done)
-    per_epoch = steps * REFERENCE_SECONDS_PER_STEP[experiment] + REFERENCE_SECONDS_PER_EPOCH[experiment]
-    return remaining * per_epoch + REFERENCE_SECONDS_PER_STAGE[experiment]
+    per_step, per_epoch, per_stage = experiments.get(experiment).reference_seconds
+    return remaining * (steps * per_step + per_epoch) + per_stage
 
 
 class OverallProgress(keras.callbacks.Callback):
@@ -135,7 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--xla", choices=XLA_SETTINGS,
                         help="XLA for new runs (default auto: the choice measured per device)")
     parser.add_argument("--encoder-weights", default="auto", metavar="WEIGHTS",
-                        help="effnet_vae encoder: auto (default: imagenet when it can be "
+                        help="EfficientNet-VAE encoder: auto (default: imagenet when it can be "
                              "downloaded, otherwise random init, said loudly and recorded), "
                              "imagenet, none, or a PATH")
     parser.add_argument("--runs", default="runs", metavar="DIR", help="runs root (default: runs/)")
@@ -155,7 +149,7 @@ def _encoder_weights(choice: str) -> str:
         return "imagenet"
     except EncoderWeightsError as exc:
         print(f"WARNING: {exc}. reproduce_all continues with --encoder-weights none: the "
-              "effnet_vae encoder is randomly initialised, NOT pretrained; its figures and "
+              "EfficientNet-VAE encoder is randomly initialised, NOT pretrained; its figures and "
               "config.json say so.", flush=True)
         return "none"
 
@@ -212,7 +206,8 @@ def main(argv=None) -> int:
                 what = "resuming" if run.config_file.exists() else "training"
                 print(plan.line(k, what), flush=True)
                 extra = {}
-                if experiment == "effnet_vae" and not run.config_file.exists():
+                if getattr(experiments.get(experiment), "pretrained_encoder", False) and \
+                        not run.config_file.exists():
                     extra["encoder_weights"] = _encoder_weights(args.encoder_weights)
                 train(experiment, args.profile, run_dir=run.path, data=args.data,
                       resume=run.config_file.exists(), verbose=2 if args.quiet else 1,

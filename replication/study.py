@@ -41,30 +41,20 @@ class Variant:
         return ", ".join(f"{k}={v}" for k, v in self.settings.items())
 
 
-# What each study compares.  The report is silent on every setting below; the AC-GAN's come
-# first from the paper's own table (learning rate per network, activation noise), which stays
-# faithful; its real-only class loss departs from the paper's loss and stays an option.
-STUDIES: dict[str, list[Variant]] = {
-    "dcgan": [
-        Variant("baseline"),
-        Variant("smooth", {"real_label": 0.9},
-                "one-sided label smoothing against the dominant D behind the collapse"),
-    ],
-    "cgan": [
-        Variant("baseline"),
-        Variant("matching", {"mismatched_labels": True},
-                "wrong-label pairs as fakes, so D must read the label"),
-    ],
-    "acgan": [
-        Variant("baseline"),
-        Variant("noise", {"activation_noise": 0.1},
-                "the paper's activation noise option against a D that wins"),
-        Variant("slow-d", {"d_learning_rate": 1e-4},
-                "the paper's lowest rate for D only (TTUR within the paper's set)"),
-        Variant("real-cls", {"class_loss": "real"},
-                "D's class loss on real images only (departs from the paper's loss)"),
-    ],
-}
+def variants_of(experiment: str) -> list[Variant]:
+    """The study's variants (each experiment's ``study`` in the registry): today's settings
+    first.  The report is silent on every setting they change; the AC-GAN's come first from
+    the paper's own table, and its real-only class loss departs from the paper's loss."""
+    from replication import experiments
+
+    return [Variant(name, dict(settings), why)
+            for name, settings, why in experiments.get(experiment).study]
+
+
+def studied() -> tuple[str, ...]:
+    from replication import experiments
+
+    return tuple(spec.name for spec in experiments.of_report() if spec.study)
 
 
 def run_dir(experiment: str, variant: str, seed: int, root="runs") -> Path:
@@ -72,7 +62,7 @@ def run_dir(experiment: str, variant: str, seed: int, root="runs") -> Path:
 
 
 def _variants(experiment: str, names: str | None) -> list[Variant]:
-    variants = STUDIES[experiment]
+    variants = variants_of(experiment)
     if not names:
         return variants
     known = {v.name: v for v in variants}
@@ -101,7 +91,7 @@ def run(experiment: str, variants: list[Variant], seeds, root="runs", quiet=True
 def study_runs(experiment: str, root="runs") -> list[tuple[Variant, int, RunDir]]:
     """Every run of the study present on disk, in the study's order."""
     out = []
-    for variant in STUDIES[experiment]:
+    for variant in variants_of(experiment):
         for seed in SEEDS:
             path = run_dir(experiment, variant.name, seed, root)
             if (path / "history.csv").exists():
@@ -117,13 +107,15 @@ def plot(experiment: str, root="runs", out="figures/studies") -> Path:
         raise SystemExit(f"error: no study runs of {experiment} under {root}/{experiment}/study")
     import matplotlib.pyplot as plt
 
-    conditional = experiment in ("cgan", "acgan")
+    from replication import experiments
+
+    conditional = experiments.get(experiment).conditional
     keys = [("fid", "tracked FID (classifier features)"), ("coverage", "classes covered")]
     if conditional:
         keys.append(("cond_acc", "conditional accuracy"))
     keys.append(("d_acc_fake", "D's accuracy on fakes"))
     fig, axes = plt.subplots(1, len(keys), figsize=(5.2 * len(keys), 4.2), squeeze=False)
-    names = [v.name for v in STUDIES[experiment]]
+    names = [v.name for v in variants_of(experiment)]
     for variant, seed, run in runs:
         history = run.history()
         epochs = [r["epoch"] for r in history]
@@ -151,7 +143,7 @@ def plot(experiment: str, root="runs", out="figures/studies") -> Path:
     fig.tight_layout()
     target = Path(out) / f"{experiment}.png"
     target.parent.mkdir(parents=True, exist_ok=True)
-    footer = "; ".join(f"{v.name}: {v.describe()}" for v in STUDIES[experiment])
+    footer = "; ".join(f"{v.name}: {v.describe()}" for v in variants_of(experiment))
     return plots.save_figure(fig, target, footer=f"{footer}\n{info.get('device', '')}")
 
 
@@ -194,7 +186,7 @@ def main(argv=None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter,
                                      description=__doc__.split("\n", 2)[2])
     parser.add_argument("action", choices=("run", "plot", "table"))
-    parser.add_argument("experiment", choices=tuple(STUDIES))
+    parser.add_argument("experiment", choices=studied())
     parser.add_argument("--variants", metavar="A,B", help="variants to train (default: all)")
     parser.add_argument("--seeds", default=",".join(map(str, SEEDS)), metavar="0,1")
     parser.add_argument("--runs", default="runs", metavar="DIR", help="runs root (default runs)")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from types import SimpleNamespace
 
 import keras
 import numpy as np
@@ -18,7 +17,7 @@ from replication.models.gan import GAN
 from replication.train import TrainingError, train
 from test_train import _KillAt, _state
 
-CIFAR = SimpleNamespace(image_shape=(32, 32, 3), num_classes=10)
+CIFAR_SHAPE, CIFAR_CLASSES = (32, 32, 3), 10
 
 # SPEC.md, "Q3 - AC-GAN on CIFAR-10": the paper's table, row by row.
 SPEC_TABLE = [
@@ -46,7 +45,7 @@ Q3_FILES = {"cgan": ["fig13.png", "fig14.png"] + [f"fig{i}.png" for i in range(1
 def _networks(experiment, **overrides):
     config = make_config(experiment, "report", **overrides)
     keras.utils.set_random_seed(0)
-    return config, *get_experiment(experiment).networks(config, CIFAR)
+    return config, *get_experiment(experiment).networks(config, CIFAR_SHAPE, CIFAR_CLASSES)
 
 
 def test_table1_matches_spec_row_by_row():

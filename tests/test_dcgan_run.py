@@ -40,7 +40,7 @@ def test_figures_from_the_run_directory(dcgan_smoke_run, tmp_path):
 
 def test_saved_networks_reproduce_the_snapshot(dcgan_smoke_run):
     from replication.config import make_config
-    from replication.models.gan import GANSnapshot
+    from replication.snapshots import GANSnapshot
 
     run = RunDir(dcgan_smoke_run)
     generator = keras.saving.load_model(run.model_dir / "generator.keras")

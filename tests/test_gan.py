@@ -135,10 +135,9 @@ def test_wasserstein_makes_several_critic_updates_per_generator_update():
 
 def test_dcgan_follows_the_papers_rules():
     config = make_config("dcgan", "report")
-    from types import SimpleNamespace
 
     for shape in ((32, 32, 3), (28, 28, 1)):
-        g, d = get_experiment("dcgan").networks(config, SimpleNamespace(image_shape=shape, num_classes=10))
+        g, d = get_experiment("dcgan").networks(config, shape, 10)
         assert g.output_shape == (None, *shape) and d.output_shape == (None, 1)
         all_layers = g.layers + d.layers
         assert not any("Pooling" in type(layer).__name__ for layer in all_layers)

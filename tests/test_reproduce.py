@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from replication import experiments
 from replication.figures import FIGURES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -112,9 +113,9 @@ def test_gallery_shows_a_run_note_and_keeps_it_across_rebuilds(tmp_path):
     (tmp_path / "notes" / "dcgan.md").write_text(note + "\n")
     for _ in range(2):  # rebuilding never drops the note
         text = gallery.build(tmp_path).read_text()
-        section = text.split(f"## {gallery.SECTIONS['dcgan']}")[1].split("\n## ")[0]
+        section = text.split(f"## {experiments.get('dcgan').section}")[1].split("\n## ")[0]
         assert note in section
         assert text.count(note) == 1
     # An experiment without a note gets none.
-    vae = text.split(f"## {gallery.SECTIONS['vae']}")[1].split("\n## ")[0]
+    vae = text.split(f"## {experiments.get('vae').section}")[1].split("\n## ")[0]
     assert "written by hand" not in vae

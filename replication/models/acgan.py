@@ -16,8 +16,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from replication.models.dcgan import one_hot_label
-from replication.models.gan import batch_norm, normal_init
+from replication.models.layers import batch_norm, normal_init, one_hot_label
 
 OUTPUT_NONLINEARITY = "soft-sigmoid"  # sigmoid (source) + softmax (class), inside the loss
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from replication.models.gan import batch_norm, normal_init
+from replication.models.layers import batch_norm, normal_init, one_hot_label
 
 
 def upsampling_stages(image_size: int) -> int:
@@ -25,13 +25,6 @@ def upsampling_stages(image_size: int) -> int:
     if stages == 0:
         raise ValueError(f"image size {image_size} cannot be reached by stride-2 stages")
     return stages
-
-
-def one_hot_label(num_classes, name="label"):
-    """An integer class-label input and its one-hot encoding."""
-    label = keras.Input(shape=(), dtype="int32", name=name)
-    return label, layers.CategoryEncoding(num_classes, output_mode="one_hot",
-                                          name=f"{name}_one_hot")(label)
 
 
 def build_generator(image_shape, noise_dim, filters, kernel_size, init_stddev, num_classes=0,

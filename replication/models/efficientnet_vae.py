@@ -103,7 +103,7 @@ def build_effnet_vae(config, image_shape, backbone=None) -> VAE:
     from keras import ops
 
     vae = VAE(build_encoder(config, image_shape, backbone), build_decoder(config, image_shape),
-              seed=config.seed, name="effnet_vae")
+              seed=config.seed, name=config.experiment)
     vae(ops.zeros((1, *image_shape)))
     return vae
 

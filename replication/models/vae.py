@@ -7,7 +7,7 @@ image: summed sigmoid cross-entropy over pixels plus the analytic KL to ``N(0, I
 
 Example::
 
-    config = make_config("vae", "smoke")
+    config = make_config("vae", "smoke")  # replication.config
     vae = build_vae(config, image_shape=(28, 28, 1))
     vae.compile(optimizer=keras.optimizers.Adam(config.learning_rate))
 """
@@ -174,65 +174,6 @@ def build_vae(config, image_shape) -> VAE:
                                  config.dense_units, config.latent_dim)
     decoder = build_conv_decoder(image_shape, config.conv_filters, config.kernel_size,
                                  config.dense_units, config.latent_dim)
-    vae = VAE(encoder, decoder, seed=config.seed, name="vae")
+    vae = VAE(encoder, decoder, seed=config.seed, name=config.experiment)
     vae(ops.zeros((1, *image_shape)))  # build every sub-model before fit() (and strategies)
     return vae
-
-
-class VAESnapshot:
-    """The arrays behind fig02-fig06 and both GIFs, computed from the model after an epoch.
-
-    Fixed inputs (latent grid, prior samples, test images to reconstruct and interpolate) are
-    chosen once from the config's seed, so every epoch's snapshot shows the same points.
-    """
-
-    def __init__(self, config, test_split):
-        from statistics import NormalDist
-
-        rng = np.random.default_rng(config.seed)
-        q = config.manifold_quantile
-        axis = np.array([NormalDist().inv_cdf(p)
-                         for p in np.linspace(q, 1 - q, config.manifold_size)], dtype=np.float32)
-        # Row r, column c of the manifold: z = (axis[c], axis[-1 - r]) so z_2 grows upwards.
-        grid = np.stack(np.meshgrid(axis, axis[::-1]), axis=-1).reshape(-1, 2)
-        self.manifold_z = grid if config.latent_dim == 2 else None
-        self.manifold_axis = axis
-        self.prior_z = rng.standard_normal((config.num_samples, config.latent_dim)).astype("float32")
-        labels = test_split.labels
-        # One test image per class for the reconstructions (the first of each label).
-        per_class = [int(np.flatnonzero(labels == c)[0]) for c in np.unique(labels)]
-        self.reconstruction_index = np.array(
-            (per_class * config.num_reconstructions)[:config.num_reconstructions])
-        pairs = rng.choice(len(labels), size=(config.num_interpolations, 2), replace=False)
-        self.interpolation_index = pairs
-        self.interpolation_steps = config.interpolation_steps
-        self.latent_index = np.sort(rng.permutation(len(labels))[:config.latent_points])
-        self.images = test_split.images
-        self.labels = labels
-
-    def __call__(self, model) -> dict:
-        from replication.data import unscale_images
-
-        def encode(index):
-            x = self.images[index].astype("float32") / 255.0
-            return np.asarray(model.encoder.predict(x, batch_size=500, verbose=0)[0])
-
-        def decode(z):
-            return unscale_images(model.decode(ops.convert_to_tensor(z)), "unit")
-
-        out = {}
-        if self.manifold_z is not None:
-            out["manifold"] = decode(self.manifold_z)
-            out["manifold_axis"] = self.manifold_axis
-        out["samples"] = decode(self.prior_z)
-        rec_z = encode(self.reconstruction_index)
-        out["originals"] = self.images[self.reconstruction_index]
-        out["reconstructions"] = decode(rec_z)
-        ends = encode(self.interpolation_index.reshape(-1)).reshape(
-            len(self.interpolation_index), 2, -1)
-        t = np.linspace(0.0, 1.0, self.interpolation_steps, dtype=np.float32)[None, :, None]
-        path = (1 - t) * ends[:, :1] + t * ends[:, 1:]
-        out["interpolations"] = decode(path.reshape(-1, path.shape[-1]))
-        out["latent_z"] = encode(self.latent_index).astype("float32")
-        out["latent_labels"] = self.labels[self.latent_index]
-        return out

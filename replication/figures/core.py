@@ -1,0 +1,122 @@
+"""The figure registry and what a figure function may read (:class:`Context`).
+
+Each figure is registered by SPEC id with its file name, caption, the companion files it may
+also write (``extras``) and the lines it adds to the gallery (``gallery``); which experiment
+draws it comes from the experiment registry (:mod:`replication.experiments`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from replication import plots
+from replication.runs import RunDir, provenance_line
+
+
+class FigureError(RuntimeError):
+    """A figure cannot be drawn from the given run directory; the message says why."""
+
+
+@dataclass(frozen=True)
+class FigureSpec:
+    id: str
+    filename: str
+    caption: str          # the report's caption, in English
+    draw: Callable        # draw(ctx, path) -> list of companion files written (or None)
+    extras: tuple[str, ...] = ()   # companion files it may write beside ``filename``
+    gallery: tuple[Callable, ...] = ()  # hook(out, spec, entry, run) -> extra gallery lines
+
+    @property
+    def experiment(self) -> str:
+        from replication.experiments import experiment_of_figure
+
+        return experiment_of_figure(self.id)
+
+
+FIGURES: dict[str, FigureSpec] = {}
+
+
+def figure(id: str, filename: str, caption: str, extras=(), gallery=()):
+    """Register the decorated ``draw(ctx, path)`` as figure ``id``."""
+    def register(fn):
+        FIGURES[id] = FigureSpec(id, filename, caption, fn, tuple(extras), tuple(gallery))
+        return fn
+    return register
+
+
+class Context:
+    """What a figure function may read: the run directory, its info and its snapshots."""
+
+    def __init__(self, run: RunDir):
+        self.run = run
+        try:
+            self.info = run.info()
+        except FileNotFoundError as exc:
+            raise FigureError(str(exc)) from None
+        self.config = self.info["config"]
+        self.epochs = run.snapshot_epochs()
+        if not self.epochs:
+            raise FigureError(f"{run.path} has no snapshots yet: train at least one epoch first")
+        self.history = run.history()
+        self._cache: dict[int, dict] = {}
+
+    @property
+    def footer(self) -> str:
+        line = provenance_line(self.info)
+        if self.info.get("state") != "finished":
+            line += f" | run {self.info.get('state', 'unfinished')}"
+        return line
+
+    @property
+    def last_epoch(self) -> int:
+        return self.epochs[-1]
+
+    @property
+    def total_epochs(self) -> int:
+        return int(self.config["epochs"])
+
+    def snapshot(self, epoch: int | None = None) -> dict:
+        epoch = self.last_epoch if epoch is None else epoch
+        if epoch not in self._cache:
+            try:
+                self._cache[epoch] = self.run.load_snapshot(epoch)
+            except (OSError, ValueError) as exc:
+                raise FigureError(f"snapshot of epoch {epoch} in {self.run.path} is unreadable "
+                                  f"({exc}); retrain that run with --resume") from None
+        return self._cache[epoch]
+
+    def nearest_epoch(self, wanted: int) -> int:
+        """The snapshot epoch closest to ``wanted`` (short runs have fewer epochs)."""
+        return min(self.epochs, key=lambda e: (abs(e - wanted), e))
+
+    @property
+    def dataset_title(self) -> str:
+        """MNIST / CIFAR-10, or what a user's folder was used as."""
+        from replication.data import DATASET_TITLES
+
+        name = self.config.get("dataset", "")
+        return DATASET_TITLES.get(name, name)
+
+    @property
+    def class_names(self) -> list[str]:
+        return list(self.info.get("class_names") or [])
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names) or 10
+
+    def history_column(self, key: str):
+        return np.array([row.get(key, np.nan) for row in self.history], dtype=float)
+
+def epoch_gif(ctx: Context, path: Path, make_figure, dpi: int = 80):
+    """A GIF with one frame per snapshot epoch, each frame a figure with the provenance line."""
+    frames = []
+    for epoch in ctx.epochs:
+        fig = make_figure(epoch)
+        plots.add_footer(fig, ctx.footer, inside=True)
+        frames.append(plots.figure_to_array(fig, dpi=dpi))
+    plots.save_gif(frames, path)
