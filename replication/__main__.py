@@ -1,7 +1,8 @@
 """Command line: ``python -m replication train|figures EXPERIMENT [options]``.
 
-Bad input ends in one line on stderr and exit code 2; a diverged or interrupted run in one line
-and exit code 1, with everything already computed kept in the run directory.
+Bad input ends in one line on stderr and exit code 2; a run that cannot go on (diverged,
+interrupted, a refused write) in one line and exit code 1, with everything already computed
+kept in the run directory (:mod:`replication.errors`).
 """
 
 from __future__ import annotations
@@ -9,10 +10,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-from replication.config import ACGAN_CLASS_LOSSES, AUXILIARY, EXPERIMENTS, PROFILES, ConfigError
+from replication.config import (ACGAN_CLASS_LOSSES, AUXILIARY, DATASETS, EXPERIMENTS,
+                                GAN_LOSSES, PROFILES)
+from replication.distribute import STRATEGIES
+from replication.errors import run_command
 from replication.levers import PRECISION_SETTINGS, XLA_SETTINGS
 
-LOSS_NAMES = ("minimax", "non-saturating", "least-squares", "wasserstein")
 # Config fields set by the "GAN stabilisers and instruments" flags (same names).
 GAN_OPTIONS = ("real_label", "d_learning_rate", "g_learning_rate", "class_loss",
                "mismatched_labels", "ema_half_life", "ema_ramp", "track_samples")
@@ -72,6 +75,30 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train one experiment with fit(); writes config.json, history.csv, "
                     "per-epoch snapshots, checkpoints and the final .keras model(s) to the "
                     "run directory.")
+    _add_train_arguments(train)
+    _add_gan_arguments(train)
+
+    figures = commands.add_parser(
+        "figures", help="regenerate an experiment's figures from a run directory",
+        description="Draw the report's figures and GIFs of one experiment from a finished "
+                    "(or partly finished) run directory, without retraining, and list them in "
+                    "OUT/manifest.json.")
+    figures.add_argument("experiment", choices=EXPERIMENTS)
+    figures.add_argument("--run-dir", metavar="DIR",
+                         help="run directory (default: runs/<experiment>/quick)")
+    figures.add_argument("--out", default="figures", metavar="DIR",
+                         help="output folder (default: figures/)")
+    figures.add_argument("--only", metavar="IDS",
+                         help="comma-separated figure ids to draw (default: all of the experiment)")
+
+    gallery = commands.add_parser(
+        "gallery", help="rebuild the gallery README.md of a figures folder from its manifest")
+    gallery.add_argument("--out", default="figures", metavar="DIR",
+                         help="figures folder (default: figures/)")
+    return parser
+
+
+def _add_train_arguments(train) -> None:
     train.add_argument("experiment", choices=EXPERIMENTS + AUXILIARY,
                        help="which model of the report (or the evaluation's classifier)")
     train.add_argument("--profile", choices=PROFILES, default="quick",
@@ -84,11 +111,39 @@ def build_parser() -> argparse.ArgumentParser:
                        help="'bundled' (default: the archives in data/, offline), 'tfds' "
                             "(tensorflow-datasets), or a PATH to a class-per-folder image tree "
                             "(train/<class>/<img>, optional test/<class>/<img>) or its .tar.gz")
-    train.add_argument("--dataset", choices=("mnist", "cifar10"),
+    train.add_argument("--dataset", choices=DATASETS,
                        help="which dataset's shape and classes (default: the experiment's)")
     train.add_argument("--seed", type=_non_negative_int, help="random seed (default 0)")
-    train.add_argument("--loss", choices=LOSS_NAMES,
+    train.add_argument("--loss", choices=GAN_LOSSES,
                        help="GAN loss (GAN experiments; default non-saturating)")
+    train.add_argument("--encoder-weights", metavar="WEIGHTS",
+                       help="effnet_vae: 'imagenet' (default; downloaded once), 'none' (random "
+                            "init) or a PATH to a local EfficientNet-B0 weights file")
+    train.add_argument("--freeze-encoder-epochs", type=_non_negative_int, metavar="N",
+                       help="effnet_vae: keep the pretrained encoder frozen for the first N epochs")
+    train.add_argument("--run-dir", metavar="DIR",
+                       help="run directory (default: runs/<experiment>/<profile>)")
+    train.add_argument("--resume", action="store_true",
+                       help="continue the run in --run-dir from its last checkpoint")
+    train.add_argument("--strategy", choices=STRATEGIES,
+                       default="default",
+                       help="tf.distribute strategy: default (one device), mirrored (all local "
+                            "GPUs, or --devices), multiworker (cluster from TF_CONFIG)")
+    train.add_argument("--devices", metavar="LIST",
+                       help="comma-separated devices for --strategy mirrored, e.g. /gpu:0,/gpu:1")
+    train.add_argument("--precision", choices=PRECISION_SETTINGS,
+                       help="numeric precision: fp32 (default), bf16 (mixed_bfloat16: CPUs "
+                            "with AVX512-BF16, recent GPUs), fp16 (mixed_float16, GPUs; loss "
+                            "scaling on every optimizer), auto (bf16 where scripts/bench.py "
+                            "measured it faster on this kind of device, else fp32)")
+    train.add_argument("--xla", choices=XLA_SETTINGS,
+                       help="XLA compilation of the training step; auto (default) uses the "
+                            "choice measured per device by scripts/bench.py")
+    train.add_argument("--quiet", action="store_true",
+                       help="one line per epoch instead of the progress bar")
+
+
+def _add_gan_arguments(train) -> None:
     gan = train.add_argument_group(
         "GAN stabilisers and instruments",
         "The report is silent on these; each default is the report's plain training "
@@ -120,96 +175,39 @@ def build_parser() -> argparse.ArgumentParser:
                      help="quality tracked every epoch: N generated images scored by the "
                           "shipped classifier (FID, coverage, conditional accuracy; default "
                           "2000; 0 turns it off)")
-    train.add_argument("--encoder-weights", metavar="WEIGHTS",
-                       help="effnet_vae: 'imagenet' (default; downloaded once), 'none' (random "
-                            "init) or a PATH to a local EfficientNet-B0 weights file")
-    train.add_argument("--freeze-encoder-epochs", type=_non_negative_int, metavar="N",
-                       help="effnet_vae: keep the pretrained encoder frozen for the first N epochs")
-    train.add_argument("--run-dir", metavar="DIR",
-                       help="run directory (default: runs/<experiment>/<profile>)")
-    train.add_argument("--resume", action="store_true",
-                       help="continue the run in --run-dir from its last checkpoint")
-    train.add_argument("--strategy", choices=("default", "mirrored", "multiworker"),
-                       default="default",
-                       help="tf.distribute strategy: default (one device), mirrored (all local "
-                            "GPUs, or --devices), multiworker (cluster from TF_CONFIG)")
-    train.add_argument("--devices", metavar="LIST",
-                       help="comma-separated devices for --strategy mirrored, e.g. /gpu:0,/gpu:1")
-    train.add_argument("--precision", choices=PRECISION_SETTINGS,
-                       help="numeric precision: fp32 (default), bf16 (mixed_bfloat16: CPUs "
-                            "with AVX512-BF16, recent GPUs), fp16 (mixed_float16, GPUs; loss "
-                            "scaling on every optimizer), auto (bf16 where scripts/bench.py "
-                            "measured it faster on this kind of device, else fp32)")
-    train.add_argument("--xla", choices=XLA_SETTINGS,
-                       help="XLA compilation of the training step; auto (default) uses the "
-                            "choice measured per device by scripts/bench.py")
-    train.add_argument("--quiet", action="store_true",
-                       help="one line per epoch instead of the progress bar")
-
-    figures = commands.add_parser(
-        "figures", help="regenerate an experiment's figures from a run directory",
-        description="Draw the report's figures and GIFs of one experiment from a finished "
-                    "(or partly finished) run directory, without retraining, and list them in "
-                    "OUT/manifest.json.")
-    figures.add_argument("experiment", choices=EXPERIMENTS)
-    figures.add_argument("--run-dir", metavar="DIR",
-                         help="run directory (default: runs/<experiment>/quick)")
-    figures.add_argument("--out", default="figures", metavar="DIR",
-                         help="output folder (default: figures/)")
-    figures.add_argument("--only", metavar="IDS",
-                         help="comma-separated figure ids to draw (default: all of the experiment)")
-
-    gallery = commands.add_parser(
-        "gallery", help="rebuild the gallery README.md of a figures folder from its manifest")
-    gallery.add_argument("--out", default="figures", metavar="DIR",
-                         help="figures folder (default: figures/)")
-    return parser
 
 
 def main(argv=None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    from replication.checkpoint import CheckpointError
-    from replication.data import DataError
-    from replication.distribute import StrategyError
-    from replication.models.efficientnet_vae import EncoderWeightsError
+    args = build_parser().parse_args(argv)
+    return run_command(lambda: COMMANDS[args.command](args))
 
-    try:
-        if args.command == "train":
-            from replication.train import TrainingError, train
 
-            try:
-                train(args.experiment, args.profile, run_dir=args.run_dir, data=args.data,
-                      resume=args.resume, verbose=2 if args.quiet else 1, epochs=args.epochs,
-                      batch_size=args.batch_size, seed=args.seed, dataset=args.dataset,
-                      loss=args.loss, encoder_weights=args.encoder_weights,
-                      freeze_encoder_epochs=args.freeze_encoder_epochs,
-                      strategy=args.strategy, devices=args.devices,
-                      precision=args.precision, xla=args.xla,
-                      **{name: getattr(args, name) for name in GAN_OPTIONS})
-            except (TrainingError, CheckpointError) as exc:
-                print(f"error: {exc}", file=sys.stderr)
-                return 1
-            except EncoderWeightsError as exc:
-                print(f"error: {exc}", file=sys.stderr)
-                return 2
-        elif args.command == "gallery":
-            from replication.gallery import build
+def _train(args) -> None:
+    from replication.train import train
 
-            print(f"wrote {build(args.out)}")
-        elif args.command == "figures":
-            from replication.figures import FigureError, draw_experiment
+    train(args.experiment, args.profile, run_dir=args.run_dir, data=args.data,
+          resume=args.resume, verbose=2 if args.quiet else 1, epochs=args.epochs,
+          batch_size=args.batch_size, seed=args.seed, dataset=args.dataset, loss=args.loss,
+          encoder_weights=args.encoder_weights,
+          freeze_encoder_epochs=args.freeze_encoder_epochs, strategy=args.strategy,
+          devices=args.devices, precision=args.precision, xla=args.xla,
+          **{name: getattr(args, name) for name in GAN_OPTIONS})
 
-            try:
-                draw_experiment(args.experiment, args.run_dir, args.out,
-                                only=args.only.split(",") if args.only else None)
-            except FigureError as exc:
-                print(f"error: {exc}", file=sys.stderr)
-                return 2
-    except (ConfigError, DataError, StrategyError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    return 0
+
+def _figures(args) -> None:
+    from replication.figures import draw_experiment
+
+    draw_experiment(args.experiment, args.run_dir, args.out,
+                    only=args.only.split(",") if args.only else None)
+
+
+def _gallery(args) -> None:
+    from replication.gallery import build
+
+    print(f"wrote {build(args.out)}")
+
+
+COMMANDS = {"train": _train, "figures": _figures, "gallery": _gallery}
 
 
 if __name__ == "__main__":

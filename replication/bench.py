@@ -107,60 +107,23 @@ def _pipeline(config, dataset, spec, epochs: int):
 
 def worker(name: str, precision: str, xla: str, warmup: int, windows: int,
            window_steps: int, rounds: int = 2) -> dict:
-    import keras
     import tensorflow as tf
 
     steps = warmup + windows * window_steps
     config, dataset, spec, model, jit = _build(name, precision, xla)
     batch = config.batch_size
     epochs = 1 + (2 * steps + 20) * batch // len(dataset.train)
-
-    # Input pipeline alone.
-    iterator = iter(_pipeline(config, dataset, spec, epochs))
-    for _ in range(5):
-        next(iterator)
-    started = time.perf_counter()
-    for _ in range(50):
-        next(iterator)
-    input_rate = 50 * batch / (time.perf_counter() - started)
-
-    # fit() (the project's path: its own train_step, the same pipeline) and the plain loop,
-    # measured in alternating rounds so that slow drifts of the machine hit both alike.
-    class StepTimes(keras.callbacks.Callback):
-        def __init__(self):
-            super().__init__()
-            self.times = []
-
-        def on_train_batch_end(self, batch_index, logs=None):
-            self.times.append(time.perf_counter())
-
+    input_rate = _input_rate(config, dataset, spec, epochs)
     model.jit_compile = jit
-    fit_data = _pipeline(config, dataset, spec, epochs)
     _, _, _, plain, _ = _build(name, precision, xla)
     step = tf.function(plain.train_step, jit_compile=jit)
     iterator = iter(_pipeline(config, dataset, spec, epochs).repeat())
-    fit_rates, plain_rates = [], []
-    started = time.perf_counter()
-    for round_ in range(rounds):
-        first = round_ == 0
-        timer = StepTimes()
-        model.fit(fit_data, epochs=1, steps_per_epoch=steps if first else steps - warmup,
-                  callbacks=[timer], verbose=0)
-        fit_rates += _windows(timer.times[warmup - 1:] if first else timer.times, batch,
-                              window_steps)
-        times = [time.perf_counter()]
-        for i in range(steps if first else steps - warmup):
-            logs = step(next(iterator))
-            float(next(iter(logs.values())))  # wait for the step to finish
-            if not first or i >= warmup - 1:
-                times.append(time.perf_counter())
-        plain_rates += _windows(times[1:] if first else times, batch, window_steps)
-    fit_seconds = time.perf_counter() - started
+    fit_rates, plain_rates, fit_seconds = _fit_and_plain(
+        model, step, _pipeline(config, dataset, spec, epochs), iterator, batch, steps, warmup,
+        window_steps, rounds)
 
     # FLOPs of one traced training step (the same function the plain loop ran).
-    example = next(iterator)
-    flops = count_flops(step.get_concrete_function(example))
-
+    flops = count_flops(step.get_concrete_function(next(iterator)))
     peak = matmul_peak(precision)
     fit_median = statistics.median(fit_rates)
     result = {
@@ -182,6 +145,49 @@ def worker(name: str, precision: str, xla: str, warmup: int, windows: int,
     result["report_training_minutes"] = round(config.epochs * result["report_epoch_seconds"] / 60, 1)
     result.update(_tracking_cost(spec, config, dataset, model, result["report_epoch_seconds"]))
     return result
+
+
+def _input_rate(config, dataset, spec, epochs: int) -> float:
+    """Images/s of the input pipeline alone."""
+    iterator = iter(_pipeline(config, dataset, spec, epochs))
+    for _ in range(5):
+        next(iterator)
+    started = time.perf_counter()
+    for _ in range(50):
+        next(iterator)
+    return 50 * config.batch_size / (time.perf_counter() - started)
+
+
+def _fit_and_plain(model, step, fit_data, iterator, batch, steps, warmup, window_steps, rounds):
+    """fit() (the project's path: its own train_step, the same pipeline) and the plain loop,
+    measured in alternating rounds so that slow drifts of the machine hit both alike."""
+    import keras
+
+    class StepTimes(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.times = []
+
+        def on_train_batch_end(self, batch_index, logs=None):
+            self.times.append(time.perf_counter())
+
+    fit_rates, plain_rates = [], []
+    started = time.perf_counter()
+    for round_ in range(rounds):
+        first = round_ == 0
+        timer = StepTimes()
+        model.fit(fit_data, epochs=1, steps_per_epoch=steps if first else steps - warmup,
+                  callbacks=[timer], verbose=0)
+        fit_rates += _windows(timer.times[warmup - 1:] if first else timer.times, batch,
+                              window_steps)
+        times = [time.perf_counter()]
+        for i in range(steps if first else steps - warmup):
+            logs = step(next(iterator))
+            float(next(iter(logs.values())))  # wait for the step to finish
+            if not first or i >= warmup - 1:
+                times.append(time.perf_counter())
+        plain_rates += _windows(times[1:] if first else times, batch, window_steps)
+    return fit_rates, plain_rates, time.perf_counter() - started
 
 
 def _tracking_cost(spec, config, dataset, model, epoch_seconds: float) -> dict:

@@ -46,6 +46,8 @@ class EpochEnd(keras.callbacks.Callback):
         self.tracker = tracker
         self.num_classes = num_classes
         self.failure: str | None = None
+        self.write_failed = False  # the failure is a refused write (not a divergence)
+        self._writing = run.path
         self.epochs_done = start_epoch
         self._rows = [r for r in run.history() if r.get("epoch", 0) <= start_epoch]
         self.warnings = [w for w in _saved_warnings(run) if w["epoch"] <= start_epoch]
@@ -76,20 +78,37 @@ class EpochEnd(keras.callbacks.Callback):
         snapshot = self.snapshot_fn(self.model) if self.snapshot_fn is not None else None
         self.epoch_lines = []
         if self.is_chief:
-            import numpy as np
-
-            if snapshot is not None:
-                with atomic_path(self.run.snapshot_file(epoch + 1), suffix=".npz") as tmp:
-                    np.savez_compressed(tmp, **snapshot)
-                self._log_image(snapshot, epoch + 1)
-            row = {"epoch": epoch + 1, **{k: float(v) for k, v in logs.items()},
-                   "seconds": round(seconds, 2)}
-            self._track(row, logs_in=logs_in)
-            self._rows.append(row)
-            self._write_history()
-            save_state(self.run.checkpoint_file, self.model, self.optimizers, epoch + 1)
-            self.run.set_status("running", epoch + 1, **self.status_extra())
+            try:
+                self._write_epoch(epoch + 1, logs, logs_in, seconds, snapshot)
+            except OSError as exc:  # a full disk, a folder gone: stop, keeping the last epoch
+                self.failure = f"cannot write {self._writing} ({exc.strerror or exc})"
+                self.write_failed = True
+                self.model.stop_training = True
+                return
         self.epochs_done = epoch + 1
+
+    def _write_epoch(self, epoch: int, logs: dict, logs_in: dict, seconds: float, snapshot):
+        """Snapshot, quality, history row, checkpoint, status; each file written whole or not
+        at all (``atomic_path``), the checkpoint last but one, so a refused write leaves the
+        previous epoch's checkpoint in place."""
+        import numpy as np
+
+        if snapshot is not None:
+            self._writing = self.run.snapshot_file(epoch)
+            with atomic_path(self._writing, suffix=".npz") as tmp:
+                np.savez_compressed(tmp, **snapshot)
+            self._writing = self.run.tensorboard_dir
+            self._log_image(snapshot, epoch)
+        row = {"epoch": epoch, **{k: float(v) for k, v in logs.items()},
+               "seconds": round(seconds, 2)}
+        self._track(row, logs_in=logs_in)
+        self._writing = self.run.history_file
+        self._write_history(self._rows + [row])
+        self._rows.append(row)
+        self._writing = self.run.checkpoint_file
+        save_state(self.run.checkpoint_file, self.model, self.optimizers, epoch)
+        self._writing = self.run.status_file
+        self.run.set_status("running", epoch, **self.status_extra())
 
     def _track(self, row: dict, logs_in: dict) -> None:
         """Quality numbers and collapse warnings of the epoch, into ``row`` and the logs."""
@@ -128,15 +147,15 @@ class EpochEnd(keras.callbacks.Callback):
             tf.summary.image(key, grid[None], step=epoch)
         self._writer.flush()
 
-    def _write_history(self):
+    def _write_history(self, rows: list[dict]):
         fields = []
-        for row in self._rows:
+        for row in rows:
             fields += [k for k in row if k not in fields]
         with atomic_path(self.run.history_file, suffix=".csv") as tmp:
             with open(tmp, "w", newline="") as fh:
                 writer = csv.DictWriter(fh, fieldnames=fields)
                 writer.writeheader()
-                for row in self._rows:
+                for row in rows:
                     writer.writerow({k: (int(v) if k == "epoch" else v) for k, v in row.items()})
 
 

@@ -13,10 +13,11 @@ from pathlib import Path
 
 import numpy as np
 
+from replication.errors import RunError
 from replication.runs import atomic_path
 
 
-class CheckpointError(RuntimeError):
+class CheckpointError(RunError):
     pass
 
 

@@ -18,11 +18,22 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+from replication.errors import ReplicationError
+
 EXPERIMENTS = ("vae", "effnet_vae", "dcgan", "cgan", "acgan")
 # Not a model of the report: the classifier the evaluation trains once per dataset.
 AUXILIARY = ("classifier",)
 PROFILES = ("smoke", "quick", "report", "paper")
 DATASETS = ("mnist", "cifar10")
+# The GAN losses (replication.models.losses implements each; the default is the report's).
+GAN_LOSSES = ("minimax", "non-saturating", "least-squares", "wasserstein")
+# "report" and "paper" run the full schedules on the whole data; the others are short runs.
+FULL_SCHEDULE_PROFILES = ("report", "paper")
+
+
+def is_full_schedule(profile: str) -> bool:
+    """Whether ``profile`` runs a full schedule (the report's or the paper's)."""
+    return profile in FULL_SCHEDULE_PROFILES
 
 
 @dataclass(frozen=True)
@@ -295,7 +306,7 @@ _DATASET_OVERRIDES: dict[tuple[str, str, str], dict[str, Any]] = {
 }
 
 
-class ConfigError(ValueError):
+class ConfigError(ReplicationError, ValueError):
     """A configuration value a user asked for is not valid."""
 
 
@@ -386,10 +397,8 @@ ACGAN_LEARNING_RATES = (1e-4, 2e-4, 3e-4)
 
 
 def _validate_gan(config: GANConfig) -> None:
-    from replication.models.losses import LOSSES  # local import: config stays light
-
-    if config.loss not in LOSSES:
-        raise ConfigError(f"unknown loss {config.loss!r}; choose one of {', '.join(LOSSES)}")
+    if config.loss not in GAN_LOSSES:
+        raise ConfigError(f"unknown loss {config.loss!r}; choose one of {', '.join(GAN_LOSSES)}")
     if not 0.0 < config.real_label <= 1.0:
         raise ConfigError(f"real-label must be in (0, 1], got {config.real_label}")
     if config.real_label != 1.0 and config.loss == "wasserstein":
@@ -417,7 +426,7 @@ def replace(config: ExperimentConfig, **changes: Any) -> ExperimentConfig:
 
 
 __all__ = [
-    "EXPERIMENTS", "AUXILIARY", "PROFILES", "DATASETS", "ExperimentConfig", "VAEConfig",
+    "EXPERIMENTS", "AUXILIARY", "PROFILES", "DATASETS", "GAN_LOSSES", "is_full_schedule", "ExperimentConfig", "VAEConfig",
     "EffNetVAEConfig", "GANConfig", "DCGANConfig", "CGANConfig", "ACGANConfig",
     "ClassifierConfig", "ConfigError", "make_config", "config_from_dict",
     "available_experiments", "replace",

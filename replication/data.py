@@ -32,6 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
+from replication.errors import ReplicationError
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_DIR = PROJECT_ROOT / "data"
 BUNDLED_ARCHIVES = {"mnist": "mnist-png.tar.gz", "cifar10": "cifar10-jpg.tar.gz"}
@@ -46,7 +48,7 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 _CACHE_VERSION = 1
 
 
-class DataError(RuntimeError):
+class DataError(ReplicationError):
     """The data a user pointed at cannot be used; the message says why and what to do."""
 
 

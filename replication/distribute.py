@@ -24,10 +24,12 @@ from __future__ import annotations
 import json
 import os
 
+from replication.errors import ReplicationError
+
 STRATEGIES = ("default", "mirrored", "multiworker")
 
 
-class StrategyError(RuntimeError):
+class StrategyError(ReplicationError):
     """The requested strategy cannot run here; the message says why."""
 
 

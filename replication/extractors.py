@@ -28,10 +28,13 @@ from pathlib import Path
 
 import numpy as np
 
+from replication.batching import in_batches
+from replication.errors import ReplicationError
+
 EXTRACTORS = ("classifier", "inception")
 
 
-class ExtractorError(RuntimeError):
+class ExtractorError(ReplicationError):
     """An extractor cannot be made (missing weights, no classifier); the message says why."""
 
 
@@ -66,13 +69,11 @@ class ClassifierExtractor:
         self.info = info
 
     def __call__(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        features, logits = [], []
-        for start in range(0, len(images), self.batch_size):
-            x = np.asarray(images[start:start + self.batch_size], np.float32) / 255.0
-            f, z = self.model(x, training=False)
-            features.append(np.asarray(f, np.float32))
-            logits.append(np.asarray(z, np.float32))
-        return np.concatenate(features), np.concatenate(logits)
+        def extract(batch):
+            f, z = self.model(np.asarray(batch, np.float32) / 255.0, training=False)
+            return np.asarray(f, np.float32), np.asarray(z, np.float32)
+
+        return in_batches(extract, images, batch_size=self.batch_size)
 
 
 class InceptionExtractor:
@@ -101,17 +102,16 @@ class InceptionExtractor:
     def __call__(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         import tensorflow as tf
 
-        features, logits = [], []
-        for start in range(0, len(images), self.batch_size):
-            x = tf.convert_to_tensor(np.asarray(images[start:start + self.batch_size]), tf.float32)
+        def extract(batch):
+            x = tf.convert_to_tensor(np.asarray(batch), tf.float32)
             if x.shape[-1] == 1:
                 x = tf.repeat(x, 3, axis=-1)
             x = tf.image.resize(x, (self.size, self.size), method="bilinear")
-            x = x / 127.5 - 1.0
-            f, p = self.model(x, training=False)
-            features.append(np.asarray(f, np.float32))
-            logits.append(np.log(np.clip(np.asarray(p, np.float64), 1e-30, None)))
-        return np.concatenate(features), np.concatenate(logits)
+            f, p = self.model(x / 127.5 - 1.0, training=False)
+            return (np.asarray(f, np.float32),
+                    np.log(np.clip(np.asarray(p, np.float64), 1e-30, None)))
+
+        return in_batches(extract, images, batch_size=self.batch_size)
 
 
 def make_extractor(name: str, dataset: str, *, inception_weights: str = "imagenet",
@@ -250,11 +250,9 @@ def _measure_classifier(path: Path, dataset: str, data_source: str) -> dict:
     model = keras.saving.load_model(path / "model" / "classifier.keras", compile=False)
     loaded = data.load(dataset, data_source, verbose=False)
     started = time.perf_counter()
-    hits = 0
-    for start in range(0, len(loaded.test), 500):
-        x = loaded.test.images[start:start + 500].astype(np.float32) / 255.0
-        predicted = np.argmax(np.asarray(model(x, training=False)), axis=1)
-        hits += int((predicted == loaded.test.labels[start:start + 500]).sum())
+    predicted = in_batches(lambda x: np.argmax(np.asarray(model(
+        x.astype(np.float32) / 255.0, training=False)), axis=1), loaded.test.images)
+    hits = int((predicted == loaded.test.labels).sum())
     with open(path / "history.csv") as fh:
         rows = list(csv.DictReader(fh))
     config = read_json(path / "config.json")

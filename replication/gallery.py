@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from replication import experiments
+from replication.config import is_full_schedule
 from replication.figures import FIGURES
 from replication.runs import RunDir, atomic_path, read_json
 
@@ -138,7 +139,7 @@ def _section_intro(experiment, manifest, runs) -> list[str]:
     run = runs.setdefault(entries[0]["run"], _run_summary(entries[0]["run"]))
     profile = entries[0].get("profile")
     out = []
-    if profile not in ("report", "paper"):
+    if not is_full_schedule(profile):
         out.append(f"**These figures come from the `{profile}` profile, a short run — not the "
                    "report's schedule. The report-profile run has not finished yet.**")
     if run:
@@ -164,7 +165,7 @@ def _run_note(out: Path, experiment: str) -> list[str]:
 
 def _provenance(entry: dict, runs) -> str:
     profile = entry.get("profile")
-    flag = "" if profile in ("report", "paper") else " **(short run, not the report's schedule)**"
+    flag = "" if is_full_schedule(profile) else " **(short run, not the report's schedule)**"
     return (f"<sub>profile `{profile}`{flag} · epoch {entry.get('epochs_run')} of "
             f"{entry.get('epochs_planned')} · {entry.get('data')} · {entry.get('device')} · "
             f"seed {entry.get('seed')} · drawn {str(entry.get('drawn_at', ''))[:10]}</sub>")

@@ -117,12 +117,13 @@ def vae_bounds(vae, images: np.ndarray, samples: int = 1000, batch_size: int = 5
     """
     from replication.models.vae import bernoulli_nll, gaussian_kl
 
+    from replication.batching import in_batches
+
     rng = np.random.default_rng(seed)
-    x_all = np.asarray(images, np.float32)
-    totals = {"neg_elbo": 0.0, "neg_iwae": 0.0, "reconstruction": 0.0}
     log_2pi = np.log(2.0 * np.pi)
-    for start in range(0, len(x_all), batch_size):
-        x = x_all[start:start + batch_size]
+
+    def per_image(x):
+        """The three bounds of each image of the batch ``x``."""
         mean, log_var = (np.asarray(t, np.float64) for t in vae.encoder(x, training=False))
         std = np.exp(0.5 * log_var)
         eps = rng.standard_normal((samples, *mean.shape))
@@ -137,11 +138,13 @@ def vae_bounds(vae, images: np.ndarray, samples: int = 1000, batch_size: int = 5
         top = log_w.max(axis=0)
         log_mean_w = top + np.log(np.exp(log_w - top).mean(axis=0))
         kl = np.asarray(gaussian_kl(mean, log_var), np.float64)
-        totals["neg_elbo"] += float((-log_px[0] + kl).sum())
-        totals["neg_iwae"] += float(-log_mean_w.sum())
         rec_logits = vae.decoder(mean.astype(np.float32), training=False)
-        totals["reconstruction"] += float(np.asarray(bernoulli_nll(x, rec_logits)).sum())
-    return {k: v / len(x_all) for k, v in totals.items()}
+        return (-log_px[0] + kl, -log_mean_w,
+                np.asarray(bernoulli_nll(x, rec_logits), np.float64))
+
+    values = in_batches(per_image, np.asarray(images, np.float32), batch_size=batch_size)
+    return {name: float(np.mean(v))
+            for name, v in zip(("neg_elbo", "neg_iwae", "reconstruction"), values)}
 
 
 __all__ = ["frechet_distance", "frechet_distance_from_moments", "kernel_inception_distance",

@@ -17,7 +17,8 @@ import keras
 
 from replication import data as data_lib
 from replication import experiments
-from replication.config import ConfigError, make_config
+from replication.config import PROFILES, ConfigError, make_config
+from replication.distribute import STRATEGIES
 from replication.levers import PRECISION_SETTINGS, XLA_SETTINGS
 
 # The stages: the report's experiments in the report's order (replication.experiments).  Each
@@ -111,14 +112,14 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train every experiment of the report (or the chosen ones) and regenerate "
                     "every figure, table and GIF into figures/, with the gallery "
                     "figures/README.md. Finished runs are reused; interrupted ones resume.")
-    parser.add_argument("--profile", choices=("smoke", "quick", "report", "paper"), default="quick",
+    parser.add_argument("--profile", choices=PROFILES, default="quick",
                         help="schedule for every experiment (default: quick, minutes on 2 CPU cores)")
     parser.add_argument("--only", metavar="EXPERIMENTS",
                         help=f"comma-separated subset of {','.join(STAGES)}")
     parser.add_argument("--data", default="bundled", metavar="SOURCE",
                         help="bundled (default, offline) | tfds | PATH (see python -m replication "
                              "train --help)")
-    parser.add_argument("--strategy", choices=("default", "mirrored", "multiworker"),
+    parser.add_argument("--strategy", choices=STRATEGIES,
                         default="default", help="tf.distribute strategy for every experiment")
     parser.add_argument("--devices", metavar="LIST",
                         help="devices for --strategy mirrored (default: all local GPUs)")

@@ -128,7 +128,10 @@ def provenance_line(info: dict) -> str:
     epochs = info.get("epochs_done", "?")
     total = info.get("config", {}).get("epochs", "?")
     profile = info.get("config", {}).get("profile", "?")
-    schedule = "report schedule" if profile in ("report", "paper") else "SHORT RUN, not the report's schedule"
+    from replication.config import is_full_schedule
+
+    schedule = "report schedule" if is_full_schedule(profile) else \
+        "SHORT RUN, not the report's schedule"
     date = str(info.get("finished_at") or info.get("started_at", ""))[:10]
     return (f"{info.get('experiment', '?')} | profile {profile} ({schedule}) | "
             f"{epochs}/{total} epochs | seed {info.get('config', {}).get('seed', '?')} | {date}\n"

@@ -15,6 +15,7 @@ import numpy as np
 from keras import ops
 
 from replication.data import unscale_images
+from replication.models.gan import generate_images
 
 
 class VAESnapshot:
@@ -102,7 +103,7 @@ class GANSnapshot:
                "columns": np.asarray(self.columns)}
         averaged = model.averaged_generator()
         if averaged is not None:  # the same inputs through the averaged generator
-            images = averaged([noise, labels] if model.conditional else noise, training=False)
+            images = generate_images(averaged, noise, labels if model.conditional else None)
             out["ema_samples"] = unscale_images(ops.convert_to_numpy(images), "tanh")
         if self.labels is not None:
             out["sample_labels"] = self.labels

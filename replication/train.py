@@ -14,41 +14,51 @@ from pathlib import Path
 
 from replication import data as data_lib
 from replication.config import ConfigError, config_from_dict, make_config, replace
+from replication.errors import RunError
 from replication.runs import (RunDir, atomic_path, default_run_dir, device_description, now,
                               package_versions, read_json, remove_partial_files, write_json)
 
 
-class TrainingError(RuntimeError):
+class TrainingError(RunError):
     """Training could not go on; the message says why and what was kept."""
 
 
 def prepare_run(experiment: str, profile: str, run_dir, resume: bool, overrides: dict,
                 data_source: str, chief: bool = True):
-    """Resolve the config and run directory (refusing to clobber an existing run)."""
+    """Resolve the config and run directory (refusing to clobber an existing run, to resume a
+    run that does not exist, or to change a resumed run's settings)."""
     run = RunDir(run_dir if run_dir is not None else default_run_dir(experiment, profile))
+    if resume and not run.path.exists():
+        raise ConfigError(f"--resume: there is no run in {run.path} (the folder does not exist); "
+                          "check the path, or drop --resume to start a new run")
     if run.config_file.exists() and (resume or chief):
         if not resume:
             raise ConfigError(
                 f"{run.path} already holds a run; pass --resume to continue it or choose "
                 "another --run-dir")
-        saved = read_json(run.config_file)
-        if saved.get("experiment") != experiment:
-            raise ConfigError(f"{run.path} holds a {saved.get('experiment')} run, not {experiment}")
-        config = config_from_dict(saved["config"])
-        changed = {k: v for k, v in overrides.items()
-                   if v is not None and k != "epochs" and getattr(config, k, v) != v
-                   and not (k == "precision" and v == "auto")}  # auto: whatever it resolved to
-        if changed:
-            raise ConfigError(
-                f"--resume keeps the run's settings; cannot change {', '.join(sorted(changed))} "
-                "(only --epochs may be raised)")
-        if data_source != saved.get("data_source"):
-            raise ConfigError(f"--resume must use the run's data source {saved.get('data_source')!r}")
-        if overrides.get("epochs"):
-            config = replace(config, epochs=overrides["epochs"])
-    else:
-        config = make_config(experiment, profile, **overrides)
-    return config, run
+        return _resumed_config(run, experiment, overrides, data_source), run
+    if resume:
+        print(f"resume: {run.path} holds no run yet (no config.json); starting it", flush=True)
+    return make_config(experiment, profile, **overrides), run
+
+
+def _resumed_config(run: RunDir, experiment: str, overrides: dict, data_source: str):
+    saved = read_json(run.config_file)
+    if saved.get("experiment") != experiment:
+        raise ConfigError(f"{run.path} holds a {saved.get('experiment')} run, not {experiment}")
+    config = config_from_dict(saved["config"])
+    changed = {k: v for k, v in overrides.items()
+               if v is not None and k != "epochs" and getattr(config, k, v) != v
+               and not (k == "precision" and v == "auto")}  # auto: whatever it resolved to
+    if changed:
+        raise ConfigError(
+            f"--resume keeps the run's settings; cannot change {', '.join(sorted(changed))} "
+            "(only --epochs may be raised)")
+    if data_source != saved.get("data_source"):
+        raise ConfigError(f"--resume must use the run's data source {saved.get('data_source')!r}")
+    if overrides.get("epochs"):
+        config = replace(config, epochs=overrides["epochs"])
+    return config
 
 
 def train(experiment: str, profile: str = "quick", *, run_dir=None, data: str = "bundled",
@@ -60,124 +70,191 @@ def train(experiment: str, profile: str = "quick", *, run_dir=None, data: str = 
     ``None`` values are ignored; ``callbacks`` are added to ``fit()``'s.  ``strategy`` is a
     tf.distribute strategy name (:mod:`replication.distribute`); only the chief writes files.
     Raises ``ConfigError`` / ``DataError`` / ``StrategyError`` for bad input and
-    :class:`TrainingError` when training diverges (the last good checkpoint is kept).
+    :class:`TrainingError` when training cannot go on (diverged, interrupted, a write
+    refused); the last good checkpoint is kept.
+
+    The steps: prepare (config, run directory, strategy, data) -> build (models, optimizers)
+    -> restore (checkpoint) -> record (config.json, reference arrays) -> inputs -> callbacks
+    -> fit and finish.
     """
-    import keras
-
     from replication import experiments
-    from replication.callbacks import EpochEnd, ReportLogLine
-    from replication.checkpoint import build_optimizers, load_state
-    from replication.distribute import is_chief, make_strategy
-    from replication.levers import precision_policy, resolve_precision, resolve_xla
+    from replication.distribute import is_chief
 
-    chief = is_chief()
-    config, run = prepare_run(experiment, profile, run_dir, resume, overrides, data, chief)
-    spec = experiments.get(experiment)
-    if config.precision == "auto":  # recorded as the concrete choice in config.json
-        config = replace(config, precision=resolve_precision("auto", experiment))
-    distribution = make_strategy(strategy, devices)
-    replicas = distribution.num_replicas_in_sync
-    if config.batch_size % replicas:
-        raise ConfigError(f"batch size {config.batch_size} does not split evenly over "
-                          f"{replicas} replicas")
-    spec.preflight(config)
-    dataset = data_lib.load(config.dataset, data)
-    device = device_description()
-    where = f"{device}, strategy {strategy} ({replicas} replica{'s' * (replicas > 1)})"
-    print(f"run: {run.path} | {experiment} | profile {config.profile} | {where}", flush=True)
+    session = _Session(experiments.get(experiment), is_chief(), verbose)
+    session.prepare(experiment, profile, run_dir, resume, overrides, data, strategy, devices)
+    session.build()
+    session.restore(resume)
+    session.record(data, strategy)
+    if session.start_epoch >= session.config.epochs:
+        print(f"{session.run.path}: all {session.config.epochs} epochs already done", flush=True)
+        if session.chief:
+            _finish(session.spec, session.model, session.run, session.config.epochs)
+        return session.run
+    train_ds, validation, steps = session.inputs()
+    epoch_end, all_callbacks = session.callbacks(data, callbacks)
+    session.fit(train_ds, validation, steps, epoch_end, all_callbacks)
+    return session.run
 
-    keras.utils.set_random_seed(config.seed)
-    with precision_policy(config.precision), distribution.scope():
-        built = spec.build(config, dataset)
-        model = built.model
-        xla = resolve_xla(config.xla)
-        if xla != "auto":  # (assigning "auto" itself would read as truthy: XLA on)
-            model.jit_compile = xla
-        build_optimizers(model, built.optimizers, built.optimizer_variables)
-        start_epoch = 0
-        if resume and run.checkpoint_file.exists():
-            start_epoch = load_state(run.checkpoint_file, model, built.optimizers)
-            print(f"resume: restored {run.checkpoint_file} after epoch {start_epoch}", flush=True)
-    if chief:
-        remove_partial_files(run.path, recursive=True)  # left by a killed run
-    if chief and not run.config_file.exists():
-        write_json(run.config_file, {
-            "experiment": experiment,
-            "config": config.to_dict(),
-            "data": dataset.description,
-            "data_source": data,
-            "class_names": list(dataset.class_names),
-            "device": device,
-            "strategy": strategy,
-            "replicas": replicas,
-            "versions": package_versions(),
-            "command": " ".join(sys.argv),
-            "started_at": now(),
-        })
-    reference = spec.reference_arrays(config, dataset)
-    if chief and reference is not None and not run.reference_file.exists():
-        import numpy as np
 
-        with atomic_path(run.reference_file, suffix=".npz") as tmp:
-            np.savez_compressed(tmp, **reference)
-    if start_epoch >= config.epochs:
-        print(f"{run.path}: all {config.epochs} epochs already done", flush=True)
-        if chief:
-            _finish(spec, model, run, config.epochs)
-        return run
+class _Session:
+    """The state one call of :func:`train` builds up, step by step."""
 
-    train_split = dataset.train.take(config.train_examples)
-    steps = data_lib.steps_per_epoch(len(train_split), config.batch_size)
-    train_ds = data_lib.training_dataset(
-        train_split, config.batch_size, seed=config.seed, value_range=spec.value_range,
-        start_epoch=start_epoch, epochs=config.epochs, with_labels=spec.uses_labels)
-    validation = None
-    if spec.validates and dataset.test is not None:
-        validation = data_lib.evaluation_dataset(
-            dataset.test.take(config.eval_examples), config.batch_size,
-            value_range=spec.value_range, with_labels=spec.uses_labels)
+    def __init__(self, spec, chief: bool, verbose):
+        self.spec, self.chief, self.verbose = spec, chief, verbose
 
-    tracker = spec.tracker(config, dataset, data) if chief else None
-    epoch_end = EpochEnd(run, built.optimizers, spec.snapshot_fn(config, dataset), start_epoch,
-                         is_chief=chief, tracker=tracker, num_classes=dataset.num_classes)
-    all_callbacks = [epoch_end]
-    if chief:
-        all_callbacks.append(keras.callbacks.TensorBoard(
-            log_dir=str(run.tensorboard_dir), write_graph=False, profile_batch=0))
-    if spec.log_keys:
-        # An explicit progress bar placed before the log line, so the line follows the bar.
-        all_callbacks += [keras.callbacks.ProgbarLogger(),
-                          ReportLogLine(config.epochs, spec.log_keys,
-                                        follow=lambda: epoch_end.epoch_lines)]
-    all_callbacks += spec.callbacks(config) + list(callbacks)
-    if chief:
-        run.set_status("running", start_epoch)
-    started = time.perf_counter()
-    try:
-        model.fit(train_ds, epochs=config.epochs, initial_epoch=start_epoch,
-                  steps_per_epoch=steps, validation_data=validation, callbacks=all_callbacks,
-                  verbose=verbose, shuffle=False)
-    except KeyboardInterrupt:
-        if chief:
-            run.set_status("interrupted", epoch_end.epochs_done)
-        raise TrainingError(
-            f"interrupted after {epoch_end.epochs_done} finished epochs; continue with --resume "
-            f"--run-dir {run.path}") from None
-    if epoch_end.failure is not None:
-        if chief:
-            run.set_status(f"failed: {epoch_end.failure}", epoch_end.epochs_done)
-        raise TrainingError(
-            f"training diverged ({epoch_end.failure}); the checkpoint after epoch "
-            f"{epoch_end.epochs_done} is kept in {run.path} - lower the learning rate or "
-            "change --seed")
-    print(f"trained {epoch_end.epochs_done - start_epoch} epochs in "
-          f"{time.perf_counter() - started:.0f} s", flush=True)
-    if chief:
-        _finish(spec, model, run, epoch_end.epochs_done)
-    return run
+    def prepare(self, experiment, profile, run_dir, resume, overrides, data, strategy, devices):
+        from replication.distribute import make_strategy
+        from replication.levers import resolve_precision
+
+        config, self.run = prepare_run(experiment, profile, run_dir, resume, overrides, data,
+                                       self.chief)
+        if config.precision == "auto":  # recorded as the concrete choice in config.json
+            config = replace(config, precision=resolve_precision("auto", experiment))
+        self.config = config
+        self.distribution = make_strategy(strategy, devices)
+        self.replicas = self.distribution.num_replicas_in_sync
+        if config.batch_size % self.replicas:
+            raise ConfigError(f"batch size {config.batch_size} does not split evenly over "
+                              f"{self.replicas} replicas")
+        self.spec.preflight(config)
+        self.dataset = data_lib.load(config.dataset, data)
+        self.device = device_description()
+        where = (f"{self.device}, strategy {strategy} ({self.replicas} "
+                 f"replica{'s' * (self.replicas > 1)})")
+        print(f"run: {self.run.path} | {experiment} | profile {config.profile} | {where}",
+              flush=True)
+
+    def build(self):
+        import keras
+
+        from replication.checkpoint import build_optimizers
+        from replication.levers import precision_policy, resolve_xla
+
+        keras.utils.set_random_seed(self.config.seed)
+        with precision_policy(self.config.precision), self.distribution.scope():
+            self.built = self.spec.build(self.config, self.dataset)
+            self.model = self.built.model
+            xla = resolve_xla(self.config.xla)
+            if xla != "auto":  # (assigning "auto" itself would read as truthy: XLA on)
+                self.model.jit_compile = xla
+            build_optimizers(self.model, self.built.optimizers, self.built.optimizer_variables)
+
+    def restore(self, resume: bool):
+        from replication.checkpoint import load_state
+
+        self.start_epoch = 0
+        if resume and self.run.checkpoint_file.exists():
+            with self.distribution.scope():
+                self.start_epoch = load_state(self.run.checkpoint_file, self.model,
+                                              self.built.optimizers)
+            print(f"resume: restored {self.run.checkpoint_file} after epoch {self.start_epoch}",
+                  flush=True)
+
+    def record(self, data: str, strategy: str):
+        """config.json (how the run is made) and the real images its figures show."""
+        if not self.chief:
+            return
+        remove_partial_files(self.run.path, recursive=True)  # left by a killed run
+        if not self.run.config_file.exists():
+            write_json(self.run.config_file, {
+                "experiment": self.spec.name,
+                "config": self.config.to_dict(),
+                "data": self.dataset.description,
+                "data_source": data,
+                "class_names": list(self.dataset.class_names),
+                "device": self.device,
+                "strategy": strategy,
+                "replicas": self.replicas,
+                "versions": package_versions(),
+                "command": " ".join(sys.argv),
+                "started_at": now(),
+            })
+        reference = self.spec.reference_arrays(self.config, self.dataset)
+        if reference is not None and not self.run.reference_file.exists():
+            import numpy as np
+
+            with atomic_path(self.run.reference_file, suffix=".npz") as tmp:
+                np.savez_compressed(tmp, **reference)
+
+    def inputs(self):
+        config, spec, dataset = self.config, self.spec, self.dataset
+        train_split = dataset.train.take(config.train_examples)
+        steps = data_lib.steps_per_epoch(len(train_split), config.batch_size)
+        train_ds = data_lib.training_dataset(
+            train_split, config.batch_size, seed=config.seed, value_range=spec.value_range,
+            start_epoch=self.start_epoch, epochs=config.epochs, with_labels=spec.uses_labels)
+        validation = None
+        if spec.validates and dataset.test is not None:
+            validation = data_lib.evaluation_dataset(
+                dataset.test.take(config.eval_examples), config.batch_size,
+                value_range=spec.value_range, with_labels=spec.uses_labels)
+        return train_ds, validation, steps
+
+    def callbacks(self, data: str, extra=()):
+        import keras
+
+        from replication.callbacks import EpochEnd, ReportLogLine
+
+        config, spec, run = self.config, self.spec, self.run
+        tracker = spec.tracker(config, self.dataset, data) if self.chief else None
+        epoch_end = EpochEnd(run, self.built.optimizers, spec.snapshot_fn(config, self.dataset),
+                             self.start_epoch, is_chief=self.chief, tracker=tracker,
+                             num_classes=self.dataset.num_classes)
+        out = [epoch_end]
+        if self.chief:
+            out.append(keras.callbacks.TensorBoard(
+                log_dir=str(run.tensorboard_dir), write_graph=False, profile_batch=0))
+        if spec.log_keys:
+            # An explicit progress bar placed before the log line, so the line follows the bar.
+            out += [keras.callbacks.ProgbarLogger(),
+                    ReportLogLine(config.epochs, spec.log_keys,
+                                  follow=lambda: epoch_end.epoch_lines)]
+        return epoch_end, out + spec.callbacks(config) + list(extra)
+
+    def fit(self, train_ds, validation, steps, epoch_end, all_callbacks):
+        run, config = self.run, self.config
+        self._status("running", self.start_epoch)
+        started = time.perf_counter()
+        try:
+            self.model.fit(train_ds, epochs=config.epochs, initial_epoch=self.start_epoch,
+                           steps_per_epoch=steps, validation_data=validation,
+                           callbacks=all_callbacks, verbose=self.verbose, shuffle=False)
+        except KeyboardInterrupt:
+            self._status("interrupted", epoch_end.epochs_done)
+            raise TrainingError(
+                f"interrupted after {epoch_end.epochs_done} finished epochs; continue with "
+                f"--resume --run-dir {run.path}") from None
+        if epoch_end.failure is not None:
+            self._status(f"failed: {epoch_end.failure}", epoch_end.epochs_done)
+            kept = (f"the checkpoint after epoch {epoch_end.epochs_done} is kept in {run.path}"
+                    if epoch_end.epochs_done else f"nothing was finished in {run.path}")
+            if epoch_end.write_failed:
+                raise TrainingError(f"{epoch_end.failure}; {kept} - free space (or fix the "
+                                    "folder), then continue with --resume")
+            raise TrainingError(f"training diverged ({epoch_end.failure}); {kept} - lower the "
+                                "learning rate or change --seed")
+        print(f"trained {epoch_end.epochs_done - self.start_epoch} epochs in "
+              f"{time.perf_counter() - started:.0f} s", flush=True)
+        if self.chief:
+            _finish(self.spec, self.model, run, epoch_end.epochs_done)
+
+    def _status(self, state: str, epochs_done: int) -> None:
+        """Update status.json, saying so (and going on) if even that write is refused."""
+        if not self.chief:
+            return
+        try:
+            self.run.set_status(state, epochs_done)
+        except OSError as exc:
+            print(f"warning: could not update {self.run.status_file} "
+                  f"({exc.strerror or exc})", file=sys.stderr, flush=True)
 
 
 def _finish(spec, model, run: RunDir, epochs_done: int) -> None:
-    paths = spec.save_final(model, run.model_dir)
+    try:
+        paths = spec.save_final(model, run.model_dir)
+    except OSError as exc:
+        raise TrainingError(f"cannot write the final models into {run.model_dir} "
+                            f"({exc.strerror or exc}); every epoch's checkpoint is kept in "
+                            f"{run.path} - free space, then rerun with --resume") from None
     run.set_status("finished", epochs_done, models=[str(Path(p).name) for p in paths])
     print("saved " + ", ".join(str(p) for p in paths), flush=True)

@@ -1,4 +1,4 @@
-"""Evaluate finished runs into RUN_DIR/metrics.json (VAE bounds so far; see --help)."""
+"""Evaluate finished runs into RUN_DIR/metrics.json: VAE bounds, GAN sample metrics (see --help)."""
 import sys
 
 from replication.evaluate import main

@@ -14,10 +14,11 @@ from typing import Callable
 import numpy as np
 
 from replication import plots
+from replication.errors import ReplicationError
 from replication.runs import RunDir, provenance_line
 
 
-class FigureError(RuntimeError):
+class FigureError(ReplicationError):
     """A figure cannot be drawn from the given run directory; the message says why."""
 
 

@@ -20,13 +20,14 @@ from pathlib import Path
 import keras
 from keras import layers
 
+from replication.errors import ReplicationError
 from replication.models.vae import VAE, build_conv_decoder, latent_head
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
-class EncoderWeightsError(RuntimeError):
+class EncoderWeightsError(ReplicationError):
     """The requested encoder weights cannot be had; the message names the alternatives."""
 
 

@@ -74,6 +74,12 @@ def generator_objective(loss, fake_src, *, fake_labels=None, fake_cls=None):
     return total
 
 
+def generate_images(generator, noise, labels=None, training=False):
+    """``generator``'s images for ``noise`` (and class ``labels`` when it is conditional: its
+    inputs are then ``[noise, labels]``); the one calling convention of every generator."""
+    return generator(noise if labels is None else [noise, labels], training=training)
+
+
 def ema_beta(batch, images_seen, half_life, ramp):
     """Per-update EMA decay from a half-life in images (StyleGAN2-ADA): ``0.5 ** (batch / h)``
     with ``h = min(half_life, ramp * images_seen)`` (no ramp when ``ramp`` is 0)."""
@@ -173,8 +179,8 @@ class GAN(keras.Model):
     # Forward passes
 
     def generate(self, noise, labels=None, training=False):
-        inputs = [noise, labels] if self.conditional else noise
-        return self.generator(inputs, training=training)
+        return generate_images(self.generator, noise, labels if self.conditional else None,
+                               training=training)
 
     def discriminate(self, images, labels=None, training=False):
         """Return ``(source_logits (B,), class_logits (B, K) or None)`` in float32."""

@@ -28,6 +28,8 @@ from typing import Callable
 
 from keras import ops
 
+from replication.config import GAN_LOSSES
+
 
 @dataclass(frozen=True)
 class GANLoss:
@@ -78,6 +80,10 @@ LOSSES: dict[str, GANLoss] = {
         "wasserstein", _wasserstein_real, lambda fake: ops.mean(fake),
         lambda fake: -ops.mean(fake), needs_gradient_penalty=True),
 }
+
+
+# One implementation for every loss name of the config, none more.
+assert tuple(LOSSES) == GAN_LOSSES, "replication.config.GAN_LOSSES and LOSSES disagree"
 
 
 def get_loss(name: str) -> GANLoss:

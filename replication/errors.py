@@ -1,0 +1,38 @@
+"""One error policy for every command: a :class:`ReplicationError` is a message for the user,
+printed as one line (``error: ...``) with its exit code, never as a traceback.
+
+* exit code **2** – the input was wrong (a flag, a value, a path, a file): nothing was started
+  or nothing was changed;
+* exit code **1** – a run could not go on (diverged, interrupted, a disk that refused a write):
+  the message says what was kept and how to continue.
+
+Every command's ``main`` goes through :func:`run_command`.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Callable
+
+
+class ReplicationError(Exception):
+    """A failure the user can act on; ``str(error)`` is the whole message."""
+
+    exit_code = 2
+
+
+class RunError(ReplicationError):
+    """A run stopped; what it finished is kept (exit code 1)."""
+
+    exit_code = 1
+
+
+def run_command(command: Callable[[], int | None], *, hint: str = "") -> int:
+    """Call ``command``; turn a :class:`ReplicationError` into one line on stderr and its exit
+    code (``hint`` is appended to run errors, e.g. how to continue)."""
+    try:
+        return command() or 0
+    except ReplicationError as exc:
+        suffix = f"; {hint}" if hint and isinstance(exc, RunError) else ""
+        print(f"error: {exc}{suffix}", file=sys.stderr)
+        return exc.exit_code

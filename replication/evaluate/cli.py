@@ -1,0 +1,204 @@
+"""``scripts/evaluate.py RUN_DIR...``: evaluate finished runs, one after another.
+
+Each run is read, its previous results reused when they still apply (the one rule below),
+else evaluated; ``RUN_DIR/metrics.json`` is written and, with ``--table``, the rows are merged
+into the comparison table.  Errors follow the project's policy (:mod:`replication.errors`):
+one line each; a bad run directory does not stop the others (exit code 2 at the end).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from replication import experiments
+from replication.errors import ReplicationError, run_command
+from replication.runs import RunDir, now, read_json, write_json
+
+
+class RunNotEvaluable(ReplicationError):
+    """A run directory that cannot be evaluated (missing, unfinished, not a model)."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from replication.evaluate import __doc__ as description
+    from replication.extractors import EXTRACTORS
+
+    parser = argparse.ArgumentParser(
+        prog="python scripts/evaluate.py", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=description.split("\n", 2)[2])
+    parser.add_argument("runs", nargs="+", metavar="RUN_DIR", help="finished run directories")
+    parser.add_argument("--iwae-samples", type=int, default=1000,
+                        help="VAEs: importance samples per test image (default 1000)")
+    parser.add_argument("--samples", type=int, default=10_000,
+                        help="GANs: generated samples (default 10000)")
+    parser.add_argument("--extractor", choices=EXTRACTORS, default="classifier",
+                        help="GANs: feature extractor (default: classifier, offline)")
+    parser.add_argument("--inception-weights", default="imagenet", metavar="imagenet|PATH",
+                        help="InceptionV3 weights: 'imagenet' (download) or a local .h5 file")
+    parser.add_argument("--classifier-profile", default="report",
+                        choices=("smoke", "quick", "report"),
+                        help="classifier: report (default: the shipped classifiers for MNIST and "
+                             "CIFAR-10), or a cached one of another profile (smoke: tests)")
+    parser.add_argument("--kid-subsets", type=int, default=100)
+    parser.add_argument("--kid-subset-size", type=int, default=1000)
+    parser.add_argument("--limit", type=int,
+                        help="use only this many real test images (default: the run's own "
+                             "evaluation split: all of it for quick/report runs)")
+    parser.add_argument("--force", action="store_true",
+                        help="re-evaluate even when metrics.json holds results for the same "
+                             "epochs and settings (by default those are reused)")
+    parser.add_argument("--table", metavar="DIR",
+                        help="also merge the results into DIR/metrics.md and DIR/metrics.json "
+                             "(the gallery's comparison table), e.g. figures")
+    return parser
+
+
+def _parse(argv):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    for name in ("iwae_samples", "samples", "kid_subsets", "kid_subset_size"):
+        if getattr(args, name) < 2:
+            parser.error(f"--{name.replace('_', '-')} must be at least 2")
+    if args.limit is not None and args.limit < 2:
+        parser.error("--limit must be at least 2")
+    return args
+
+
+def reusable(previous: dict | None, settings: dict, force: bool) -> dict | None:
+    """The one reuse rule: a previous result (of a run that has not trained since) is reused
+    when it was made with the same settings, unless ``--force``."""
+    if force or not previous or previous.get("settings") != settings:
+        return None
+    return previous
+
+
+class _Evaluation:
+    """One invocation: the extractors and real-image features it has made so far."""
+
+    def __init__(self, args):
+        from replication.evaluate.gan import References
+
+        self.args = args
+        self.extractors: dict = {}
+        self.references = References()
+
+    def run(self, path: str) -> dict:
+        """Evaluate one run directory; return its ``metrics.json`` content."""
+        run = RunDir(path)
+        try:
+            info = run.info()
+        except (FileNotFoundError, ValueError) as exc:
+            raise RunNotEvaluable(str(exc)) from None
+        if info.get("state") != "finished":
+            raise RunNotEvaluable(f"{path} is not finished ({info.get('state')}); finish it "
+                                  "with --resume")
+        name = info["experiment"]
+        family = experiments.get(name).family if name in experiments.names() else None
+        if family not in ("vae", "gan"):
+            raise RunNotEvaluable(f"{path} holds a {name} run, which has no evaluation")
+        previous = {}
+        if (run.path / "metrics.json").exists():
+            previous = read_json(run.path / "metrics.json")
+        if previous.get("epochs") != info.get("epochs_done"):
+            previous = {}  # the run has trained on since: old numbers no longer apply
+        header = {"experiment": name, "profile": info["config"]["profile"],
+                  "epochs": info.get("epochs_done"), "evaluated_at": now()}
+        if family == "vae":
+            return {**header, **self._vae(run, info, previous, path)}
+        return {**header, "gan": {**previous.get("gan", {}),
+                                  self.args.extractor: self._gan(run, info, previous, path)}}
+
+    def _vae(self, run, info, previous, path) -> dict:
+        from replication.evaluate.vae import evaluate_vae
+
+        args = self.args
+        settings = {"iwae_samples": args.iwae_samples, "limit": args.limit}
+        result = reusable(previous, settings, args.force)
+        if result is not None:
+            print(f"{path}: reusing metrics.json (same epochs and settings; --force redoes it)")
+            result = {k: v for k, v in result.items()
+                      if k not in ("experiment", "profile", "epochs", "evaluated_at")}
+        else:
+            result = {**evaluate_vae(run, info, args.iwae_samples, args.limit),
+                      "settings": settings}
+        print(f"{path}: -ELBO {result['neg_elbo']:.2f}, -IWAE(k={args.iwae_samples}) "
+              f"{result['neg_iwae']:.2f}, reconstruction {result['reconstruction']:.2f} nats "
+              f"per image over {result['test_images']} test images ({result['seconds']} s)")
+        return result
+
+    def _gan(self, run, info, previous, path) -> dict:
+        from replication.evaluate.gan import evaluate_gan
+
+        args = self.args
+        settings = {"samples": args.samples, "limit": args.limit,
+                    "kid_subsets": args.kid_subsets, "kid_subset_size": args.kid_subset_size,
+                    **({"classifier_profile": args.classifier_profile}
+                       if args.extractor == "classifier"
+                       else {"inception_weights": args.inception_weights})}
+        result = reusable(previous.get("gan", {}).get(args.extractor), settings, args.force)
+        if result is not None:
+            print(f"{path}: reusing metrics.json (same epochs and settings; --force redoes it)")
+        else:
+            result = {**evaluate_gan(run, info, self._extractor(info), self.references,
+                                     samples=args.samples, limit=args.limit,
+                                     kid_subsets=args.kid_subsets,
+                                     kid_subset_size=args.kid_subset_size),
+                      "settings": settings}
+        _print_gan(path, args, result)
+        return result
+
+    def _extractor(self, info: dict):
+        from replication.extractors import make_extractor
+
+        args = self.args
+        key = (args.extractor, info["config"]["dataset"], info.get("data_source", "bundled"))
+        if key not in self.extractors:
+            self.extractors[key] = make_extractor(
+                args.extractor, key[1], inception_weights=args.inception_weights,
+                classifier_profile=args.classifier_profile, data_source=key[2])
+        return self.extractors[key]
+
+
+def _print_gan(path: str, args, result: dict) -> None:
+    m, u, r = result["model"], result["untrained_generator"], result["real_train"]
+
+    def summary(row):
+        extra = (f", conditional accuracy {100 * row['conditional_accuracy']:.1f} %"
+                 if "conditional_accuracy" in row else "")
+        return (f"FID {row['FID']:.2f}, KID {row['KID']:.4g}, IS {row['IS']:.2f}, "
+                f"coverage {row['class_coverage']}{extra}")
+
+    print(f"{path}: {args.extractor}, N={args.samples}: {summary(m)} (untrained FID "
+          f"{u['FID']:.2f}, real {r['FID']:.2f}) ({result['seconds']} s)")
+    if "averaged" in result:
+        print(f"{path}: averaged generator (EMA): {summary(result['averaged'])}")
+
+
+def main(argv=None) -> int:
+    args = _parse(argv)
+    return run_command(lambda: _evaluate_all(args))
+
+
+def _evaluate_all(args) -> int:
+    from replication.evaluate.table import table_rows, update_table
+    from replication.extractors import ExtractorError
+
+    evaluation = _Evaluation(args)
+    status = 0
+    table: list[dict] = []
+    for path in args.runs:
+        try:
+            metrics = evaluation.run(path)
+        except ExtractorError:
+            raise  # no extractor: no other run can be evaluated either
+        except RunNotEvaluable as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            status = 2
+            continue
+        write_json(Path(path) / "metrics.json", metrics)
+        table += table_rows(str(path), metrics)
+    if args.table and table:
+        print(f"table: {update_table(Path(args.table), table)}")
+    return status
