@@ -165,7 +165,10 @@ def ship_classifier(run_dir, dest=None) -> Path:
     from replication.runs import RunDir, atomic_path, now, write_json
 
     run = RunDir(run_dir)
-    info = run.info()
+    try:
+        info = run.info()
+    except (FileNotFoundError, ValueError) as exc:
+        raise ExtractorError(str(exc)) from None
     if info.get("experiment") != "classifier" or info.get("state") != "finished":
         raise ExtractorError(f"{run.path} holds no finished classifier run")
     dataset = info["config"]["dataset"]

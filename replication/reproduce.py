@@ -9,16 +9,15 @@ each model's own progress bar, and after every epoch.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
 import keras
 
-from replication import data as data_lib
 from replication import experiments
 from replication.config import PROFILES, ConfigError, make_config
 from replication.distribute import STRATEGIES
+from replication.errors import run_command
 from replication.levers import PRECISION_SETTINGS, XLA_SETTINGS
 
 # The stages: the report's experiments in the report's order (replication.experiments).  Each
@@ -169,62 +168,66 @@ def _unwritable(folder: Path) -> str | None:
 
 
 def main(argv=None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    stages = STAGES
-    if args.only:
-        chosen = [s.strip() for s in args.only.split(",") if s.strip()]
-        unknown = [s for s in chosen if s not in STAGES]
-        if unknown:
-            parser.error(f"unknown experiment(s) {', '.join(unknown)}; choose from {', '.join(STAGES)}")
-        stages = [s for s in STAGES if s in chosen]
+    args = build_parser().parse_args(argv)
+    stages = _stages(args)
+    return run_command(lambda: _reproduce(args, stages),
+                       hint="rerun the same command to continue")
+
+
+def _stages(args) -> list[str]:
+    if not args.only:
+        return list(STAGES)
+    chosen = [s.strip() for s in args.only.split(",") if s.strip()]
+    unknown = [s for s in chosen if s not in STAGES]
+    if unknown:
+        build_parser().error(f"unknown experiment(s) {', '.join(unknown)}; choose from "
+                             f"{', '.join(STAGES)}")
+    return [s for s in STAGES if s in chosen]
+
+
+def _reproduce(args, stages) -> int:
     from replication import gallery
-    from replication.checkpoint import CheckpointError
-    from replication.figures import FigureError, draw_experiment
-    from replication.models.efficientnet_vae import EncoderWeightsError
-    from replication.runs import RunDir, device_description
-    from replication.train import TrainingError, train
+    from replication.figures import draw_experiment
+    from replication.runs import device_description
 
     problem = _unwritable(Path(args.out)) or _unwritable(Path(args.runs))
     if problem:
-        print(f"error: {problem}", file=sys.stderr)
-        return 2
+        raise ConfigError(problem)
     plan = Plan(stages, args.profile, Path(args.runs))
     device = device_description()
     print(f"reproduce_all: {len(stages)} stage(s) ({', '.join(stages)}), profile {args.profile}, "
           f"data {args.data}, strategy {args.strategy}, on {device}", flush=True)
     reference = "" if device.startswith("CPU") else " (from the 2-core reference CPU; a GPU is faster)"
     print(f"estimated time: {_fmt(plan.remaining_seconds())}{reference}", flush=True)
-    try:
-        for k, experiment in enumerate(stages):
-            plan.start_stage(k)
-            run = RunDir(plan.run_dir(experiment))
-            state = run.info().get("state") if run.config_file.exists() else None
-            config = make_config(experiment, args.profile)
-            if state == "finished" and plan.done_epochs[experiment] >= config.epochs:
-                print(plan.line(k, "reusing the finished run, drawing only"), flush=True)
-            else:
-                what = "resuming" if run.config_file.exists() else "training"
-                print(plan.line(k, what), flush=True)
-                extra = {}
-                if getattr(experiments.get(experiment), "pretrained_encoder", False) and \
-                        not run.config_file.exists():
-                    extra["encoder_weights"] = _encoder_weights(args.encoder_weights)
-                train(experiment, args.profile, run_dir=run.path, data=args.data,
-                      resume=run.config_file.exists(), verbose=2 if args.quiet else 1,
-                      strategy=args.strategy, devices=args.devices,
-                      precision=args.precision, xla=args.xla,
-                      callbacks=[OverallProgress(plan, k)], **extra)
-            plan.finished.add(experiment)
-            print(plan.line(k, "drawing figures"), flush=True)
-            draw_experiment(experiment, run.path, args.out)
-        path = gallery.build(args.out)
-        print(f"gallery: {path}", flush=True)
-    except (ConfigError, data_lib.DataError, FigureError, EncoderWeightsError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except (TrainingError, CheckpointError) as exc:
-        print(f"error: {exc}; rerun the same command to continue", file=sys.stderr)
-        return 1
+    for k, experiment in enumerate(stages):
+        plan.start_stage(k)
+        run = _train_stage(args, plan, k, experiment)
+        plan.finished.add(experiment)
+        print(plan.line(k, "drawing figures"), flush=True)
+        draw_experiment(experiment, run.path, args.out)
+    print(f"gallery: {gallery.build(args.out)}", flush=True)
     print(f"done in {_fmt(time.perf_counter() - plan.started)}", flush=True)
     return 0
+
+
+def _train_stage(args, plan: Plan, k: int, experiment: str):
+    """Train (or resume, or reuse) one stage's run; return its run directory."""
+    from replication.runs import RunDir
+    from replication.train import train
+
+    run = RunDir(plan.run_dir(experiment))
+    state = run.info().get("state") if run.config_file.exists() else None
+    config = make_config(experiment, args.profile)
+    if state == "finished" and plan.done_epochs[experiment] >= config.epochs:
+        print(plan.line(k, "reusing the finished run, drawing only"), flush=True)
+        return run
+    print(plan.line(k, "resuming" if run.config_file.exists() else "training"), flush=True)
+    extra = {}
+    if getattr(experiments.get(experiment), "pretrained_encoder", False) and \
+            not run.config_file.exists():
+        extra["encoder_weights"] = _encoder_weights(args.encoder_weights)
+    train(experiment, args.profile, run_dir=run.path, data=args.data,
+          resume=run.config_file.exists(), verbose=2 if args.quiet else 1,
+          strategy=args.strategy, devices=args.devices, precision=args.precision, xla=args.xla,
+          callbacks=[OverallProgress(plan, k)], **extra)
+    return run

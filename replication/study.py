@@ -24,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
+from replication.config import ConfigError
+from replication.errors import run_command
 from replication.runs import RunDir, read_json
 
 SEEDS = (0, 1)
@@ -68,8 +70,8 @@ def _variants(experiment: str, names: str | None) -> list[Variant]:
     known = {v.name: v for v in variants}
     unknown = [n for n in names.split(",") if n not in known]
     if unknown:
-        raise SystemExit(f"error: {experiment} has no study variant {', '.join(unknown)}; "
-                         f"it has {', '.join(known)}")
+        raise ConfigError(f"{experiment} has no study variant {', '.join(unknown)}; "
+                          f"it has {', '.join(known)}")
     return [known[n] for n in names.split(",")]
 
 
@@ -104,7 +106,7 @@ def plot(experiment: str, root="runs", out="figures/studies") -> Path:
 
     runs = study_runs(experiment, root)
     if not runs:
-        raise SystemExit(f"error: no study runs of {experiment} under {root}/{experiment}/study")
+        raise ConfigError(f"no study runs of {experiment} under {root}/{experiment}/study")
     import matplotlib.pyplot as plt
 
     from replication import experiments
@@ -192,17 +194,20 @@ def main(argv=None) -> int:
     parser.add_argument("--runs", default="runs", metavar="DIR", help="runs root (default runs)")
     parser.add_argument("--out", default="figures/studies", metavar="DIR")
     args = parser.parse_args(argv)
+    try:
+        seeds = [int(s) for s in args.seeds.split(",")]
+    except ValueError:
+        parser.error(f"--seeds: expected numbers like 0,1, got {args.seeds!r}")
+    return run_command(lambda: _act(args, seeds), hint="rerun the same command to continue")
+
+
+def _act(args, seeds) -> None:
     if args.action == "run":
-        try:
-            seeds = [int(s) for s in args.seeds.split(",")]
-        except ValueError:
-            parser.error(f"--seeds: expected numbers like 0,1, got {args.seeds!r}")
         run(args.experiment, _variants(args.experiment, args.variants), seeds, args.runs)
     elif args.action == "plot":
         print(f"wrote {plot(args.experiment, args.runs, args.out)}")
     else:
         print("\n".join(table(args.experiment, args.runs)))
-    return 0
 
 
 if __name__ == "__main__":

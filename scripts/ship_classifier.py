@@ -10,7 +10,8 @@ accuracy on the whole test split, dates, package versions) into
 import argparse
 import sys
 
-from replication.extractors import ExtractorError, ship_classifier
+from replication.errors import run_command
+from replication.extractors import ship_classifier
 
 
 def main(argv=None) -> int:
@@ -20,13 +21,7 @@ def main(argv=None) -> int:
     parser.add_argument("--dest", metavar="DIR",
                         help="target folder (default: replication/assets/classifiers/<dataset>)")
     args = parser.parse_args(argv)
-    try:
-        folder = ship_classifier(args.run_dir, args.dest)
-    except (ExtractorError, FileNotFoundError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    print(f"shipped {folder}")
-    return 0
+    return run_command(lambda: print(f"shipped {ship_classifier(args.run_dir, args.dest)}"))
 
 
 if __name__ == "__main__":

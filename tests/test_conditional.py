@@ -14,8 +14,7 @@ from replication.config import ConfigError, make_config
 from replication.experiments import get as get_experiment
 from replication.models.acgan import TABLE_HEADER, architecture_rows
 from replication.models.gan import GAN
-from replication.train import TrainingError, train
-from test_train import _KillAt, _state
+from resume_harness import assert_resume_equals_uninterrupted
 
 CIFAR_SHAPE, CIFAR_CLASSES = (32, 32, 3), 10
 
@@ -134,11 +133,16 @@ def test_acgan_loss_terms_match_a_hand_computation():
     gan.compile(d_optimizer=keras.optimizers.SGD(), g_optimizer=keras.optimizers.SGD())
     real_src, real_cls = gan.discriminate(tf.zeros((2, 1)))
     fake_src, fake_cls = gan.discriminate(tf.zeros((2, 1)))
-    d_loss = (gan.gan_loss.d(real_src, fake_src) + gan.class_loss(labels, real_cls)
-              + gan.class_loss(fake_labels, fake_cls))
-    g_loss = gan.gan_loss.g(fake_src) + gan.class_loss(fake_labels, fake_cls)
+    # The model's own objectives (what train_step differentiates), not a recomputation.
+    terms = dict(labels=labels, real_cls=real_cls, fake_labels=fake_labels, fake_cls=fake_cls)
+    d_loss = gan.d_objective(real_src, fake_src, **terms)
+    g_loss = gan.g_objective(fake_src, fake_labels=fake_labels, fake_cls=fake_cls)
     assert float(d_loss) == pytest.approx(expected_d, rel=1e-5)
     assert float(g_loss) == pytest.approx(expected_g, rel=1e-5)
+    # Swapping the real and the fake labels changes D's loss: each label set meets its logits.
+    swapped = gan.d_objective(real_src, fake_src, **{**terms, "labels": fake_labels,
+                                                      "fake_labels": labels})
+    assert float(swapped) != pytest.approx(expected_d, rel=1e-3)
 
 
 def test_acgan_train_step_reports_class_accuracies(acgan_smoke_run):
@@ -166,15 +170,5 @@ def test_figures_and_table_from_smoke_runs(experiment, cgan_smoke_run, acgan_smo
 
 @pytest.mark.parametrize("experiment", ["cgan", "acgan"])
 def test_killed_conditional_runs_resume_to_the_same_state(experiment, tmp_path):
-    overrides = dict(epochs=2, train_examples=100, batch_size=25)
-    train(experiment, "smoke", run_dir=tmp_path / "straight", verbose=0, **overrides)
-    with pytest.raises(TrainingError):
-        train(experiment, "smoke", run_dir=tmp_path / "killed", verbose=0,
-              callbacks=[_KillAt(epoch=1, batch=1)], **overrides)
-    train(experiment, "smoke", run_dir=tmp_path / "killed", resume=True, verbose=0)
-    straight, resumed = _state(tmp_path / "straight"), _state(tmp_path / "killed")
-    assert straight.keys() == resumed.keys()
-    for key in straight:
-        if not key.endswith("paths"):
-            np.testing.assert_allclose(resumed[key], straight[key], rtol=1e-5, atol=1e-6,
-                                       err_msg=key)
+    assert_resume_equals_uninterrupted(tmp_path, experiment, kill_at=(1, 1), epochs=2,
+                                       train_examples=100, batch_size=25)

@@ -50,13 +50,18 @@ def test_killed_reproduce_all_continues_to_the_same_outputs(tmp_path):
     out, _ = straight.communicate(timeout=900)
     assert straight.returncode == 0, out[-2000:]
 
+    # A random point of the run, reproducible: the seed is printed (and shown on failure);
+    # REPLICATION_KILL_SEED=<seed> repeats a failing kill point.
+    seed = int(os.environ.get("REPLICATION_KILL_SEED", time.time_ns() % 1_000_000))
+    delay = random.Random(seed).uniform(8.0, 30.0)
+    print(f"SIGKILL after {delay:.1f} s (REPLICATION_KILL_SEED={seed})")
     killed = _reproduce(tmp_path / "killed")
-    time.sleep(random.Random().uniform(8.0, 30.0))  # a random point of the run
+    time.sleep(delay)
     killed.send_signal(signal.SIGKILL)
     killed.communicate()
     again = _reproduce(tmp_path / "killed")
     out, _ = again.communicate(timeout=900)
-    assert again.returncode == 0, out[-2000:]
+    assert again.returncode == 0, f"(REPLICATION_KILL_SEED={seed}) " + out[-2000:]
 
     for experiment in ("vae", "dcgan"):
         a = tmp_path / "straight" / "runs" / experiment / "smoke"
@@ -65,7 +70,7 @@ def test_killed_reproduce_all_continues_to_the_same_outputs(tmp_path):
         for key in state_a:
             if not key.endswith("paths"):
                 np.testing.assert_allclose(state_b[key], state_a[key], rtol=1e-5, atol=1e-6,
-                                           err_msg=f"{experiment} {key}")
+                                           err_msg=f"{experiment} {key} (seed {seed})")
         for snap in sorted((a / "snapshots").glob("*.npz")):
             other = _arrays(b / "snapshots" / snap.name)
             for key, value in _arrays(snap).items():

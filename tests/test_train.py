@@ -12,7 +12,7 @@ import pytest
 
 from replication.__main__ import main
 from replication.runs import RunDir
-from replication.train import TrainingError, train
+from resume_harness import assert_resume_equals_uninterrupted
 
 
 def test_smoke_run_directory_holds_everything(vae_smoke_run):
@@ -56,49 +56,9 @@ def test_final_model_loads_and_decodes_the_snapshot_images(vae_smoke_run):
                                   snap["samples"])
 
 
-class _KillAt(keras.callbacks.Callback):
-    """Simulates a kill in the middle of an epoch."""
-
-    def __init__(self, epoch, batch):
-        super().__init__()
-        self.at = (epoch, batch)
-        self.epoch = 0
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.epoch = epoch
-
-    def on_train_batch_end(self, batch, logs=None):
-        if (self.epoch, batch) == self.at:
-            raise KeyboardInterrupt
-
-
-def _state(run_dir):
-    with np.load(RunDir(run_dir).checkpoint_file) as npz:
-        return {k: npz[k] for k in npz.files}
-
-
 def test_interrupted_run_resumes_to_the_same_weights(tmp_path):
-    overrides = dict(epochs=3, train_examples=512, eval_examples=256, latent_points=256)
-    train("vae", "smoke", run_dir=tmp_path / "straight", verbose=0, **overrides)
-    with pytest.raises(TrainingError, match="--resume"):
-        train("vae", "smoke", run_dir=tmp_path / "killed", verbose=0,
-              callbacks=[_KillAt(epoch=1, batch=3)], **overrides)
-    status = json.loads(RunDir(tmp_path / "killed").status_file.read_text())
-    assert status["state"] == "interrupted" and status["epochs_done"] == 1
-    train("vae", "smoke", run_dir=tmp_path / "killed", resume=True, verbose=0)
-    straight, resumed = _state(tmp_path / "straight"), _state(tmp_path / "killed")
-    assert straight.keys() == resumed.keys()
-    assert int(resumed["epoch"]) == 3
-    optimizer_keys = [k for k in straight if k.startswith("optimizer.") and not k.endswith("paths")]
-    assert len(optimizer_keys) > 10  # Adam moments are part of the comparison
-    for key in straight:
-        if key.endswith("paths"):  # variable names (optimizer names get auto-numbered)
-            if key.startswith("model"):
-                assert resumed[key].tolist() == straight[key].tolist()
-            continue
-        np.testing.assert_allclose(resumed[key], straight[key], rtol=1e-5, atol=1e-6, err_msg=key)
-    rows = RunDir(tmp_path / "killed").history()
-    assert [r["epoch"] for r in rows] == [1, 2, 3]
+    assert_resume_equals_uninterrupted(tmp_path, "vae", kill_at=(1, 3), epochs=3,
+                                       train_examples=512, eval_examples=256, latent_points=256)
 
 
 def test_existing_run_is_not_overwritten_without_resume(vae_smoke_run, capsys):
