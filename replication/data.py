@@ -117,7 +117,7 @@ def load(name: str, source: str = "bundled", *, cache_dir: str | os.PathLike | N
             description += " (JPEG re-encoding of CIFAR-10)"
     elif source == "tfds":
         train, test, classes = _load_tfds(name, tfds_data_dir)
-        description = f"{DATASET_TITLES[name]}, tensorflow-datasets '{_TFDS_NAMES[name]}'"
+        description = f"{DATASET_TITLES[name]}, tensorflow-datasets '{name}'"
     else:
         path = Path(source).expanduser()
         if not path.exists():
@@ -300,7 +300,6 @@ def _load_archive_cached(archive: Path, cache_dir):
 # --------------------------------------------------------------------------------------------
 # tensorflow-datasets
 
-_TFDS_NAMES = {"mnist": "mnist", "cifar10": "cifar10"}
 
 
 def _load_tfds(name: str, data_dir: str | None):
@@ -310,7 +309,7 @@ def _load_tfds(name: str, data_dir: str | None):
         raise DataError(f"--data tfds needs tensorflow-datasets ({exc}); "
                         "pip install tensorflow-datasets importlib_resources") from None
     try:
-        builder = tfds.builder(_TFDS_NAMES[name], data_dir=data_dir)
+        builder = tfds.builder(name, data_dir=data_dir)  # our dataset names are TFDS's
         builder.download_and_prepare()
         arrays = {}
         for split in ("train", "test"):

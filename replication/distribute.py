@@ -5,7 +5,7 @@
                             devices (e.g. ``/cpu:0,/cpu:1`` after splitting the CPU).
 ``--strategy multiworker``  ``MultiWorkerMirroredStrategy``; the cluster comes from ``TF_CONFIG``.
 
-Rules applied in the models (see ``shared/docs/keras3-notes.md``):
+Rules applied in the models (Keras 3 on TensorFlow leaves them to a custom ``train_step``):
 
 * models and optimizers are created inside ``strategy.scope()`` and the optimizers are built
   explicitly before ``fit()`` (:func:`replication.checkpoint.build_optimizers`);
@@ -15,7 +15,11 @@ Rules applied in the models (see ``shared/docs/keras3-notes.md``):
   model's ``SeedGenerator`` -- whose state every replica holds identically -- and each replica
   takes its own slice (:func:`replica_slice`): replicas get different noise, and a step on N
   replicas draws exactly the noise of the same step on one device;
-* the GANs' BatchNorm is ``synchronized=True``, so batch statistics are those of the global batch;
+* the GANs' BatchNorm is synchronized when the strategy has several replicas (batch statistics
+  of the global batch), and not with one, where it would cost time for the same result
+  (:func:`replication.models.layers.batch_norm`);
+* the averaged generator's variables are kept from the first replica (every replica computes
+  the same average);
 * only the chief writes files (:func:`is_chief`).
 """
 

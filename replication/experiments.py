@@ -31,7 +31,7 @@ class Experiment:
     family: str = ""               # "vae", "gan" or "classifier"
     conditioning: str = "none"     # GANs: "none", "input" (label into both nets), "auxiliary"
     section: str | None = None     # the gallery's heading (None: not a model of the report)
-    figures: tuple[str, ...] = ()  # SPEC figure ids, in the report's order
+    figures: tuple[str, ...] = ()  # figure ids, in the report's order
     value_range: str = "unit"      # "unit" = [0, 1] images, "tanh" = [-1, 1]
     uses_labels: bool = True       # training batches are (image, label) pairs
     validates: bool = False        # fit() gets the test split as validation data
@@ -42,7 +42,7 @@ class Experiment:
     # reproduce_all's up-front estimate: seconds per training step at the report batch size on
     # the reference 2-core Zen 4 CPU (fp32), fixed seconds per epoch and per stage.
     reference_seconds: tuple[float, float, float] = (0.0, 0.0, 0.0)
-    # Published numbers for the same model (SPEC, "Numbers stated in the report").
+    # Published numbers for the same model (papers, benchmarks; README "Evaluation").
     published: tuple[dict, ...] = ()
     # Config overrides for the benchmark (settings that need a download, say).
     bench_overrides: dict = {}

@@ -42,7 +42,7 @@ class ClassifierExtractor:
     name = "classifier"
 
     def __init__(self, dataset: str, profile: str = "report", *, data_source: str = "bundled",
-                 cache_dir=None, batch_size: int = 500, train_if_missing: bool = True):
+                 cache_dir=None, batch_size: int = 500):
         import keras
 
         from replication.models.classifier import feature_model
@@ -55,8 +55,8 @@ class ClassifierExtractor:
             model_file, info = shipped
             where = "shipped"
         else:
-            info = ensure_classifier(dataset, profile, data_source=data_source,
-                                     cache_dir=cache_dir, train=train_if_missing)
+            info = classifier_info(dataset, profile, data_source=data_source,
+                                   cache_dir=cache_dir)
             model_file = classifier_run_dir(dataset, profile, cache_dir, data_source) / \
                 "model" / "classifier.keras"
             where = f"profile {profile}"
@@ -127,9 +127,8 @@ def make_extractor(name: str, dataset: str, *, inception_weights: str = "imagene
 
 def tracking_extractor(dataset: str, data_source: str = "bundled"):
     """The extractor of the per-epoch quality tracking: the shipped classifier for MNIST and
-    CIFAR-10, or an already trained cached one for other data (never trains one)."""
-    return ClassifierExtractor(dataset, "report", data_source=data_source,
-                               train_if_missing=False, batch_size=1000)
+    CIFAR-10, or an already trained cached one for other data."""
+    return ClassifierExtractor(dataset, "report", data_source=data_source, batch_size=1000)
 
 
 # ------------------------------------------------------------------------------------------
@@ -215,10 +214,14 @@ def classifier_run_dir(dataset: str, profile: str = "report", cache_dir=None,
     return Path(cache_dir) / name
 
 
-def ensure_classifier(dataset: str, profile: str = "report", *, data_source: str = "bundled",
-                      cache_dir=None, train: bool = True, verbose: int | str = 2) -> dict:
-    """Train (or finish training) the cached classifier of ``dataset`` if needed; return its
-    ``accuracy.json``: test accuracy on the whole test split, training time, provenance."""
+def classifier_info(dataset: str, profile: str = "report", *, data_source: str = "bundled",
+                    cache_dir=None) -> dict:
+    """The ``accuracy.json`` of the cached classifier of ``dataset`` (test accuracy on the
+    whole test split, training time, provenance), measured once after it was trained.
+
+    Evaluating never trains: without a finished classifier this raises an
+    :class:`ExtractorError` giving the one command that trains it.
+    """
     from replication.runs import RunDir, read_json, write_json
 
     path = classifier_run_dir(dataset, profile, cache_dir, data_source)
@@ -229,14 +232,11 @@ def ensure_classifier(dataset: str, profile: str = "report", *, data_source: str
     finished = (path / "model" / "classifier.keras").exists() and \
         run.info().get("state") == "finished"
     if not finished:
-        if not train:
-            raise ExtractorError(f"no trained {dataset} classifier in {path}")
-        from replication.train import train as train_run
-
-        print(f"evaluation: training the {dataset} classifier (profile {profile}) once; it is "
-              f"cached in {path}", flush=True)
-        train_run("classifier", profile, run_dir=path, data=data_source, dataset=dataset,
-                  resume=run.config_file.exists(), verbose=verbose)
+        resume = " --resume" if run.config_file.exists() else ""
+        raise ExtractorError(
+            f"no trained {dataset} classifier for this data in {path}; train it once with "
+            f"`python -m replication train classifier --profile {profile} --dataset {dataset} "
+            f"--data {data_source} --run-dir {path}{resume}`")
     info = _measure_classifier(path, dataset, data_source)
     write_json(accuracy_file, info)
     return info

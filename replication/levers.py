@@ -3,7 +3,8 @@
 * ``precision``: ``fp32``; ``bf16`` = Keras policy ``mixed_bfloat16`` (bfloat16 compute, float32
   variables; no loss scaling needed: bfloat16 has float32's exponent range); ``fp16`` =
   ``mixed_float16`` (GPUs), with every optimizer wrapped in ``LossScaleOptimizer`` - Keras does
-  this for ``compile(optimizer=...)``, the GANs wrap both of theirs (keras3-notes).
+  this for ``compile(optimizer=...)``; the GANs, which compile two optimizers of their own,
+  wrap both themselves.
 * ``xla``: ``on`` / ``off`` / ``auto``.  ``auto`` takes the per-device choice measured by
   ``scripts/bench.py`` (:data:`XLA_BY_DEVICE`); for a device kind not measured it leaves the
   choice to Keras (which enables XLA on GPUs without a distribution strategy).

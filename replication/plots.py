@@ -169,7 +169,7 @@ def curves_figure(epochs, panels: list[dict], title: str):
 
 
 def graphical_model_figure():
-    """SPEC fig01: z -> x with generative parameters theta and recognition parameters phi."""
+    """fig01: z -> x with generative parameters theta and recognition parameters phi."""
     from matplotlib.patches import Circle, FancyArrowPatch, Rectangle
 
     fig, ax = plt.subplots(figsize=(4.2, 4.4))

@@ -16,11 +16,16 @@ from replication.evaluate import main
 
 @pytest.fixture(scope="module")
 def classifier_cache(tmp_path_factory):
+    """A classifier cache holding a smoke-profile MNIST classifier, trained with the command
+    evaluate.py names when it has none."""
     import os
+
+    from replication.train import train
 
     path = tmp_path_factory.mktemp("classifiers")
     old = os.environ.get("REPLICATION_CLASSIFIER_CACHE")
     os.environ["REPLICATION_CLASSIFIER_CACHE"] = str(path)
+    train("classifier", "smoke", run_dir=path / "mnist-smoke", dataset="mnist", verbose=0)
     yield path
     if old is None:
         del os.environ["REPLICATION_CLASSIFIER_CACHE"]
@@ -37,17 +42,39 @@ def mnist_gan_runs(tmp_path_factory):
             for name in ("dcgan", "cgan")}
 
 
-def test_the_classifier_is_trained_once_and_cached(classifier_cache):
-    info = extractors.ensure_classifier("mnist", "smoke")
+def test_the_cached_classifier_is_measured_once_and_evaluating_never_trains(classifier_cache):
+    info = extractors.classifier_info("mnist", "smoke")
     model_file = classifier_cache / "mnist-smoke" / "model" / "classifier.keras"
     stamp = model_file.stat().st_mtime_ns
     assert info["test_accuracy"] > 0.8 and info["test_images"] == 10_000
     assert info["training_seconds"] > 0 and info["epochs"] == 2 and info["profile"] == "smoke"
     assert json.loads((classifier_cache / "mnist-smoke" / "accuracy.json").read_text()) == info
-    again = extractors.ensure_classifier("mnist", "smoke")
+    again = extractors.classifier_info("mnist", "smoke")
     assert again == info and model_file.stat().st_mtime_ns == stamp
-    with pytest.raises(extractors.ExtractorError, match="no trained cifar10 classifier"):
-        extractors.ensure_classifier("cifar10", "smoke", train=False)
+    # No classifier: one message with the command that trains it, and nothing trained.
+    with pytest.raises(extractors.ExtractorError,
+                       match="python -m replication train classifier --profile smoke "
+                             "--dataset cifar10 --data bundled --run-dir"):
+        extractors.classifier_info("cifar10", "smoke")
+    assert not (classifier_cache / "cifar10-smoke").exists()
+
+
+def test_the_shipped_classifiers_match_their_recorded_accuracy():
+    """The committed weights are the ones classifier.json describes: 1,000 test images give
+    its recorded test accuracy within sampling noise."""
+    from replication import data
+
+    for dataset in ("mnist", "cifar10"):
+        model_file, info = extractors.shipped_classifier(dataset)
+        assert model_file.stat().st_size < 6_000_000  # weights only, no optimizer state
+        assert info["test_images"] == 10_000
+        assert {"command", "data", "versions", "trained_at"} <= set(info)
+        extractor = extractors.ClassifierExtractor(dataset)
+        assert "shipped" in extractor.description
+        test = data.load(dataset, verbose=False).test.take(1000)
+        _, logits = extractor(test.images)
+        accuracy = float((np.argmax(logits, axis=1) == test.labels).mean())
+        assert abs(accuracy - info["test_accuracy"]) < 0.04, dataset
 
 
 def test_gan_rows_move_the_right_way(classifier_cache, mnist_gan_runs, tmp_path, capsys):

@@ -2,7 +2,7 @@
 
 Writes ``RUN_DIR/metrics.json`` for each run and, with ``--table DIR``, the comparison table
 ``DIR/metrics.md`` + ``DIR/metrics.json`` (which the gallery shows) beside the published
-numbers of SPEC.
+numbers (the papers and benchmarks the README cites).
 
 * **VAEs** (``vae``, ``effnet_vae``): test-set negative ELBO, the importance-weighted bound
   (IWAE, ``--iwae-samples`` k, default 1000) and the reconstruction error, in nats per image.

@@ -1,4 +1,4 @@
-"""The report's figures, by SPEC id, drawn from run directories (never by retraining).
+"""The report's figures, by figure id, drawn from run directories (never by retraining).
 
 ``draw_experiment("vae", run_dir, out)`` writes every figure of an experiment into ``out`` and
 records each file in ``out/manifest.json`` with how it was made.  ``FIGURES`` lists every id

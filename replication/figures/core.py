@@ -1,6 +1,6 @@
 """The figure registry and what a figure function may read (:class:`Context`).
 
-Each figure is registered by SPEC id with its file name, caption, the companion files it may
+Each figure is registered by id with its file name, caption, the companion files it may
 also write (``extras``) and the lines it adds to the gallery (``gallery``); which experiment
 draws it comes from the experiment registry (:mod:`replication.experiments`).
 """

@@ -43,7 +43,7 @@ AVERAGED_NOTE = ("averaged generator (EMA of the weights; this project's additio
                  "same inputs as the trained generator's grid")
 
 
-# The numbers the report states (SPEC "Numbers stated in the report"): its DCGAN log lines.
+# The numbers the report states: its DCGAN log lines after the first and the last epoch.
 REPORT_DCGAN_LINES = ("epoch = 1/60, d_loss=0.479, g_loss=2.511",
                       "epoch = 61/60, d_loss=0.175, g_loss=6.724")
 

@@ -71,7 +71,8 @@ def _fig04(ctx: Context, path: Path):
     snap = ctx.snapshot()
     steps = int(ctx.config["interpolation_steps"])
     fig = plots.image_grid_figure(snap["interpolations"], steps, size_per_image=0.55,
-                                  title=f"Latent interpolations between test digits, epoch {ctx.last_epoch}")
+                                  title=f"Latent interpolations between {ctx.dataset_title} test images, "
+                                        f"epoch {ctx.last_epoch}")
     plots.save_figure(fig, path, footer=ctx.footer)
 
 
