@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from replication.batching import in_batches
+from replication.batching import in_batches, inference
 from replication.errors import ReplicationError
 
 EXTRACTORS = ("classifier", "inception")
@@ -69,8 +69,10 @@ class ClassifierExtractor:
         self.info = info
 
     def __call__(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        forward = inference(self.model)
+
         def extract(batch):
-            f, z = self.model(np.asarray(batch, np.float32) / 255.0, training=False)
+            f, z = forward(np.asarray(batch, np.float32) / 255.0)
             return np.asarray(f, np.float32), np.asarray(z, np.float32)
 
         return in_batches(extract, images, batch_size=self.batch_size)
@@ -161,7 +163,7 @@ def ship_classifier(run_dir, dest=None) -> Path:
     and ``classifier.json`` (how it was trained, its test accuracy).  Returns the folder."""
     import keras
 
-    from replication.runs import RunDir, atomic_path, now, write_json
+    from replication.runs import RunDir, atomic_path, command_line, now, write_json
 
     run = RunDir(run_dir)
     try:
@@ -180,7 +182,7 @@ def ship_classifier(run_dir, dest=None) -> Path:
     history = run.history()
     write_json(folder / SHIPPED_INFO, {
         **measured,
-        "command": info.get("command"),
+        "command": command_line(str(info.get("command", "")).split()),
         "config": info["config"],
         "final_train_accuracy": round(history[-1].get("accuracy", float("nan")), 4),
         "trained_at": info.get("finished_at"),

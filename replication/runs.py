@@ -119,6 +119,22 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
+def command_line(argv=None) -> str:
+    """The command that is running, as a user would type it (``python -m replication ...``,
+    ``python scripts/x.py ...``)."""
+    import sys
+
+    argv = list(sys.argv if argv is None else argv)
+    first = Path(argv[0]) if argv else Path("python")
+    if first.name == "__main__.py" and first.parent.name == "replication":
+        head = "python -m replication"
+    elif first.suffix == ".py":
+        head = f"python {first.parent.name + '/' if first.parent.name == 'scripts' else ''}{first.name}"
+    else:
+        head = first.name
+    return " ".join([head, *argv[1:]])
+
+
 def now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
 

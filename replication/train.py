@@ -15,8 +15,9 @@ from pathlib import Path
 from replication import data as data_lib
 from replication.config import ConfigError, config_from_dict, make_config, replace
 from replication.errors import RunError
-from replication.runs import (RunDir, atomic_path, default_run_dir, device_description, now,
-                              package_versions, read_json, remove_partial_files, write_json)
+from replication.runs import (RunDir, atomic_path, command_line, default_run_dir,
+                              device_description, now, package_versions, read_json,
+                              remove_partial_files, write_json)
 
 
 class TrainingError(RunError):
@@ -166,7 +167,7 @@ class _Session:
                 "strategy": strategy,
                 "replicas": self.replicas,
                 "versions": package_versions(),
-                "command": " ".join(sys.argv),
+                "command": command_line(),
                 "started_at": now(),
             })
         reference = self.spec.reference_arrays(self.config, self.dataset)

@@ -9,7 +9,7 @@ import time
 import numpy as np
 
 from replication import experiments
-from replication.batching import in_batches
+from replication.batching import in_batches, inference
 from replication.evaluate.vae import real_test_limit
 from replication.runs import AVERAGED_GENERATOR_FILE, GENERATOR_FILE, RunDir
 
@@ -24,8 +24,9 @@ def generate(generator, num: int, noise_dim: int, num_classes: int = 0, seed: in
     rng = np.random.default_rng(seed)
     noise = rng.standard_normal((num, noise_dim)).astype(np.float32)
     labels = (np.arange(num) % num_classes).astype(np.int32) if num_classes else None
+    forward = inference(generator)
     images = in_batches(lambda z, y: unscale_images(
-        np.asarray(generate_images(generator, z, y)), "tanh"), noise, labels,
+        np.asarray(generate_images(forward, z, y)), "tanh"), noise, labels,
         batch_size=batch_size)
     return images, labels
 
