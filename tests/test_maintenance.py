@@ -97,13 +97,24 @@ def test_per_dataset_overrides_and_the_unknown_setting_error():
 
 # --- losses and the training step ------------------------------------------------------------
 
-def test_least_squares_accuracy_threshold_is_one_half():
+@pytest.mark.parametrize("loss, real_accuracy", [("least-squares", 0.0), ("non-saturating", 1.0)])
+def test_least_squares_accuracy_threshold_is_one_half(loss, real_accuracy):
+    """A D whose output is always 0.4 calls every image fake under least squares (targets
+    0 and 1: threshold 0.5) and real under the sigmoid losses (threshold 0 on the logit)."""
     assert real_decision_threshold(LOSSES["least-squares"]) == 0.5
-    for name in ("minimax", "non-saturating", "wasserstein"):
-        assert real_decision_threshold(LOSSES[name]) == 0.0
-    # D's accuracy counts an output of 0.4 as "fake" under least squares, "real" under BCE.
-    built = _built("dcgan", loss="least-squares")
-    assert built.model._threshold == 0.5
+    assert real_decision_threshold(LOSSES["non-saturating"]) == 0.0
+    generator = keras.Sequential([keras.Input((2,)), keras.layers.Dense(16),
+                                  keras.layers.Reshape((4, 4, 1))])
+    discriminator = keras.Sequential([
+        keras.Input((4, 4, 1)), keras.layers.Flatten(),
+        keras.layers.Dense(1, kernel_initializer="zeros",
+                           bias_initializer=keras.initializers.Constant(0.4))])
+    gan = GAN(generator, discriminator, noise_dim=2)
+    gan.compile(d_optimizer=keras.optimizers.SGD(0.0), g_optimizer=keras.optimizers.SGD(0.0),
+                loss=loss)
+    logs = gan.train_on_batch(np.zeros((8, 4, 4, 1), np.float32), return_dict=True)
+    assert float(np.ravel(logs["d_acc_real"])[0]) == real_accuracy
+    assert float(np.ravel(logs["d_acc_fake"])[0]) == 1.0 - real_accuracy
 
 
 def test_a_conditional_gan_needs_labelled_batches():

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from replication import experiments
+from replication.config import PROFILES
 from replication.errors import ReplicationError, run_command
 from replication.runs import RunDir, now, read_json, write_json
 
@@ -38,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--inception-weights", default="imagenet", metavar="imagenet|PATH",
                         help="InceptionV3 weights: 'imagenet' (download) or a local .h5 file")
     parser.add_argument("--classifier-profile", default="report",
-                        choices=("smoke", "quick", "report"),
+                        choices=PROFILES,
                         help="classifier: report (default: the shipped classifiers for MNIST and "
                              "CIFAR-10), or a cached one of another profile (smoke: tests)")
     parser.add_argument("--kid-subsets", type=int, default=100)
