@@ -3,8 +3,10 @@
 :class:`EpochEnd` does, in this order, for every epoch whose metrics are all finite: write the
 figure snapshot, measure a GAN's quality (:mod:`replication.tracking`; the numbers also join the
 epoch's logs, so TensorBoard records them) and check for signs of collapse, append the history
-row, save the checkpoint, update ``status.json``.  A non-finite metric at any batch stops training before anything of that epoch is written, so
-the last good checkpoint stays.  :class:`ReportLogLine` prints the report's one-line summary.
+row, save the checkpoint, update ``status.json``.  A non-finite metric at any batch stops
+training before anything of that epoch is written, and so does a refused write (a full disk),
+so the last good checkpoint stays.  :class:`ReportLogLine` prints the report's one-line summary
+and, on lines of their own, the quality and any warning.
 """
 
 from __future__ import annotations
