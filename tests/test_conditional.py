@@ -170,5 +170,6 @@ def test_figures_and_table_from_smoke_runs(experiment, cgan_smoke_run, acgan_smo
 
 @pytest.mark.parametrize("experiment", ["cgan", "acgan"])
 def test_killed_conditional_runs_resume_to_the_same_state(experiment, tmp_path):
+    # (Quality tracking off: the DCGAN's resume test covers the resumed curves.)
     assert_resume_equals_uninterrupted(tmp_path, experiment, kill_at=(1, 1), epochs=2,
-                                       train_examples=100, batch_size=25)
+                                       train_examples=100, batch_size=25, track_samples=0)
