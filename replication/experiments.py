@@ -53,12 +53,6 @@ class Experiment:
     def conditional(self) -> bool:
         return self.conditioning != "none"
 
-    @property
-    def default_dataset(self) -> str:
-        from replication.config import make_config
-
-        return make_config(self.name, "report").dataset
-
     def networks(self, config, image_shape, num_classes: int):
         """The experiment's network(s), built from the config alone (untrained)."""
         raise NotImplementedError

@@ -165,6 +165,7 @@ def table(experiment: str, root="runs") -> list[str]:
             else {}
         gan = metrics.get("gan", {}).get("classifier", {})
         trained, averaged = gan.get("model", {}), gan.get("averaged", {})
+        classes = trained.get("num_classes", len(info.get("class_names", [])))
 
         def pair(key, fmt):
             values = [fmt(row[key]) if key in row else "—" for row in (trained, averaged)]
@@ -178,7 +179,7 @@ def table(experiment: str, root="runs") -> list[str]:
         lines.append(
             f"| {variant.name} | {seed} | {variant.describe()} | {epochs} | {last} / {best} | "
             f"{pair('FID', lambda v: f'{v:.1f}')} | "
-            f"{pair('class_coverage', lambda v: f'{v}/10')} | "
+            f"{pair('class_coverage', lambda v: f'{v}/{classes}')} | "
             f"{pair('conditional_accuracy', lambda v: f'{100 * v:.1f} %')} | {hours:.2f} h |")
     return lines
 

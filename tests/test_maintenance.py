@@ -276,7 +276,7 @@ def test_every_error_class_of_the_package_follows_the_policy():
         assert issubclass(cls, RunError) and cls.exit_code == 1, cls
 
 
-def test_gan_without_labels_rejects_conditioning_without_classes():
+def test_a_conditional_gan_needs_at_least_two_classes():
     with pytest.raises(ValueError, match="num_classes >= 2"):
         GAN(keras.Sequential([keras.layers.Identity()]), keras.Sequential([keras.layers.Identity()]),
             noise_dim=2, num_classes=0, conditioning="input")

@@ -213,9 +213,6 @@ class GAN(keras.Model):
     # ---------------------------------------------------------------------------------------
     # Losses
 
-    def class_loss(self, labels, logits):
-        return class_loss(labels, logits)
-
     def d_objective(self, real_src, fake_src, **terms):
         """:func:`discriminator_objective` with this model's loss and stabilisers."""
         return discriminator_objective(self.gan_loss, real_src, fake_src,
