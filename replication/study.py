@@ -4,9 +4,11 @@ For each GAN a few **variants** (today's settings and the stabilisers most likel
 README "Stabilisers") are trained on the ``report`` profile with ``--precision auto``, each on
 two seeds, into ``runs/<experiment>/study/<variant>-s<seed>/``:
 
-* ``run EXPERIMENT [--variants a,b] [--seeds 0,1]`` trains them one after another (one training
-  at a time: two at once only slow each other), resuming unfinished runs and skipping finished
-  ones, so the same command continues a study after an interruption;
+* ``run EXPERIMENT [--variants a,b] [--seeds 0,1] [--stop-after N]`` trains them one after
+  another (one training at a time: two at once only slow each other), resuming unfinished runs
+  and skipping finished ones, so the same command continues a study after an interruption;
+  ``--stop-after N`` pauses every run after epoch N (screen all variants on a third of the
+  schedule, then continue the promising ones with ``--variants``);
 * ``plot EXPERIMENT`` draws every run's per-epoch curves (tracked FID, coverage, conditional
   accuracy, D's accuracy on fakes; trained and averaged generator) into
   ``figures/studies/<experiment>.png``;
@@ -75,7 +77,11 @@ def _variants(experiment: str, names: str | None) -> list[Variant]:
     return [known[n] for n in names.split(",")]
 
 
-def run(experiment: str, variants: list[Variant], seeds, root="runs", quiet=True) -> None:
+def run(experiment: str, variants: list[Variant], seeds, root="runs", quiet=True,
+        stop_after: int | None = None) -> None:
+    """Train the study's runs one after another.  ``stop_after`` pauses each run after that
+    epoch (a screening pass: every variant to a third of the schedule first); the same call
+    without it later continues them to the end of the schedule."""
     from replication.train import train
 
     for seed in seeds:
@@ -87,7 +93,8 @@ def run(experiment: str, variants: list[Variant], seeds, root="runs", quiet=True
                 continue
             print(f"study: training {path} ({variant.describe()}, seed {seed})", flush=True)
             train(experiment, "report", run_dir=path, resume=state is not None,
-                  verbose=2 if quiet else 1, seed=seed, precision="auto", **variant.settings)
+                  verbose=2 if quiet else 1, seed=seed, precision="auto", stop_after=stop_after,
+                  **variant.settings)
 
 
 def study_runs(experiment: str, root="runs") -> list[tuple[Variant, int, RunDir]]:
@@ -192,6 +199,9 @@ def main(argv=None) -> int:
     parser.add_argument("experiment", choices=studied())
     parser.add_argument("--variants", metavar="A,B", help="variants to train (default: all)")
     parser.add_argument("--seeds", default=",".join(map(str, SEEDS)), metavar="0,1")
+    parser.add_argument("--stop-after", type=int, metavar="N",
+                        help="pause every run after epoch N (a screening pass); rerun without "
+                             "it to continue")
     parser.add_argument("--runs", default="runs", metavar="DIR", help="runs root (default runs)")
     parser.add_argument("--out", default="figures/studies", metavar="DIR")
     args = parser.parse_args(argv)
@@ -199,12 +209,15 @@ def main(argv=None) -> int:
         seeds = [int(s) for s in args.seeds.split(",")]
     except ValueError:
         parser.error(f"--seeds: expected numbers like 0,1, got {args.seeds!r}")
+    if args.stop_after is not None and args.stop_after < 1:
+        parser.error(f"--stop-after: expected an epoch number of 1 or more, got {args.stop_after}")
     return run_command(lambda: _act(args, seeds), hint="rerun the same command to continue")
 
 
 def _act(args, seeds) -> None:
     if args.action == "run":
-        run(args.experiment, _variants(args.experiment, args.variants), seeds, args.runs)
+        run(args.experiment, _variants(args.experiment, args.variants), seeds, args.runs,
+            stop_after=args.stop_after)
     elif args.action == "plot":
         print(f"wrote {plot(args.experiment, args.runs, args.out)}")
     else:

@@ -64,11 +64,12 @@ def _resumed_config(run: RunDir, experiment: str, overrides: dict, data_source: 
 
 def train(experiment: str, profile: str = "quick", *, run_dir=None, data: str = "bundled",
           resume: bool = False, verbose: int | str = 1, callbacks=(), strategy: str = "default",
-          devices=None, **overrides) -> RunDir:
+          devices=None, stop_after: int | None = None, **overrides) -> RunDir:
     """Train ``experiment`` under ``profile`` and return its run directory.
 
     ``overrides`` are config fields (``epochs``, ``batch_size``, ``seed``, ``dataset``, ...);
-    ``None`` values are ignored; ``callbacks`` are added to ``fit()``'s.  ``strategy`` is a
+    ``None`` values are ignored; ``stop_after`` pauses the run after that epoch of its schedule
+    (the schedule itself is unchanged, so ``resume`` later continues it as if uninterrupted); ``callbacks`` are added to ``fit()``'s.  ``strategy`` is a
     tf.distribute strategy name (:mod:`replication.distribute`); only the chief writes files.
     Raises ``ConfigError`` / ``DataError`` / ``StrategyError`` for bad input and
     :class:`TrainingError` when training cannot go on (diverged, interrupted, a write
@@ -91,9 +92,13 @@ def train(experiment: str, profile: str = "quick", *, run_dir=None, data: str = 
         if session.chief:
             _finish(session.spec, session.model, session.run, session.config.epochs)
         return session.run
+    if stop_after is not None and session.start_epoch >= stop_after:
+        print(f"{session.run.path}: paused at epoch {session.start_epoch} (asked to stop after "
+              f"{stop_after})", flush=True)
+        return session.run
     train_ds, validation, steps = session.inputs()
     epoch_end, all_callbacks = session.callbacks(data, callbacks)
-    session.fit(train_ds, validation, steps, epoch_end, all_callbacks)
+    session.fit(train_ds, validation, steps, epoch_end, all_callbacks, stop_after)
     return session.run
 
 
@@ -212,12 +217,13 @@ class _Session:
                                   follow=lambda: epoch_end.epoch_lines)]
         return epoch_end, out + spec.callbacks(config) + list(extra)
 
-    def fit(self, train_ds, validation, steps, epoch_end, all_callbacks):
+    def fit(self, train_ds, validation, steps, epoch_end, all_callbacks, stop_after=None):
         run, config = self.run, self.config
+        last = config.epochs if stop_after is None else min(config.epochs, stop_after)
         self._status("running", self.start_epoch)
         started = time.perf_counter()
         try:
-            self.model.fit(train_ds, epochs=config.epochs, initial_epoch=self.start_epoch,
+            self.model.fit(train_ds, epochs=last, initial_epoch=self.start_epoch,
                            steps_per_epoch=steps, validation_data=validation,
                            callbacks=all_callbacks, verbose=self.verbose, shuffle=False)
         except KeyboardInterrupt:
@@ -236,7 +242,11 @@ class _Session:
                                 "learning rate or change --seed")
         print(f"trained {epoch_end.epochs_done - self.start_epoch} epochs in "
               f"{time.perf_counter() - started:.0f} s", flush=True)
-        if self.chief:
+        if epoch_end.epochs_done < config.epochs:
+            self._status("paused", epoch_end.epochs_done)
+            print(f"paused after epoch {epoch_end.epochs_done} of {config.epochs}; continue "
+                  f"with --resume --run-dir {run.path}", flush=True)
+        elif self.chief:
             _finish(self.spec, self.model, run, epoch_end.epochs_done)
 
     def _status(self, state: str, epochs_done: int) -> None:

@@ -61,6 +61,30 @@ def test_interrupted_run_resumes_to_the_same_weights(tmp_path):
                                        train_examples=512, eval_examples=256, latent_points=256)
 
 
+def test_a_paused_run_continues_to_the_same_end(tmp_path, capsys):
+    """``stop_after`` (the study's screening pass) pauses a run on its schedule; resumed, it
+    ends where an uninterrupted run does."""
+    from replication.train import train
+
+    settings = dict(epochs=2, train_examples=256, eval_examples=128, latent_points=128)
+    straight, paused = tmp_path / "straight", tmp_path / "paused"
+    train("vae", "smoke", run_dir=straight, verbose=0, **settings)
+    train("vae", "smoke", run_dir=paused, verbose=0, stop_after=1, **settings)
+    assert "paused after epoch 1 of 2" in capsys.readouterr().out
+    status = RunDir(paused).info()
+    assert (status["state"], status["epochs_done"]) == ("paused", 1)
+    assert not RunDir(paused).model_dir.exists() or not any(RunDir(paused).model_dir.iterdir())
+    train("vae", "smoke", run_dir=paused, resume=True, verbose=0, stop_after=1)  # no-op
+    assert RunDir(paused).info()["epochs_done"] == 1
+    train("vae", "smoke", run_dir=paused, resume=True, verbose=0)
+    assert RunDir(paused).info()["state"] == "finished"
+    a, b = (np.load(RunDir(p).checkpoint_file) for p in (straight, paused))
+    for key in a.files:
+        if not key.endswith("paths"):
+            np.testing.assert_allclose(b[key], a[key], rtol=1e-5, atol=1e-6, err_msg=key)
+    assert [r["epoch"] for r in RunDir(paused).history()] == [1, 2]
+
+
 def test_existing_run_is_not_overwritten_without_resume(vae_smoke_run, capsys):
     code = main(["train", "vae", "--profile", "smoke", "--run-dir", str(vae_smoke_run)])
     assert code == 2
