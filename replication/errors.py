@@ -29,8 +29,13 @@ class RunError(ReplicationError):
 
 def run_command(command: Callable[[], int | None], *, hint: str = "") -> int:
     """Call ``command``; turn a :class:`ReplicationError` into one line on stderr and its exit
-    code (``hint`` is appended to run errors, e.g. how to continue)."""
+    code (``hint`` is appended to run errors, e.g. how to continue).  TensorFlow is imported
+    first, without its start-up lines (:mod:`replication.backend`): every command calls this
+    after parsing its arguments, so ``--help`` and bad flags never load it."""
+    from replication.backend import import_tensorflow
+
     try:
+        import_tensorflow()
         return command() or 0
     except ReplicationError as exc:
         suffix = f"; {hint}" if hint and isinstance(exc, RunError) else ""

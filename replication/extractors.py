@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from replication import load_model
 from replication.batching import in_batches, inference
 from replication.errors import ReplicationError
 
@@ -43,8 +44,6 @@ class ClassifierExtractor:
 
     def __init__(self, dataset: str, profile: str = "report", *, data_source: str = "bundled",
                  cache_dir=None, batch_size: int = 500):
-        import keras
-
         from replication.models.classifier import feature_model
 
         self.dataset = dataset
@@ -61,7 +60,7 @@ class ClassifierExtractor:
                 "model" / "classifier.keras"
             where = f"profile {profile}"
         self.model_file = model_file
-        classifier = keras.saving.load_model(model_file, compile=False)
+        classifier = load_model(model_file, compile=False)
         self.model = feature_model(classifier)
         self.test_accuracy = info["test_accuracy"]
         self.description = (f"project classifier ({dataset}, {where}, "
@@ -161,8 +160,6 @@ def shipped_classifier(dataset: str) -> tuple[Path, dict] | None:
 def ship_classifier(run_dir, dest=None) -> Path:
     """Copy a finished classifier run into the package: the model without optimizer state,
     and ``classifier.json`` (how it was trained, its test accuracy).  Returns the folder."""
-    import keras
-
     from replication.runs import RunDir, atomic_path, command_line, now, write_json
 
     run = RunDir(run_dir)
@@ -176,7 +173,7 @@ def ship_classifier(run_dir, dest=None) -> Path:
     measured = _measure_classifier(run.path, dataset, info.get("data_source", "bundled"))
     folder = Path(dest) if dest is not None else SHIPPED_DIR / dataset
     folder.mkdir(parents=True, exist_ok=True)
-    model = keras.saving.load_model(run.model_dir / "classifier.keras", compile=False)
+    model = load_model(run.model_dir / "classifier.keras", compile=False)
     with atomic_path(folder / SHIPPED_MODEL, suffix=".keras") as tmp:
         model.save(tmp)  # not compiled: no optimizer state
     history = run.history()
@@ -247,12 +244,10 @@ def classifier_info(dataset: str, profile: str = "report", *, data_source: str =
 def _measure_classifier(path: Path, dataset: str, data_source: str) -> dict:
     import csv
 
-    import keras
-
     from replication import data
     from replication.runs import read_json
 
-    model = keras.saving.load_model(path / "model" / "classifier.keras", compile=False)
+    model = load_model(path / "model" / "classifier.keras", compile=False)
     loaded = data.load(dataset, data_source, verbose=False)
     started = time.perf_counter()
     predicted = in_batches(lambda x: np.argmax(np.asarray(model(

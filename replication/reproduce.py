@@ -12,8 +12,6 @@ import argparse
 import time
 from pathlib import Path
 
-import keras
-
 from replication import experiments
 from replication.config import PROFILES, ConfigError, make_config
 from replication.distribute import STRATEGIES
@@ -46,16 +44,17 @@ def estimate_seconds(experiment: str, profile: str, epochs_done: int = 0) -> flo
     return remaining * (steps * per_step + per_epoch) + per_stage
 
 
-class OverallProgress(keras.callbacks.Callback):
-    """Prints the whole job's progress after each epoch, above the model's progress bar."""
+def overall_progress(plan: "Plan", stage: int):
+    """A Keras callback printing the whole job's progress after each epoch, above the model's
+    progress bar (built on demand: this module is imported before TensorFlow is)."""
+    import keras
 
-    def __init__(self, plan: "Plan", stage: int):
-        super().__init__()
-        self.plan, self.stage = plan, stage
+    class OverallProgress(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            plan.epoch_done(stage, epoch + 1)
+            print(plan.line(stage, f"epoch {epoch + 1} done"), flush=True)
 
-    def on_epoch_end(self, epoch, logs=None):
-        self.plan.epoch_done(self.stage, epoch + 1)
-        print(self.plan.line(self.stage, f"epoch {epoch + 1} done"), flush=True)
+    return OverallProgress()
 
 
 class Plan:
@@ -229,5 +228,5 @@ def _train_stage(args, plan: Plan, k: int, experiment: str):
     train(experiment, args.profile, run_dir=run.path, data=args.data,
           resume=run.config_file.exists(), verbose=2 if args.quiet else 1,
           strategy=args.strategy, devices=args.devices, precision=args.precision, xla=args.xla,
-          callbacks=[OverallProgress(plan, k)], **extra)
+          callbacks=[overall_progress(plan, k)], **extra)
     return run

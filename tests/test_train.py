@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -13,6 +15,8 @@ import pytest
 from replication.__main__ import main
 from replication.runs import RunDir
 from resume_harness import assert_resume_equals_uninterrupted
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_smoke_run_directory_holds_everything(vae_smoke_run):
@@ -32,13 +36,18 @@ def test_smoke_run_directory_holds_everything(vae_smoke_run):
     assert (run.model_dir / "vae.keras").exists()
 
 
-def test_saved_model_loads_in_a_fresh_process_after_import_replication(vae_smoke_run):
+def test_saved_model_loads_in_a_fresh_process_with_replication_load_model(vae_smoke_run):
+    """``import replication`` stays light (no TensorFlow) and ``replication.load_model`` reads
+    a run's model quietly: nothing but the model's class name on stdout, nothing on stderr."""
     path = RunDir(vae_smoke_run).model_dir / "vae.keras"
-    code = ("import sys, keras, replication; m = keras.saving.load_model(sys.argv[1]); "
-            "print(type(m).__name__)")
-    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True)
+    code = ("import sys, replication; assert 'tensorflow' not in sys.modules; "
+            "m = replication.load_model(sys.argv[1]); print(type(m).__name__)")
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True,
+                         text=True, env=env)
     assert out.returncode == 0, out.stderr[-500:]
     assert out.stdout.strip() == "VAE"
+    assert out.stderr == ""
 
 
 def test_final_model_loads_and_decodes_the_snapshot_images(vae_smoke_run):
@@ -124,6 +133,20 @@ def test_bad_values_found_later_exit_2_with_one_line(tmp_path, capsys):
                  "--run-dir", str(tmp_path / "r2")])
     assert code == 2
     assert "batch size" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [["-m", "replication", "train", "--help"],
+                                  ["-m", "replication", "train", "vae", "--epochs", "0"],
+                                  ["scripts/reproduce_all.py", "--help"]])
+def test_help_and_bad_flags_answer_without_loading_tensorflow(argv):
+    """``-X importtime`` lists every module imported: TensorFlow and Keras are not among
+    them, so no start-up lines are printed and the answer is immediate."""
+    out = subprocess.run([sys.executable, "-X", "importtime", *argv], capture_output=True,
+                         text=True, cwd=ROOT)
+    assert out.returncode in (0, 2)
+    imported = {line.split("|")[-1].strip() for line in out.stderr.splitlines()
+                if line.startswith("import time:")}
+    assert imported and not imported & {"tensorflow", "keras"}
 
 
 def test_help_documents_every_flag():

@@ -9,6 +9,7 @@ import time
 import numpy as np
 
 from replication import experiments
+from replication import load_model
 from replication.batching import in_batches, inference
 from replication.evaluate.vae import real_test_limit
 from replication.runs import AVERAGED_GENERATOR_FILE, GENERATOR_FILE, RunDir
@@ -99,12 +100,12 @@ def evaluate_gan(run: RunDir, info: dict, extractor, references: References, *, 
         return sample_metrics(f, z, test_features,
                               intended_labels=labels if conditional else None, **common)
 
-    generator = keras.saving.load_model(run.model_dir / GENERATOR_FILE)
+    generator = load_model(run.model_dir / GENERATOR_FILE)
     model_row = generated_row(generator)
     averaged_file = run.model_dir / AVERAGED_GENERATOR_FILE
     averaged_row = None
     if averaged_file.exists():  # the averaged generator (EMA), scored on the same inputs
-        averaged_row = generated_row(keras.saving.load_model(averaged_file))
+        averaged_row = generated_row(load_model(averaged_file))
     keras.utils.set_random_seed(config.seed)
     untrained, _ = experiments.get(name).networks(config, dataset.image_shape, k)
     untrained_row = generated_row(untrained)

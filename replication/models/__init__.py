@@ -3,7 +3,8 @@
 (the evaluation's own classifiers).
 
 Importing this package registers the project's serializable Keras classes, so that
-``keras.saving.load_model`` can read the ``.keras`` files a run writes.
+``keras.saving.load_model`` can read the ``.keras`` files a run writes;
+:func:`replication.load_model` does both.
 """
 
 from replication.models import classifier  # noqa: F401  (registers its loss and LR schedule)
@@ -13,3 +14,11 @@ try:  # EfficientNet's own layers ('swish', 'FixedDropout'), for effnet_vae's sa
     import efficientnet.tfkeras  # noqa: F401
 except ImportError:  # pragma: no cover - a declared dependency; only effnet_vae needs it
     pass
+
+
+def load_model(path, **kwargs):
+    """``keras.saving.load_model`` with the project's classes registered (importing this
+    package does that); see :func:`replication.load_model`."""
+    import keras
+
+    return keras.saving.load_model(path, **kwargs)
