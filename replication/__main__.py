@@ -1,4 +1,4 @@
-"""Command line: ``python -m replication train|figures EXPERIMENT [options]``.
+"""Command line: ``python -m replication train|figures|sample EXPERIMENT [options]``.
 
 Bad input ends in one line on stderr and exit code 2; a run that cannot go on (diverged,
 interrupted, a refused write) in one line and exit code 1, with everything already computed
@@ -86,10 +86,37 @@ def build_parser() -> argparse.ArgumentParser:
     figures.add_argument("experiment", choices=EXPERIMENTS)
     figures.add_argument("--run-dir", metavar="DIR",
                          help="run directory (default: runs/<experiment>/quick)")
-    figures.add_argument("--out", default="figures", metavar="DIR",
-                         help="output folder (default: figures/)")
+    figures.add_argument("--out", metavar="DIR",
+                         help="output folder (default: figures/ for a report-profile run, "
+                              "figures/<profile>/ for quick and paper, the run directory for "
+                              "smoke)")
     figures.add_argument("--only", metavar="IDS",
                          help="comma-separated figure ids to draw (default: all of the experiment)")
+
+    sample = commands.add_parser(
+        "sample", help="draw a grid of new samples from a trained model (the shipped run by "
+                       "default)",
+        description="Draw new samples from the shipped run of EXPERIMENT (pretrained/"
+                    "<experiment>/) or from any run directory: the GANs from N(0, I) noise "
+                    "(the conditional ones for one class, or one row per class), the VAEs "
+                    "by decoding z ~ N(0, I). Seconds on a CPU.")
+    sample.add_argument("experiment", choices=EXPERIMENTS)
+    sample.add_argument("--class", dest="klass", metavar="NAME|INDEX",
+                        help="cgan/acgan: the class, as the dataset names it (cat) or its index "
+                             "(default: one row per class)")
+    sample.add_argument("--n", type=_positive_int, default=64, metavar="N",
+                        help="how many samples (default 64)")
+    sample.add_argument("--seed", type=_non_negative_int, default=0, metavar="S",
+                        help="noise seed (default 0)")
+    sample.add_argument("--generator", choices=("trained", "averaged"), default="trained",
+                        help="GANs: the trained generator (default; what the report shows) or "
+                             "the averaged one (EMA)")
+    sample.add_argument("--run-dir", metavar="DIR",
+                        help="run directory to sample from (default: the shipped run)")
+    sample.add_argument("--out", metavar="FILE.png",
+                        help="the grid (default: runs/samples/<experiment>[-<class>].png)")
+    sample.add_argument("--npz", metavar="FILE",
+                        help="also write the images (uint8) and labels as .npz")
 
     gallery = commands.add_parser(
         "gallery", help="rebuild the gallery README.md of a figures folder from its manifest")
@@ -201,13 +228,20 @@ def _figures(args) -> None:
                     only=args.only.split(",") if args.only else None)
 
 
+def _sample(args) -> None:
+    from replication.sample import sample
+
+    sample(args.experiment, run_dir=args.run_dir, klass=args.klass, n=args.n, seed=args.seed,
+           generator=args.generator, out=args.out, npz=args.npz)
+
+
 def _gallery(args) -> None:
     from replication.gallery import build
 
     print(f"wrote {build(args.out)}")
 
 
-COMMANDS = {"train": _train, "figures": _figures, "gallery": _gallery}
+COMMANDS = {"train": _train, "figures": _figures, "sample": _sample, "gallery": _gallery}
 
 
 if __name__ == "__main__":

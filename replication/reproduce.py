@@ -1,8 +1,10 @@
 """``scripts/reproduce_all.py``: train every experiment and regenerate every figure and the gallery.
 
 Each experiment is one stage: train into ``runs/<experiment>/<profile>/`` (a finished run is
-reused, an interrupted one resumed from its last checkpoint), then draw its figures into
-``figures/``.  Overall progress (stage k of n, elapsed, estimated remaining) is printed above
+reused, an interrupted one resumed from its last checkpoint), then draw its figures into the
+profile's folder (``figures/`` for the report profile, ``figures/quick/`` for quick, ...).
+``--pretrained`` trains nothing and redraws everything from the runs shipped in
+``pretrained/``.  Overall progress (stage k of n, elapsed, estimated remaining) is printed above
 each model's own progress bar, and after every epoch.
 """
 
@@ -108,8 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python scripts/reproduce_all.py",
         description="Train every experiment of the report (or the chosen ones) and regenerate "
-                    "every figure, table and GIF into figures/, with the gallery "
-                    "figures/README.md. Finished runs are reused; interrupted ones resume.")
+                    "every figure, table and GIF into the profile's figures folder, with its "
+                    "gallery README.md. Finished runs are reused; interrupted ones resume. "
+                    "--pretrained redraws everything from the shipped runs instead.")
     parser.add_argument("--profile", choices=PROFILES, default="quick",
                         help="schedule for every experiment (default: quick, minutes on 2 CPU cores)")
     parser.add_argument("--only", metavar="EXPERIMENTS",
@@ -132,9 +135,15 @@ def build_parser() -> argparse.ArgumentParser:
                              "downloaded, otherwise random init, said loudly and recorded), "
                              "imagenet, none, or a PATH")
     parser.add_argument("--runs", default="runs", metavar="DIR", help="runs root (default: runs/)")
-    parser.add_argument("--out", default="figures", metavar="DIR",
-                        help="figures folder (default: figures/)")
+    parser.add_argument("--out", metavar="DIR",
+                        help="figures folder (default: figures/ for the report profile, which "
+                             "only report-profile runs draw into; figures/quick/ and "
+                             "figures/paper/ for those profiles; RUNS/figures-smoke for smoke)")
     parser.add_argument("--quiet", action="store_true", help="one line per epoch, no progress bar")
+    parser.add_argument("--pretrained", action="store_true",
+                        help="train nothing: redraw every report figure, GIF, the evaluation "
+                             "table and the gallery from the runs shipped in pretrained/ "
+                             "(about a minute), into --out (default figures/)")
     return parser
 
 
@@ -169,6 +178,8 @@ def _unwritable(folder: Path) -> str | None:
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     stages = _stages(args)
+    if args.pretrained:
+        return run_command(lambda: _redraw_pretrained(args, stages))
     return run_command(lambda: _reproduce(args, stages),
                        hint="rerun the same command to continue")
 
@@ -184,18 +195,51 @@ def _stages(args) -> list[str]:
     return [s for s in STAGES if s in chosen]
 
 
+def _redraw_pretrained(args, stages) -> int:
+    """``--pretrained``: every figure, the evaluation table and the gallery from the shipped
+    runs (their profile is the report's), without training."""
+    from replication import gallery
+    from replication.evaluate import table_rows, update_table
+    from replication.figures import draw_experiment, figures_folder
+    from replication.runs import read_json
+    from replication.shipping import shipped_run
+
+    started = time.perf_counter()
+    runs = {experiment: shipped_run(experiment) for experiment in stages}  # all, or one error
+    out = Path(args.out) if args.out is not None else \
+        figures_folder(runs[stages[0]].info()["config"]["profile"])
+    problem = _unwritable(out)
+    if problem:
+        raise ConfigError(problem)
+    rows = []
+    for experiment, run in runs.items():
+        print(f"[{experiment}] drawing from the shipped run {run.path}", flush=True)
+        draw_experiment(experiment, run.path, out)
+        metrics = run.path / "metrics.json"
+        if metrics.exists():
+            rows += table_rows(str(run.path), read_json(metrics))
+    if rows:
+        print(f"evaluation table: {update_table(out, rows)}", flush=True)
+    print(f"gallery: {gallery.build(out)}", flush=True)
+    print(f"redrawn from the shipped runs in {_fmt(time.perf_counter() - started)}", flush=True)
+    return 0
+
+
 def _reproduce(args, stages) -> int:
     from replication import gallery
-    from replication.figures import draw_experiment
+    from replication.figures import draw_experiment, figures_folder
     from replication.runs import device_description
 
+    if args.out is None:
+        args.out = str(figures_folder(args.profile, runs_root=args.runs))
     problem = _unwritable(Path(args.out)) or _unwritable(Path(args.runs))
     if problem:
         raise ConfigError(problem)
     plan = Plan(stages, args.profile, Path(args.runs))
     device = device_description()
     print(f"reproduce_all: {len(stages)} stage(s) ({', '.join(stages)}), profile {args.profile}, "
-          f"data {args.data}, strategy {args.strategy}, on {device}", flush=True)
+          f"data {args.data}, strategy {args.strategy}, on {device}; figures into {args.out}",
+          flush=True)
     reference = "" if device.startswith("CPU") else " (from the 2-core reference CPU; a GPU is faster)"
     print(f"estimated time: {_fmt(plan.remaining_seconds())}{reference}", flush=True)
     for k, experiment in enumerate(stages):

@@ -1,7 +1,8 @@
 """The report's figures, by figure id, drawn from run directories (never by retraining).
 
-``draw_experiment("vae", run_dir, out)`` writes every figure of an experiment into ``out`` and
-records each file in ``out/manifest.json`` with how it was made.  ``FIGURES`` lists every id
+``draw_experiment("vae", run_dir, out)`` writes every figure of an experiment into ``out`` (by
+default the run's profile's own folder: ``figures/`` is the report profile's) and records each
+file in ``out/manifest.json`` with how it was made.  ``FIGURES`` lists every id
 with its caption, in the report's order; the per-figure scripts in ``scripts/`` and the gallery
 read it.
 
@@ -15,8 +16,8 @@ from replication.figures import gan as _gan  # noqa: F401  (registers fig09-fig2
 from replication.figures import vae as _vae  # noqa: F401  (registers fig01-fig08)
 from replication.figures.core import FIGURES, Context, FigureError, FigureSpec, figure
 from replication.figures.gan import AVERAGED_SUFFIX
-from replication.figures.manifest import (draw_experiment, figures_of, manifest_entry,
-                                          script_main, update_manifest)
+from replication.figures.manifest import (draw_experiment, figures_folder, figures_of,
+                                          manifest_entry, script_main, update_manifest)
 
 
 def _in_report_order() -> None:
@@ -35,4 +36,4 @@ def _in_report_order() -> None:
 _in_report_order()
 
 __all__ = ["FIGURES", "AVERAGED_SUFFIX", "Context", "FigureError", "FigureSpec", "figure",
-           "draw_experiment", "figures_of", "manifest_entry", "script_main", "update_manifest"]
+           "draw_experiment", "figures_folder", "figures_of", "manifest_entry", "script_main", "update_manifest"]

@@ -8,12 +8,45 @@ from pathlib import Path
 from replication.figures.core import FIGURES, Context, FigureError, FigureSpec
 from replication.runs import RunDir, default_run_dir, now, read_json, remove_partial_files, write_json
 
+REPORT_FOLDER = Path("figures")  # the report profile's figures, committed
+
+
 def figures_of(experiment: str) -> list[FigureSpec]:
     return [spec for spec in FIGURES.values() if spec.experiment == experiment]
 
 
-def draw_experiment(experiment: str, run_dir=None, out="figures", only=None) -> list[Path]:
-    """Draw the figures of ``experiment`` from ``run_dir`` into ``out``; update the manifest."""
+def figures_folder(profile: str, run_dir=None, runs_root="runs") -> Path:
+    """Where a profile's figures go by default.  ``figures/`` is the report profile's alone (the
+    committed figures a user compares with the report); ``quick`` and ``paper`` draw into
+    ``figures/<profile>/`` with their own gallery; ``smoke`` (tests, seconds) into the run
+    directory, or into ``<runs>/figures-smoke`` for a whole reproduce - both git-ignored."""
+    if profile == "report":
+        return REPORT_FOLDER
+    if profile == "smoke":
+        return Path(run_dir) / "figures" if run_dir is not None else \
+            Path(runs_root) / "figures-smoke"
+    return REPORT_FOLDER / profile
+
+
+def _refuse_mixing(out: Path, profile: str) -> None:
+    """A folder holds one profile's figures: drawing a short run over report-profile figures
+    would silently replace what a user compares with the report."""
+    path = out / "manifest.json"
+    if profile == "report" or not path.exists():
+        return
+    try:
+        files = read_json(path).get("files", {})
+    except ValueError:
+        return
+    if any(entry.get("profile") == "report" for entry in files.values()):
+        raise FigureError(f"{out} holds the report profile's figures; a {profile}-profile run "
+                          f"draws into {figures_folder(profile)} by default (or choose another "
+                          "--out)")
+
+
+def draw_experiment(experiment: str, run_dir=None, out=None, only=None) -> list[Path]:
+    """Draw the figures of ``experiment`` from ``run_dir`` into ``out`` (default: the run's
+    profile's folder, :func:`figures_folder`); update the manifest."""
     specs = figures_of(experiment)
     if only:
         unknown = sorted(set(only) - {s.id for s in specs})
@@ -22,14 +55,16 @@ def draw_experiment(experiment: str, run_dir=None, out="figures", only=None) -> 
                               f"{', '.join(s.id for s in specs)}")
         specs = [s for s in specs if s.id in only]
     run = RunDir(run_dir if run_dir is not None else default_run_dir(experiment, "quick"))
-    remove_partial_files(out)  # left by a drawing process that was killed
     if not run.path.exists():
         raise FigureError(f"run directory {run.path} does not exist; train first with "
                           f"`python -m replication train {experiment} --run-dir {run.path}`")
     ctx = Context(run)
     if ctx.info.get("experiment") != experiment:
         raise FigureError(f"{run.path} holds a {ctx.info.get('experiment')} run, not {experiment}")
-    out = Path(out)
+    profile = ctx.config.get("profile", "")
+    out = Path(out) if out is not None else figures_folder(profile, run.path)
+    _refuse_mixing(out, profile)
+    remove_partial_files(out)  # left by a drawing process that was killed
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -108,7 +143,9 @@ def script_main(figure_id: str, argv=None) -> int:
     spec = FIGURES[figure_id]
     parser = argparse.ArgumentParser(description=f"{spec.id}: {spec.caption}")
     parser.add_argument("--run-dir", help=f"run directory (default: runs/{spec.experiment}/quick)")
-    parser.add_argument("--out", default="figures", help="output folder (default: figures/)")
+    parser.add_argument("--out", help="output folder (default: figures/ for a report-profile "
+                                      "run, figures/<profile>/ for quick and paper, the run "
+                                      "directory for smoke)")
     args = parser.parse_args(argv)
     try:
         draw_experiment(spec.experiment, args.run_dir, args.out, only=[figure_id])

@@ -1,0 +1,158 @@
+"""``python -m replication sample EXPERIMENT``: a grid of new samples from a trained model.
+
+From the shipped run of the experiment (``pretrained/<experiment>/``, the default) or any run
+directory: the GANs draw N(0, I) noise (and, for the conditional models, class labels: one
+class with ``--class`` or every class in turn); the VAEs decode draws of z ~ N(0, I).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from replication.errors import ReplicationError
+from replication.runs import AVERAGED_GENERATOR_FILE, GENERATOR_FILE, RunDir
+
+GENERATORS = ("trained", "averaged")
+
+
+class SampleError(ReplicationError):
+    """Bad input to ``sample`` (a class the run does not have, a run without that model)."""
+
+
+def resolve_class(value: str | None, class_names: list[str], experiment: str,
+                  conditional: bool) -> int | None:
+    """``--class`` as a class index: a name as the dataset spells it (``cat``) or an index."""
+    if value is None:
+        return None
+    if not conditional:
+        raise SampleError(f"{experiment} is unconditional: it takes no --class")
+    names = list(class_names) or [str(i) for i in range(10)]
+    lowered = [n.lower() for n in names]
+    if value.lower() in lowered:
+        return lowered.index(value.lower())
+    if value.isdigit() and int(value) < len(names):
+        return int(value)
+    raise SampleError(f"{experiment} has no class {value!r}; its classes are "
+                      f"{', '.join(names)} (or 0-{len(names) - 1})")
+
+
+def draw(model, info: dict, n: int, seed: int = 0, klass: int | None = None):
+    """``n`` uint8 images from ``model`` (a VAE or a generator of the run described by
+    ``info``), and their class labels (None for unconditional models): all ``klass``, or for
+    the conditional models without it, ``n / K`` per class, class by class."""
+    from replication import experiments
+    from replication.batching import in_batches, inference
+    from replication.data import unscale_images
+
+    spec = experiments.get(info["experiment"])
+    config = info["config"]
+    rng = np.random.default_rng(seed)
+    if spec.family == "vae":
+        z = rng.standard_normal((n, config["latent_dim"])).astype(np.float32)
+        decode = inference(lambda batch: model.decode(batch))
+        return in_batches(lambda b: unscale_images(np.asarray(decode(b)), "unit"), z,
+                          batch_size=500), None
+    from replication.models.gan import generate_images
+
+    noise = rng.standard_normal((n, config["noise_dim"])).astype(np.float32)
+    labels = None
+    if spec.conditional:
+        classes = len(info.get("class_names") or []) or 10
+        labels = (np.full(n, klass) if klass is not None else
+                   np.repeat(np.arange(classes), -(-n // classes))[:n]).astype(np.int32)
+    forward = inference(model)
+    images = in_batches(lambda z, y: unscale_images(
+        np.asarray(generate_images(forward, z, y)), "tanh"), noise, labels, batch_size=500)
+    return images, labels
+
+
+def model_file(run: RunDir, experiment: str, family: str, generator: str) -> Path:
+    if family == "vae":
+        if generator != "trained":
+            raise SampleError(f"{experiment} has no averaged model; --generator applies to "
+                              "the GANs")
+        path = run.model_dir / f"{experiment}.keras"
+    else:
+        path = run.model_dir / (GENERATOR_FILE if generator == "trained" else
+                                AVERAGED_GENERATOR_FILE)
+    if not path.exists():
+        what = "averaged generator (the run did not average: --ema-half-life 0)" \
+            if generator == "averaged" else "final model (is the run finished?)"
+        raise SampleError(f"{run.path} has no {what}: {path.name} is missing")
+    return path
+
+
+def sample(experiment: str, *, run_dir=None, klass: str | None = None, n: int = 64,
+           seed: int = 0, generator: str = "trained", out=None, npz=None) -> Path:
+    """Draw ``n`` samples and write the grid ``out`` (and the arrays ``npz``); return ``out``."""
+    from replication import experiments, load_model
+    from replication.shipping import shipped_run
+
+    spec = experiments.get(experiment)
+    run = RunDir(run_dir) if run_dir is not None else shipped_run(experiment)
+    try:
+        info = run.info()
+    except FileNotFoundError as exc:
+        raise SampleError(str(exc)) from None
+    if info.get("experiment") != experiment:
+        raise SampleError(f"{run.path} holds a {info.get('experiment')} run, not {experiment}")
+    names = list(info.get("class_names") or [])
+    index = resolve_class(klass, names, experiment, spec.conditional)
+    model = load_model(model_file(run, experiment, spec.family, generator), compile=False)
+    cols, rows = int(np.ceil(np.sqrt(n))), None
+    if spec.conditional and index is None:  # one row per class
+        classes = len(names) or 10
+        cols = max(1, round(n / classes))
+        n, rows = cols * classes, names or [str(c) for c in range(classes)]
+    images, labels = draw(model, info, n, seed, index)
+    out = Path(out) if out is not None else default_output(experiment, info, index, generator)
+    _write_grid(images, out, cols, rows, _title(spec, info, index, generator, n, seed),
+                _footer(run, info))
+    if npz is not None:
+        from replication.runs import atomic_path
+
+        with atomic_path(npz, suffix=".npz") as tmp:
+            np.savez_compressed(tmp, images=images,
+                                **({"labels": labels} if labels is not None else {}))
+        print(f"wrote {npz}", flush=True)
+    print(f"wrote {out}", flush=True)
+    return out
+
+
+def default_output(experiment: str, info: dict, index: int | None, generator: str) -> Path:
+    parts = [experiment]
+    if index is not None:
+        parts.append((info.get("class_names") or [str(index)] * (index + 1))[index])
+    if generator != "trained":
+        parts.append(generator)
+    return Path("runs") / "samples" / ("-".join(parts) + ".png")
+
+
+def _title(spec, info, index, generator, n, seed) -> str:
+    what = spec.title
+    if index is not None:
+        what += f", class {(info.get('class_names') or [str(index)] * (index + 1))[index]}"
+    elif spec.conditional:
+        what += ", one row per class"
+    if spec.family == "gan":
+        what += f", {generator} generator"
+    return f"{n} new samples: {what} (seed {seed})"
+
+
+def _footer(run: RunDir, info: dict) -> str:
+    from replication.runs import provenance_line
+
+    return f"{provenance_line(info)}\nfrom {run.path}"
+
+
+def _write_grid(images: np.ndarray, out: Path, cols: int, rows, title: str, footer: str) -> None:
+    from replication import plots
+
+    fig = plots.image_grid_figure(images, cols, title=title, row_labels=rows,
+                                  size_per_image=0.6)
+    try:
+        plots.save_figure(fig, out, footer=footer)
+    except OSError as exc:
+        raise SampleError(f"cannot write {out} ({exc.strerror or exc})") from None

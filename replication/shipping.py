@@ -1,0 +1,213 @@
+"""Trained runs that ship with the project: ``pretrained/<experiment>/``.
+
+A shipped run is a small run directory, readable by everything that reads runs (figures,
+``evaluate.py``, ``python -m replication sample``, :func:`replication.load_model`):
+
+* ``config.json`` (how the run was made, plus a ``shipped`` block: from which run, when, how
+  the weights are stored and how far the stored generator's images are from the original's),
+  ``status.json``, ``history.csv``, ``metrics.json`` (``evaluate.py``'s numbers) and, for the
+  conditional GAN, ``real_examples.npz``;
+* ``model/``: the final model(s) a user samples from - the VAE, or the trained and the averaged
+  generator (no discriminator, no optimizer state, no checkpoint) - as standard ``.keras``
+  files whose weights are stored in float16 (half the bytes; Keras reads them back into the
+  float32 variables the model was trained with);
+* ``snapshots/``: every epoch's arrays that a figure or GIF reads from every epoch, and the
+  last epoch's in full (:attr:`~replication.snapshots.VAESnapshot.PER_EPOCH_KEYS`).
+
+``python scripts/ship_runs.py RUN_DIR...`` writes them; ``python scripts/reproduce_all.py
+--pretrained`` redraws every figure from them.
+"""
+
+from __future__ import annotations
+
+import shutil
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from replication.errors import ReplicationError
+from replication.runs import (AVERAGED_GENERATOR_FILE, GENERATOR_FILE, RunDir, atomic_path,
+                              command_line, now, read_json, write_json)
+
+PRETRAINED_DIR = Path(__file__).resolve().parent.parent / "pretrained"
+WEIGHTS_FILE = "model.weights.h5"  # inside a .keras archive
+
+
+class ShippingError(ReplicationError):
+    """A run cannot be shipped, or a shipped run is missing."""
+
+
+def shipped_run(experiment: str, root=None) -> RunDir:
+    """The shipped run of ``experiment``; a clear error when there is none."""
+    path = Path(root if root is not None else PRETRAINED_DIR) / experiment
+    if not (path / "config.json").exists():
+        raise ShippingError(f"no shipped {experiment} run in {path.parent}; pass --run-dir with "
+                            f"a run of your own (python -m replication train {experiment})")
+    return RunDir(path)
+
+
+def model_files(experiment: str) -> tuple[str, ...]:
+    """The final models a shipped run keeps: what a user samples from."""
+    from replication import experiments
+
+    spec = experiments.get(experiment)
+    if spec.family == "vae":
+        return (f"{spec.name}.keras",)
+    return (GENERATOR_FILE, AVERAGED_GENERATOR_FILE)
+
+
+def per_epoch_keys(experiment: str) -> tuple[str, ...]:
+    from replication import experiments
+    from replication.snapshots import GANSnapshot, VAESnapshot
+
+    return (VAESnapshot if experiments.get(experiment).family == "vae" else
+            GANSnapshot).PER_EPOCH_KEYS
+
+
+def store_float16(source: Path, target: Path) -> None:
+    """Copy the ``.keras`` file ``source`` to ``target`` with every float32 weight stored as
+    float16 (config and layout unchanged, so ``keras.saving.load_model`` reads it as is)."""
+    import h5py
+
+    with zipfile.ZipFile(source) as archive, atomic_path(target, suffix=".keras") as tmp:
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as out:
+            for item in archive.infolist():
+                data = archive.read(item.filename)
+                if item.filename == WEIGHTS_FILE:
+                    data = _half_weights(h5py, data)
+                out.writestr(item.filename, data)
+
+
+def _half_weights(h5py, data: bytes) -> bytes:
+    """The HDF5 weights file ``data`` rewritten with float32 datasets as float16 (a new file:
+    HDF5 does not give back the space of replaced datasets)."""
+    import tempfile
+
+    def copy(src, dst):
+        for key, value in src.attrs.items():
+            dst.attrs[key] = value
+        for name, item in src.items():
+            if isinstance(item, h5py.Group):
+                copy(item, dst.create_group(name))
+                continue
+            array = item[()]
+            if isinstance(array, np.ndarray) and array.dtype == np.float32:
+                array = array.astype(np.float16)
+            made = dst.create_dataset(name, data=array)
+            for key, value in item.attrs.items():
+                made.attrs[key] = value
+
+    with tempfile.TemporaryDirectory() as scratch:
+        source, halved = Path(scratch) / "weights.h5", Path(scratch) / "half.h5"
+        source.write_bytes(data)
+        with h5py.File(source, "r") as src, h5py.File(halved, "w") as dst:
+            copy(src, dst)
+        return halved.read_bytes()
+
+
+def _thin_snapshots(run: RunDir, target: RunDir, keys: tuple[str, ...]) -> None:
+    epochs = run.snapshot_epochs()
+    target.snapshot_dir.mkdir(parents=True, exist_ok=True)
+    for epoch in epochs:
+        arrays = run.load_snapshot(epoch)
+        if epoch != epochs[-1]:
+            arrays = {k: v for k, v in arrays.items() if k in keys}
+        with atomic_path(target.snapshot_file(epoch), suffix=".npz") as tmp:
+            np.savez_compressed(tmp, **arrays)
+
+
+def pixel_difference(original: Path, shipped: Path, info: dict, n: int = 200) -> int:
+    """Largest difference, in 8-bit pixel levels, between the images of the original and of the
+    shipped model on the same ``n`` inputs (generators: noise and labels; VAEs: decoded prior
+    draws)."""
+    from replication import load_model
+    from replication.sample import draw
+
+    a, b = load_model(original, compile=False), load_model(shipped, compile=False)
+    first, _ = draw(a, info, n=n, seed=12345)
+    second, _ = draw(b, info, n=n, seed=12345)
+    return int(np.abs(first.astype(np.int16) - second.astype(np.int16)).max())
+
+
+def ship_run(run_dir, dest=None, root=None) -> Path:
+    """Copy the finished run ``run_dir`` into ``dest`` (default ``pretrained/<experiment>``) as
+    a shipped run (see the module doc); return the folder."""
+    run = RunDir(run_dir)
+    try:
+        info = run.info()
+    except FileNotFoundError as exc:
+        raise ShippingError(str(exc)) from None
+    experiment = info["experiment"]
+    if info.get("state") != "finished":
+        raise ShippingError(f"{run.path} is not finished ({info.get('state')}); only finished "
+                            "runs ship")
+    target = RunDir(Path(dest) if dest is not None else
+                    Path(root if root is not None else PRETRAINED_DIR) / experiment)
+    if target.path.resolve() == run.path.resolve():
+        raise ShippingError(f"{run.path} is already where it would be shipped")
+    missing = [name for name in model_files(experiment) if not (run.model_dir / name).exists()]
+    if missing:
+        raise ShippingError(f"{run.model_dir} has no {', '.join(missing)}")
+    staging = target.path.with_name(f".{target.path.name}.shipping")
+    shutil.rmtree(staging, ignore_errors=True)
+    staged = RunDir(staging)
+    staging.mkdir(parents=True)
+    try:
+        for file in (run.history_file, run.status_file, run.reference_file,
+                     run.path / "metrics.json"):
+            if file.exists():
+                shutil.copy2(file, staging / file.name)
+        _thin_snapshots(run, staged, per_epoch_keys(experiment))
+        differences = {}
+        for name in model_files(experiment):
+            store_float16(run.model_dir / name, staged.model_dir / name)
+            differences[name] = pixel_difference(run.model_dir / name, staged.model_dir / name,
+                                                 info)
+        config = read_json(run.config_file)
+        config["shipped"] = {
+            "from_run": str(run.path),
+            "shipped_at": now(),
+            "command": command_line(),
+            "weights": "float16 storage (float32 variables once loaded)",
+            "max_pixel_difference": differences,
+            "snapshots": "every epoch: " + ", ".join(per_epoch_keys(experiment)) +
+                         "; the last epoch: everything",
+            "left_out": "discriminator, optimizer state, checkpoint, TensorBoard logs",
+        }
+        write_json(staged.config_file, config)
+        if target.path.exists():
+            shutil.rmtree(target.path)
+        staging.rename(target.path)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target.path
+
+
+def folder_bytes(path) -> int:
+    return sum(f.stat().st_size for f in Path(path).rglob("*") if f.is_file())
+
+
+def main(argv=None) -> int:
+    import argparse
+
+    from replication.errors import run_command
+
+    parser = argparse.ArgumentParser(
+        prog="python scripts/ship_runs.py",
+        description="Copy finished runs into pretrained/<experiment>/ (models with float16 "
+                    "weights, the snapshots the figures read, history, metrics, config).")
+    parser.add_argument("runs", nargs="+", metavar="RUN_DIR")
+    parser.add_argument("--root", metavar="DIR", help="where the shipped runs go (default: "
+                                                      "pretrained/ of the project)")
+    args = parser.parse_args(argv)
+
+    def ship() -> None:
+        for path in args.runs:
+            folder = ship_run(path, root=args.root)
+            differences = read_json(Path(folder) / "config.json")["shipped"][
+                "max_pixel_difference"]
+            print(f"{path} -> {folder}: {folder_bytes(folder) / 2**20:.1f} MB; largest pixel "
+                  f"difference of the float16 models: {differences}", flush=True)
+
+    return run_command(ship)

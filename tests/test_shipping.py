@@ -1,0 +1,154 @@
+"""Shipped runs (pretrained/), the ``sample`` command, redrawing without training, and each
+profile's own figures folder."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from replication.__main__ import main
+from replication.figures import FigureError, draw_experiment, figures_folder
+from replication.runs import RunDir
+from replication.shipping import ShippingError, folder_bytes, ship_run, shipped_run
+
+
+@pytest.fixture(scope="module")
+def shipped(tmp_path_factory, vae_smoke_run, cgan_smoke_run):
+    """The VAE and CGAN smoke runs shipped into a ``pretrained`` root."""
+    root = tmp_path_factory.mktemp("pretrained")
+    for run in (vae_smoke_run, cgan_smoke_run):
+        ship_run(run, root=root)
+    return root
+
+
+def _images(path):
+    import imageio.v3 as iio
+
+    return iio.imread(path)
+
+
+def test_a_shipped_run_is_small_and_keeps_what_sampling_and_figures_need(shipped,
+                                                                           cgan_smoke_run):
+    run, original = RunDir(shipped / "cgan"), RunDir(cgan_smoke_run)
+    names = {p.name for p in run.model_dir.iterdir()}
+    assert names == {"generator.keras", "generator_ema.keras"}  # no discriminator
+    assert not (run.path / "checkpoint").exists() and not run.tensorboard_dir.exists()
+    assert folder_bytes(run.path) < folder_bytes(original.path) / 3
+    assert run.snapshot_epochs() == original.snapshot_epochs()
+    first, last = run.load_snapshot(1), run.load_snapshot(run.snapshot_epochs()[-1])
+    assert "ema_samples" not in first and "ema_samples" in last  # read at the last epoch only
+    np.testing.assert_array_equal(first["samples"], original.load_snapshot(1)["samples"])
+    info = run.info()
+    assert info["state"] == "finished" and info["config"] == original.info()["config"]
+    assert info["shipped"]["from_run"] == str(original.path)
+    # float16 storage: the same images up to a level or two of 255
+    assert max(info["shipped"]["max_pixel_difference"].values()) <= 2
+
+
+def test_float16_storage_loads_as_float32_with_keras_alone(shipped):
+    """A shipped generator is a standard .keras file: keras.saving.load_model reads it."""
+    import keras
+
+    model = keras.saving.load_model(shipped / "cgan" / "model" / "generator.keras")
+    assert {w.dtype for w in model.weights} == {"float32"}
+
+
+def test_figures_redrawn_from_the_shipped_run_match_the_original(shipped, cgan_smoke_run,
+                                                                 tmp_path):
+    a = draw_experiment("cgan", cgan_smoke_run, tmp_path / "a", only=["fig20", "fig21"])
+    b = draw_experiment("cgan", shipped / "cgan", tmp_path / "b", only=["fig20", "fig21"])
+    assert [p.name for p in a] == [p.name for p in b]
+    for left, right in zip(a, b):
+        x, y = _images(left), _images(right)
+        assert x.shape == y.shape
+        # the footer names the run directory's date and data only; the images are the same
+        assert np.mean(x != y) < 0.01, left.name
+
+
+def test_shipping_refuses_unfinished_runs(tmp_path, vae_smoke_run):
+    run = tmp_path / "run"
+    shutil.copytree(vae_smoke_run, run)
+    status = json.loads((run / "status.json").read_text())
+    (run / "status.json").write_text(json.dumps({**status, "state": "interrupted"}))
+    with pytest.raises(ShippingError, match="not finished"):
+        ship_run(run, root=tmp_path / "pretrained")
+    assert not (tmp_path / "pretrained" / "vae").exists()
+    with pytest.raises(ShippingError, match="no shipped dcgan run"):
+        shipped_run("dcgan", root=tmp_path / "pretrained")
+
+
+@pytest.mark.parametrize("argv, rows", [(["--class", "cat", "--n", "6"], None),
+                                        (["--n", "20", "--generator", "averaged"], 10)])
+def test_sample_a_class_or_every_class(shipped, tmp_path, argv, rows, capsys):
+    out, npz = tmp_path / "grid.png", tmp_path / "grid.npz"
+    code = main(["sample", "cgan", "--run-dir", str(shipped / "cgan"), "--out", str(out),
+                 "--npz", str(npz), *argv])
+    assert code == 0 and out.stat().st_size > 0
+    arrays = np.load(npz)
+    if rows is None:
+        assert arrays["images"].shape == (6, 32, 32, 3)
+        assert set(arrays["labels"]) == {3}  # cat is CIFAR-10's class 3
+    else:  # one row per class, two per row
+        assert list(arrays["labels"]) == [c for c in range(10) for _ in range(2)]
+    assert f"wrote {out}" in capsys.readouterr().out
+
+
+def test_sample_a_vae_decodes_prior_draws(shipped, tmp_path):
+    npz = tmp_path / "vae.npz"
+    assert main(["sample", "vae", "--run-dir", str(shipped / "vae"), "--n", "9",
+                 "--out", str(tmp_path / "vae.png"), "--npz", str(npz)]) == 0
+    images = np.load(npz)["images"]
+    assert images.shape == (9, 28, 28, 1) and images.dtype == np.uint8
+    assert len({im.tobytes() for im in images}) == 9  # different draws
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["cgan", "--class", "unicorn"], "has no class 'unicorn'"),
+    (["cgan", "--class", "10"], "has no class '10'"),
+    (["vae", "--class", "3"], "vae is unconditional"),
+    (["vae", "--generator", "averaged"], "no averaged model"),
+])
+def test_sample_bad_values_exit_2_with_one_line(shipped, tmp_path, argv, message, capsys):
+    experiment = argv[0]
+    code = main(["sample", *argv, "--run-dir", str(shipped / experiment),
+                 "--out", str(tmp_path / "x.png")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and message in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_each_profile_draws_into_its_own_folder(tmp_path, vae_smoke_run):
+    assert str(figures_folder("report")) == "figures"
+    assert str(figures_folder("quick")) == "figures/quick"
+    assert figures_folder("smoke", vae_smoke_run) == vae_smoke_run / "figures"
+    written = draw_experiment("vae", vae_smoke_run, only=["fig05"])  # smoke: its run directory
+    assert written == [vae_smoke_run / "figures" / "fig05.png"]
+
+
+def test_a_short_run_never_draws_over_report_figures(tmp_path, vae_smoke_run):
+    report = tmp_path / "figures"
+    report.mkdir()
+    (report / "manifest.json").write_text(json.dumps(
+        {"files": {"fig05.png": {"id": "fig05", "profile": "report"}}}))
+    with pytest.raises(FigureError, match="holds the report profile's figures"):
+        draw_experiment("vae", vae_smoke_run, report, only=["fig05"])
+    assert not (report / "fig05.png").exists()
+
+
+def test_redraw_from_shipped_runs_trains_nothing(shipped, tmp_path, monkeypatch, capsys):
+    from replication import reproduce, shipping
+
+    monkeypatch.setattr(shipping, "PRETRAINED_DIR", shipped)
+    monkeypatch.setattr("replication.train.train", lambda *a, **k: pytest.fail("trained"))
+    out = tmp_path / "out"
+    assert reproduce.main(["--pretrained", "--only", "vae,cgan", "--out", str(out)]) == 0
+    manifest = json.loads((out / "manifest.json").read_text())["files"]
+    assert {"fig02.png", "vae_grid.gif", "fig20.png", "cgan.gif"} <= set(manifest)
+    assert {e["run"] for e in manifest.values()} == {str(shipped / "vae"), str(shipped / "cgan")}
+    assert (out / "README.md").exists()
+    assert "redrawn from the shipped runs" in capsys.readouterr().out
+    # a shipped run that is missing: one line, exit 2
+    assert reproduce.main(["--pretrained", "--only", "dcgan", "--out", str(out)]) == 2
