@@ -84,6 +84,8 @@ def build(out="figures") -> Path:
         "(or `--profile quick` for a short run). Figures from a short run are marked in bold.",
         "",
     ]
+    if "overview.png" in manifest:  # the front picture (replication.figures.overview)
+        lines += ["![The results at a glance](overview.png)", ""]
     current = None
     for spec in FIGURES.values():
         if spec.experiment != current:

@@ -195,6 +195,15 @@ def _stages(args) -> list[str]:
     return [s for s in STAGES if s in chosen]
 
 
+def _overview(runs: dict, out) -> None:
+    """The front picture, when this invocation drew every experiment it shows (a partial one
+    never replaces a whole one)."""
+    from replication.figures.overview import PANELS, draw_overview
+
+    if set(PANELS) <= set(runs):
+        draw_overview(runs, out)
+
+
 def _redraw_pretrained(args, stages) -> int:
     """``--pretrained``: every figure, the evaluation table and the gallery from the shipped
     runs (their profile is the report's), without training."""
@@ -220,6 +229,7 @@ def _redraw_pretrained(args, stages) -> int:
             rows += table_rows(str(run.path), read_json(metrics))
     if rows:
         print(f"evaluation table: {update_table(out, rows)}", flush=True)
+    _overview({experiment: run.path for experiment, run in runs.items()}, out)
     print(f"gallery: {gallery.build(out)}", flush=True)
     print(f"redrawn from the shipped runs in {_fmt(time.perf_counter() - started)}", flush=True)
     return 0
@@ -242,12 +252,15 @@ def _reproduce(args, stages) -> int:
           flush=True)
     reference = "" if device.startswith("CPU") else " (from the 2-core reference CPU; a GPU is faster)"
     print(f"estimated time: {_fmt(plan.remaining_seconds())}{reference}", flush=True)
+    drawn = {}
     for k, experiment in enumerate(stages):
         plan.start_stage(k)
         run = _train_stage(args, plan, k, experiment)
         plan.finished.add(experiment)
         print(plan.line(k, "drawing figures"), flush=True)
         draw_experiment(experiment, run.path, args.out)
+        drawn[experiment] = run.path
+    _overview(drawn, args.out)
     print(f"gallery: {gallery.build(args.out)}", flush=True)
     print(f"done in {_fmt(time.perf_counter() - plan.started)}", flush=True)
     return 0

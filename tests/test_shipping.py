@@ -148,7 +148,19 @@ def test_redraw_from_shipped_runs_trains_nothing(shipped, tmp_path, monkeypatch,
     manifest = json.loads((out / "manifest.json").read_text())["files"]
     assert {"fig02.png", "vae_grid.gif", "fig20.png", "cgan.gif"} <= set(manifest)
     assert {e["run"] for e in manifest.values()} == {str(shipped / "vae"), str(shipped / "cgan")}
+    assert "overview.png" not in manifest  # not every panel's run was redrawn
     assert (out / "README.md").exists()
     assert "redrawn from the shipped runs" in capsys.readouterr().out
     # a shipped run that is missing: one line, exit 2
     assert reproduce.main(["--pretrained", "--only", "dcgan", "--out", str(out)]) == 2
+
+
+def test_overview_puts_the_final_grids_side_by_side(tmp_path, vae_smoke_run, cgan_smoke_run):
+    from replication.figures.overview import draw_overview
+
+    path = draw_overview({"vae": vae_smoke_run, "cgan": cgan_smoke_run}, tmp_path)
+    assert path == tmp_path / "overview.png" and _images(path).shape[1] > 600
+    entry = json.loads((tmp_path / "manifest.json").read_text())["files"]["overview.png"]
+    assert entry["runs"] == {"vae": str(vae_smoke_run), "cgan": str(cgan_smoke_run)}
+    assert entry["epochs_run"] == {"vae": 2, "cgan": 2}
+    assert draw_overview({}, tmp_path / "none") is None
