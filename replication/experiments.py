@@ -48,6 +48,9 @@ class Experiment:
     bench_overrides: dict = {}
     # The stabiliser study on the report schedule (replication.study): (name, settings, why).
     study: tuple[tuple[str, dict, str], ...] = ()
+    # The README's front picture (replication.figures.overview): the last snapshot's array it
+    # shows and what the panel says; None: not shown.
+    overview: tuple[str, str] | None = None
 
     @property
     def conditional(self) -> bool:
@@ -89,6 +92,7 @@ class VAEExperiment(Experiment):
     section = "Q1 — Variational autoencoder (MNIST)"
     figures = ("fig01", "fig02", "fig03", "fig03b", "fig04", "fig05", "fig06", "vae_grid.gif",
                "vae_latent.gif")
+    overview = ("manifold", "the decoder over the 2-D latent plane")
     value_range = "unit"
     uses_labels = False
     validates = True
@@ -121,6 +125,7 @@ class EffNetVAEExperiment(VAEExperiment):
     title = "EfficientNet-VAE"
     section = "Q1 bonus — VAE with a pretrained EfficientNet encoder (MNIST)"
     figures = ("fig07", "fig08")
+    overview = None
     bf16_on_cpu = False  # 1.8x slower in bf16 (its depthwise convolutions)
     reference_seconds = (0.50, 8.0, 45.0)
     bench_overrides = {"encoder_weights": "none"}
@@ -171,6 +176,7 @@ class GANExperiment(Experiment):
     log_keys = ("d_loss", "g_loss")
     conditioning = "none"
     bf16_on_cpu = True
+    overview = ("samples", "fixed-noise samples")
 
     def build(self, config, dataset) -> Built:
         import keras
@@ -251,6 +257,7 @@ class CGANExperiment(DCGANExperiment):
     title = "Conditional GAN"
     section = "Q3 — Conditional GAN (CIFAR-10)"
     conditioning = "input"
+    overview = ("samples", "one row per class")
     figures = ("fig13", "fig14", "fig15", "fig16", "fig17", "fig18", "fig19", "fig20", "fig21",
                "cgan.gif")
     reference_seconds = (0.31, 1.5, 30.0)

@@ -198,9 +198,9 @@ def _stages(args) -> list[str]:
 def _overview(runs: dict, out) -> None:
     """The front picture, when this invocation drew every experiment it shows (a partial one
     never replaces a whole one)."""
-    from replication.figures.overview import PANELS, draw_overview
+    from replication.figures.overview import draw_overview, panels
 
-    if set(PANELS) <= set(runs):
+    if set(panels()) <= set(runs):
         draw_overview(runs, out)
 
 

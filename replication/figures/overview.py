@@ -18,24 +18,29 @@ from replication.figures.manifest import update_manifest
 from replication.runs import RunDir, now
 
 FILENAME = "overview.png"
-# experiment -> (snapshot array, what the panel shows)
-PANELS = {
-    "vae": ("manifold", "VAE (MNIST): the decoder over the 2-D latent plane"),
-    "dcgan": ("samples", "DCGAN (CIFAR-10): fixed-noise samples"),
-    "cgan": ("samples", "Conditional GAN: one row per class"),
-    "acgan": ("samples", "AC-GAN: one row per class"),
-}
+
+
+def panels() -> dict:
+    """experiment -> (snapshot array, what the panel shows), from the registry's ``overview``."""
+    from replication import experiments
+
+    return {spec.name: spec.overview for spec in experiments.of_report() if spec.overview}
 
 
 def draw_overview(runs: dict, out) -> Path | None:
     """Draw ``out/overview.png`` from ``runs`` (experiment -> run directory); the panels whose
     run is missing are left out, and nothing is drawn without any.  Returns the path."""
-    contexts = {name: Context(RunDir(runs[name])) for name in PANELS if name in runs}
+    from replication import experiments
+
+    shown = panels()
+    contexts = {name: Context(RunDir(runs[name])) for name in shown if name in runs}
     if not contexts:
         return None
     fig, axes = plt_subplots(len(contexts))
     for ax, (name, ctx) in zip(axes, contexts.items()):
-        key, title = PANELS[name]
+        key, what = shown[name]
+        spec = experiments.get(name)
+        title = f"{spec.title} ({ctx.dataset_title}): {what}"
         snap = ctx.snapshot()
         images = snap[key]
         cols = int(snap["columns"]) if "columns" in snap else int(round(np.sqrt(len(images))))
@@ -44,7 +49,7 @@ def draw_overview(runs: dict, out) -> Path | None:
         ax.set_title(f"{title}\n{schedule}", fontsize=9)
         ax.set_xticks([])
         ax.set_yticks([])
-        if name in ("cgan", "acgan") and ctx.class_names:
+        if spec.conditional and ctx.class_names:
             h = images.shape[1] + 1
             ax.set_yticks([1 + h * (i + 0.5) for i in range(len(ctx.class_names))])
             ax.set_yticklabels(ctx.class_names, fontsize=7)
