@@ -161,6 +161,49 @@ DISCRIMINATOR_FILE = "discriminator.keras"
 AVERAGED_GENERATOR_FILE = "generator_ema.keras"
 
 
+# A shipped run (replication.shipping) stores the image arrays that only GIF frames read as
+# JPEG (quality 95, no chroma subsampling): key + FRAME_SUFFIX holds the bytes, key +
+# SHAPE_SUFFIX the array's shape; load_snapshot gives the arrays back.
+FRAME_SUFFIX = "__jpeg"
+SHAPE_SUFFIX = "__shape"
+FRAME_QUALITY = 95
+
+
+def encode_frames(images):
+    """``(N, H, W, C)`` uint8 images (C = 1 or 3) as one JPEG of their grid: ``(bytes, shape)``."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    n, h, w, c = images.shape
+    cols = int(np.ceil(np.sqrt(n)))
+    rows = -(-n // cols)
+    padded = np.zeros((rows * cols, h, w, c), np.uint8)
+    padded[:n] = images
+    grid = padded.reshape(rows, cols, h, w, c).transpose(0, 2, 1, 3, 4).reshape(
+        rows * h, cols * w, c)
+    buffer = io.BytesIO()
+    Image.fromarray(grid[..., 0] if c == 1 else grid).save(
+        buffer, "JPEG", quality=FRAME_QUALITY, subsampling=0, optimize=True)
+    return np.frombuffer(buffer.getvalue(), np.uint8), np.asarray(images.shape)
+
+
+def decode_frames(data, shape):
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    n, h, w, c = (int(v) for v in shape)
+    grid = np.asarray(Image.open(io.BytesIO(data.tobytes())))
+    grid = grid.reshape(grid.shape[0], grid.shape[1], -1)[..., :c]
+    cols = grid.shape[1] // w
+    rows = grid.shape[0] // h
+    images = grid.reshape(rows, h, cols, w, c).transpose(0, 2, 1, 3, 4).reshape(-1, h, w, c)
+    return np.ascontiguousarray(images[:n])
+
+
 class RunDir:
     """Paths and metadata of one run directory."""
 
@@ -212,7 +255,11 @@ class RunDir:
         import numpy as np
 
         with np.load(self.snapshot_file(epoch), allow_pickle=False) as npz:
-            return {k: npz[k] for k in npz.files}
+            arrays = {k: npz[k] for k in npz.files}
+        for key in [k for k in arrays if k.endswith(FRAME_SUFFIX)]:  # a shipped run's frames
+            name = key[:-len(FRAME_SUFFIX)]
+            arrays[name] = decode_frames(arrays.pop(key), arrays.pop(name + SHAPE_SUFFIX))
+        return arrays
 
     # metadata
     def info(self) -> dict:

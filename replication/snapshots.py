@@ -25,9 +25,6 @@ class VAESnapshot:
     chosen once from the config's seed, so every epoch's snapshot shows the same points.
     """
 
-    # What the figures read from every epoch (the GIFs); the rest only from the last epoch.
-    PER_EPOCH_KEYS = ("manifold", "manifold_axis", "latent_z", "latent_labels")
-
     def __init__(self, config, test_split):
         from statistics import NormalDist
 
@@ -85,10 +82,6 @@ class GANSnapshot:
     Unconditional: ``num_fixed_noise`` samples.  Conditional: one row per class, the same
     ``columns`` noise vectors in every row, so rows differ only by the label.
     """
-
-    # What the figures read from every epoch (fig10, the class grids, the GIFs); the averaged
-    # generator's grid only from the last epoch.
-    PER_EPOCH_KEYS = ("samples", "columns", "sample_labels")
 
     def __init__(self, config, num_classes: int = 0, columns: int = 10):
         rng = np.random.default_rng(config.seed + 1)

@@ -164,3 +164,55 @@ def test_overview_puts_the_final_grids_side_by_side(tmp_path, vae_smoke_run, cga
     assert entry["runs"] == {"vae": str(vae_smoke_run), "cgan": str(cgan_smoke_run)}
     assert entry["epochs_run"] == {"vae": 2, "cgan": 2}
     assert draw_overview({}, tmp_path / "none") is None
+
+
+def test_frames_round_trip_within_a_few_levels():
+    from replication.runs import decode_frames, encode_frames
+
+    rng = np.random.default_rng(0)
+    smooth = np.repeat(np.repeat(rng.integers(0, 256, (7, 8, 8, 3)), 4, 1), 4, 2).astype(np.uint8)
+    for images in (smooth, smooth[..., :1]):
+        data, shape = encode_frames(images)
+        back = decode_frames(data, shape)
+        assert back.shape == images.shape and back.dtype == np.uint8
+        assert np.abs(back.astype(int) - images).mean() < 4 and data.nbytes < images.nbytes
+
+
+def test_epochs_only_gifs_read_ship_as_frames(tmp_path, dcgan_smoke_run):
+    """A 3-epoch run (the smoke run with its first epoch repeated): epoch 2 feeds only the GIF,
+    so it ships as a JPEG frame; epochs 1 (fig10) and 3 (fig11) stay lossless."""
+    import csv
+
+    run = tmp_path / "run"
+    shutil.copytree(dcgan_smoke_run, run)
+    snaps = run / "snapshots"
+    (snaps / "epoch_002.npz").rename(snaps / "epoch_003.npz")
+    shutil.copy(snaps / "epoch_001.npz", snaps / "epoch_002.npz")
+    rows = list(csv.DictReader(open(run / "history.csv")))
+    rows = [rows[0], {**rows[0], "epoch": "2"}, {**rows[1], "epoch": "3"}]
+    with open(run / "history.csv", "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    for name, change in (("config.json", lambda d: d["config"].update(epochs=3)),
+                         ("status.json", lambda d: d.update(epochs_done=3))):
+        data = json.loads((run / name).read_text())
+        change(data)
+        (run / name).write_text(json.dumps(data))
+
+    shipped = RunDir(ship_run(run, root=tmp_path / "pretrained"))
+    stored = np.load(shipped.snapshot_file(2))
+    assert set(stored.files) == {"samples__jpeg", "samples__shape", "columns"}
+    assert "samples" in np.load(shipped.snapshot_file(1)).files  # fig10: lossless
+    original = RunDir(run).load_snapshot(2)["samples"]
+    frames = shipped.load_snapshot(2)["samples"]
+    assert frames.shape == original.shape
+    assert np.abs(frames.astype(int) - original).mean() < 6
+    np.testing.assert_array_equal(shipped.load_snapshot(3)["samples"],
+                                  RunDir(run).load_snapshot(3)["samples"])
+    info = shipped.info()["shipped"]["snapshots"]
+    assert info["lossless_epochs"] == [1, 3] and info["gif_frames"].startswith("1 image array")
+    written = draw_experiment("dcgan", shipped.path, tmp_path / "fig", only=["dcgan.gif"])
+    import imageio.v3 as iio
+
+    assert len(iio.imread(written[0], index=None)) == 3

@@ -64,6 +64,10 @@ class Context:
             raise FigureError(f"{run.path} has no snapshots yet: train at least one epoch first")
         self.history = run.history()
         self._cache: dict[int, dict] = {}
+        # What the figures read: epoch -> {snapshot array: read by a still figure (True) or
+        # only by GIF frames (False)}; a shipped run keeps just these (replication.shipping).
+        self.reads: dict[int, dict[str, bool]] = {}
+        self._drawing_frames = False
 
     @property
     def footer(self) -> str:
@@ -88,7 +92,8 @@ class Context:
             except (OSError, ValueError) as exc:
                 raise FigureError(f"snapshot of epoch {epoch} in {self.run.path} is unreadable "
                                   f"({exc}); retrain that run with --resume") from None
-        return self._cache[epoch]
+        return _Reads(self._cache[epoch], self.reads.setdefault(epoch, {}),
+                      still=not self._drawing_frames)
 
     def nearest_epoch(self, wanted: int) -> int:
         """The snapshot epoch closest to ``wanted`` (short runs have fewer epochs)."""
@@ -113,11 +118,27 @@ class Context:
     def history_column(self, key: str):
         return np.array([row.get(key, np.nan) for row in self.history], dtype=float)
 
+class _Reads(dict):
+    """A snapshot that notes which arrays are read, and whether by a still figure."""
+
+    def __init__(self, arrays: dict, log: dict, still: bool):
+        super().__init__(arrays)
+        self._log, self._still = log, still
+
+    def __getitem__(self, key):
+        self._log[key] = self._log.get(key, False) or self._still
+        return super().__getitem__(key)
+
+
 def epoch_gif(ctx: Context, path: Path, make_figure, dpi: int = 80):
     """A GIF with one frame per snapshot epoch, each frame a figure with the provenance line."""
     frames = []
-    for epoch in ctx.epochs:
-        fig = make_figure(epoch)
-        plots.add_footer(fig, ctx.footer, inside=True)
-        frames.append(plots.figure_to_array(fig, dpi=dpi))
+    ctx._drawing_frames = True
+    try:
+        for epoch in ctx.epochs:
+            fig = make_figure(epoch)
+            plots.add_footer(fig, ctx.footer, inside=True)
+            frames.append(plots.figure_to_array(fig, dpi=dpi))
+    finally:
+        ctx._drawing_frames = False
     plots.save_gif(frames, path)

@@ -64,6 +64,11 @@ def draw_experiment(experiment: str, run_dir=None, out=None, only=None) -> list[
     profile = ctx.config.get("profile", "")
     out = Path(out) if out is not None else figures_folder(profile, run.path)
     _refuse_mixing(out, profile)
+    return draw_figures(ctx, specs, out)
+
+
+def draw_figures(ctx: Context, specs, out: Path) -> list[Path]:
+    """Draw ``specs`` from ``ctx`` into ``out`` and record them in its manifest."""
     remove_partial_files(out)  # left by a drawing process that was killed
     try:
         out.mkdir(parents=True, exist_ok=True)
