@@ -13,9 +13,9 @@ A shipped run is a small run directory, readable by everything that reads runs (
   float32 variables the model was trained with);
 * ``snapshots/``: every epoch's file with just the arrays the figures read (found by drawing
   them): losslessly where a still figure reads them (the first and last epoch, the class
-  grids' epochs...), and images that only GIF frames read as JPEG (quality 95, no chroma
-  subsampling: a mean error of about 3 levels of 255, of the order of what the GIF's
-  256-colour palette changes anyway).
+  grids' epochs...), and what only GIF frames read lighter: images as JPEG (quality 95, no
+  chroma subsampling: a mean error of about 3 levels of 255, of the order of what the GIF's
+  256-colour palette changes anyway), float arrays (the latent scatter's points) as float16.
 
 ``python scripts/ship_runs.py RUN_DIR...`` writes them; ``python scripts/reproduce_all.py
 --pretrained`` redraws every figure from them.
@@ -129,6 +129,8 @@ def _thin_snapshots(run: RunDir, target: RunDir, experiment: str) -> dict:
     for epoch in run.snapshot_epochs():
         wanted = reads.get(epoch, {})
         arrays = {k: v for k, v in run.load_snapshot(epoch).items() if k in wanted}
+        for key in [k for k, v in arrays.items() if not wanted[k] and v.dtype == np.float32]:
+            arrays[key] = arrays[key].astype(np.float16)  # frame data: points in a scatter
         for key in [k for k, v in arrays.items()
                     if not wanted[k] and v.dtype == np.uint8 and v.ndim == 4]:
             images = arrays.pop(key)
@@ -143,7 +145,8 @@ def _thin_snapshots(run: RunDir, target: RunDir, experiment: str) -> dict:
             "lossless_epochs": sorted(e for e, keys in reads.items() if any(keys.values())),
             "gif_frames": f"{framed} image arrays read only by GIF frames, stored as JPEG "
                           f"quality {FRAME_QUALITY} without chroma subsampling (mean error "
-                          f"{np.mean(errors) if errors else 0:.2f} of 255)"}
+                          f"{np.mean(errors) if errors else 0:.2f} of 255); float arrays "
+                          "read only by GIF frames (the latent scatter's points) as float16"}
 
 
 def pixel_difference(original: Path, shipped: Path, info: dict, n: int = 200) -> int:

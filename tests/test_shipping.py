@@ -216,3 +216,15 @@ def test_epochs_only_gifs_read_ship_as_frames(tmp_path, dcgan_smoke_run):
     import imageio.v3 as iio
 
     assert len(iio.imread(written[0], index=None)) == 3
+
+
+def test_a_shipped_vae_keeps_last_epoch_arrays_exact_and_earlier_scatter_points_as_float16(
+        shipped, vae_smoke_run):
+    run, original = RunDir(shipped / "vae"), RunDir(vae_smoke_run)
+    first, last = run.load_snapshot(1), run.load_snapshot(2)
+    assert first["latent_z"].dtype == np.float16  # read only by the latent GIF's frames
+    np.testing.assert_allclose(first["latent_z"], original.load_snapshot(1)["latent_z"],
+                               rtol=2e-3, atol=2e-3)
+    assert "samples" not in first and "reconstructions" not in first  # still figures: last only
+    for key, value in original.load_snapshot(2).items():
+        np.testing.assert_array_equal(last[key], value, err_msg=key)

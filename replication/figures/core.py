@@ -7,6 +7,7 @@ draws it comes from the experiment registry (:mod:`replication.experiments`).
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -95,6 +96,16 @@ class Context:
         return _Reads(self._cache[epoch], self.reads.setdefault(epoch, {}),
                       still=not self._drawing_frames)
 
+    @contextlib.contextmanager
+    def for_frames(self):
+        """Reads inside this block feed GIF frames only (a shipped run may store them in a
+        lighter form)."""
+        before, self._drawing_frames = self._drawing_frames, True
+        try:
+            yield
+        finally:
+            self._drawing_frames = before
+
     def nearest_epoch(self, wanted: int) -> int:
         """The snapshot epoch closest to ``wanted`` (short runs have fewer epochs)."""
         return min(self.epochs, key=lambda e: (abs(e - wanted), e))
@@ -133,12 +144,9 @@ class _Reads(dict):
 def epoch_gif(ctx: Context, path: Path, make_figure, dpi: int = 80):
     """A GIF with one frame per snapshot epoch, each frame a figure with the provenance line."""
     frames = []
-    ctx._drawing_frames = True
-    try:
+    with ctx.for_frames():
         for epoch in ctx.epochs:
             fig = make_figure(epoch)
             plots.add_footer(fig, ctx.footer, inside=True)
             frames.append(plots.figure_to_array(fig, dpi=dpi))
-    finally:
-        ctx._drawing_frames = False
     plots.save_gif(frames, path)

@@ -99,9 +99,11 @@ def _fig05(ctx: Context, path: Path):
 
 
 def _latent_limits(ctx: Context):
+    """The axes of the latent GIF: every frame's points (read as GIF frame data)."""
     lo, hi = np.inf * np.ones(2), -np.inf * np.ones(2)
     for epoch in ctx.epochs:
-        z = ctx.snapshot(epoch)["latent_z"]
+        with ctx.for_frames():
+            z = ctx.snapshot(epoch)["latent_z"]
         lo = np.minimum(lo, np.percentile(z, 0.5, axis=0))
         hi = np.maximum(hi, np.percentile(z, 99.5, axis=0))
     pad = 0.05 * (hi - lo)
