@@ -4,9 +4,9 @@ TensorFlow 2.21 writes a few lines to stderr while its libraries load ("All log 
 before absl::InitializeLog() is called are written to STDERR", oneDNN and CUDA notices).
 They come from C++ code that logs before any log level is read, so ``TF_CPP_MIN_LOG_LEVEL``
 does not silence them; :func:`import_tensorflow` points file descriptor 2 at the null device
-for the duration of the import and the first device scan instead.  Every command of the project calls it (through
-:func:`replication.errors.run_command`) after its arguments are parsed, so ``--help`` and bad
-flags never load TensorFlow at all.
+for the duration of the import and the first device scan instead.  Every command of the
+project calls it (through :func:`replication.errors.run_command`) after its arguments are
+parsed, so ``--help`` and bad flags never load TensorFlow at all.
 
 ``REPLICATION_TF_LOGS=1`` in the environment keeps TensorFlow's own lines (and its INFO log
 level) for debugging.

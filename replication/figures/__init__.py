@@ -2,9 +2,8 @@
 
 ``draw_experiment("vae", run_dir, out)`` writes every figure of an experiment into ``out`` (by
 default the run's profile's own folder: ``figures/`` is the report profile's) and records each
-file in ``out/manifest.json`` with how it was made.  ``FIGURES`` lists every id
-with its caption, in the report's order; the per-figure scripts in ``scripts/`` and the gallery
-read it.
+file in ``out/manifest.json`` with how it was made.  ``FIGURES`` lists every id with its
+caption, in the report's order; the per-figure scripts in ``scripts/`` and the gallery read it.
 
 * :mod:`~replication.figures.core` – the figure registry and :class:`Context`;
 * :mod:`~replication.figures.vae` – Q1 and the Q1 bonus;
@@ -36,4 +35,5 @@ def _in_report_order() -> None:
 _in_report_order()
 
 __all__ = ["FIGURES", "AVERAGED_SUFFIX", "Context", "FigureError", "FigureSpec", "figure",
-           "draw_experiment", "figures_folder", "figures_of", "manifest_entry", "script_main", "update_manifest"]
+           "draw_experiment", "figures_folder", "figures_of", "manifest_entry", "script_main",
+           "update_manifest"]

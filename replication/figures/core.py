@@ -129,6 +129,7 @@ class Context:
     def history_column(self, key: str):
         return np.array([row.get(key, np.nan) for row in self.history], dtype=float)
 
+
 class _Reads(dict):
     """A snapshot that notes which arrays are read, and whether by a still figure."""
 

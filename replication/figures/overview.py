@@ -36,7 +36,7 @@ def draw_overview(runs: dict, out) -> Path | None:
     contexts = {name: Context(RunDir(runs[name])) for name in shown if name in runs}
     if not contexts:
         return None
-    fig, axes = plt_subplots(len(contexts))
+    fig, axes = _subplots(len(contexts))
     for ax, (name, ctx) in zip(axes, contexts.items()):
         key, what = shown[name]
         spec = experiments.get(name)
@@ -73,7 +73,7 @@ def draw_overview(runs: dict, out) -> Path | None:
     return path
 
 
-def plt_subplots(n: int):
+def _subplots(n: int):
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, n, figsize=(4.3 * n, 4.9), squeeze=False)
