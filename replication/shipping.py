@@ -54,7 +54,8 @@ def shipped_run(experiment: str, root=None) -> RunDir:
 
 
 def model_files(experiment: str) -> tuple[str, ...]:
-    """The final models a shipped run keeps: what a user samples from."""
+    """The final models a shipped run keeps: what a user samples from (the first one is
+    required; the averaged generator ships when the run averaged)."""
     from replication import experiments
 
     spec = experiments.get(experiment)
@@ -178,9 +179,10 @@ def ship_run(run_dir, dest=None, root=None) -> Path:
                     Path(root if root is not None else PRETRAINED_DIR) / experiment)
     if target.path.resolve() == run.path.resolve():
         raise ShippingError(f"{run.path} is already where it would be shipped")
-    missing = [name for name in model_files(experiment) if not (run.model_dir / name).exists()]
-    if missing:
-        raise ShippingError(f"{run.model_dir} has no {', '.join(missing)}")
+    required, *optional = model_files(experiment)
+    if not (run.model_dir / required).exists():
+        raise ShippingError(f"{run.model_dir} has no {required}")
+    models = [required] + [name for name in optional if (run.model_dir / name).exists()]
     staging = target.path.with_name(f".{target.path.name}.shipping")
     shutil.rmtree(staging, ignore_errors=True)
     staged = RunDir(staging)
@@ -192,7 +194,7 @@ def ship_run(run_dir, dest=None, root=None) -> Path:
                 shutil.copy2(file, staging / file.name)
         snapshots = _thin_snapshots(run, staged, experiment)
         differences = {}
-        for name in model_files(experiment):
+        for name in models:
             store_float16(run.model_dir / name, staged.model_dir / name)
             differences[name] = pixel_difference(run.model_dir / name, staged.model_dir / name,
                                                  info)

@@ -228,3 +228,14 @@ def test_a_shipped_vae_keeps_last_epoch_arrays_exact_and_earlier_scatter_points_
     assert "samples" not in first and "reconstructions" not in first  # still figures: last only
     for key, value in original.load_snapshot(2).items():
         np.testing.assert_array_equal(last[key], value, err_msg=key)
+
+
+def test_a_run_without_an_averaged_generator_ships_its_trained_one(tmp_path, cgan_smoke_run):
+    run = tmp_path / "run"
+    shutil.copytree(cgan_smoke_run, run)
+    (run / "model" / "generator_ema.keras").unlink()
+    shipped = RunDir(ship_run(run, root=tmp_path / "pretrained"))
+    assert {p.name for p in shipped.model_dir.iterdir()} == {"generator.keras"}
+    (run / "model" / "generator.keras").unlink()
+    with pytest.raises(ShippingError, match="has no generator.keras"):
+        ship_run(run, root=tmp_path / "again")
