@@ -176,13 +176,10 @@ def encode_frames(images):
     import numpy as np
     from PIL import Image
 
-    n, h, w, c = images.shape
-    cols = int(np.ceil(np.sqrt(n)))
-    rows = -(-n // cols)
-    padded = np.zeros((rows * cols, h, w, c), np.uint8)
-    padded[:n] = images
-    grid = padded.reshape(rows, cols, h, w, c).transpose(0, 2, 1, 3, 4).reshape(
-        rows * h, cols * w, c)
+    from replication.plots import tile
+
+    c = images.shape[-1]
+    grid = tile(images, int(np.ceil(np.sqrt(len(images)))), pad=0, pad_value=0)
     buffer = io.BytesIO()
     Image.fromarray(grid[..., 0] if c == 1 else grid).save(
         buffer, "JPEG", quality=FRAME_QUALITY, subsampling=0, optimize=True)

@@ -14,9 +14,6 @@ import numpy as np
 from replication.errors import ReplicationError
 from replication.runs import AVERAGED_GENERATOR_FILE, GENERATOR_FILE, RunDir
 
-GENERATORS = ("trained", "averaged")
-
-
 class SampleError(ReplicationError):
     """Bad input to ``sample`` (a class the run does not have, a run without that model)."""
 
@@ -54,18 +51,14 @@ def draw(model, info: dict, n: int, seed: int = 0, klass: int | None = None):
         decode = inference(lambda batch: model.decode(batch))
         return in_batches(lambda b: unscale_images(np.asarray(decode(b)), "unit"), z,
                           batch_size=500), None
-    from replication.models.gan import generate_images
+    from replication.evaluate.gan import generate
 
-    noise = rng.standard_normal((n, config["noise_dim"])).astype(np.float32)
     labels = None
     if spec.conditional:
         classes = len(info.get("class_names") or []) or 10
         labels = (np.full(n, klass) if klass is not None else
-                   np.repeat(np.arange(classes), -(-n // classes))[:n]).astype(np.int32)
-    forward = inference(model)
-    images = in_batches(lambda z, y: unscale_images(
-        np.asarray(generate_images(forward, z, y)), "tanh"), noise, labels, batch_size=500)
-    return images, labels
+                  np.repeat(np.arange(classes), -(-n // classes))[:n]).astype(np.int32)
+    return generate(model, n, config["noise_dim"], seed=seed, labels=labels)
 
 
 def model_file(run: RunDir, experiment: str, family: str, generator: str) -> Path:
@@ -121,10 +114,15 @@ def sample(experiment: str, *, run_dir=None, klass: str | None = None, n: int = 
     return out
 
 
+def _class_name(info: dict, index: int) -> str:
+    names = info.get("class_names") or []
+    return names[index] if index < len(names) else str(index)
+
+
 def default_output(experiment: str, info: dict, index: int | None, generator: str) -> Path:
     parts = [experiment]
     if index is not None:
-        parts.append((info.get("class_names") or [str(index)] * (index + 1))[index])
+        parts.append(_class_name(info, index))
     if generator != "trained":
         parts.append(generator)
     return Path("runs") / "samples" / ("-".join(parts) + ".png")
@@ -133,7 +131,7 @@ def default_output(experiment: str, info: dict, index: int | None, generator: st
 def _title(spec, info, index, generator, n, seed) -> str:
     what = spec.title
     if index is not None:
-        what += f", class {(info.get('class_names') or [str(index)] * (index + 1))[index]}"
+        what += f", class {_class_name(info, index)}"
     elif spec.conditional:
         what += ", one row per class"
     if spec.family == "gan":
