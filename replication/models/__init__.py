@@ -7,8 +7,12 @@ Importing this package registers the project's serializable Keras classes, so th
 :func:`replication.load_model` does both.
 """
 
-from replication.models import classifier  # noqa: F401  (registers its loss and LR schedule)
-from replication.models import vae  # noqa: F401  (registers replication>VAE)
+from replication.backend import import_tensorflow
+
+import_tensorflow()  # whatever imports the models loads TensorFlow: without its start-up lines
+
+from replication.models import classifier  # noqa: E402,F401  (registers its loss and LR schedule)
+from replication.models import vae  # noqa: E402,F401  (registers replication>VAE)
 
 try:  # EfficientNet's own layers ('swish', 'FixedDropout'), for effnet_vae's saved models
     import efficientnet.tfkeras  # noqa: F401
