@@ -354,6 +354,19 @@ def config_from_dict(values: dict[str, Any]) -> ExperimentConfig:
     return cls(**kwargs)
 
 
+# What a run's results do not depend on by design (or what is an input recorded beside the
+# settings): left out when a saved run is compared with a profile's current settings.
+NOT_SETTINGS = ("profile", "epochs", "precision", "xla", "encoder_weights")
+
+
+def settings_changed(saved: ExperimentConfig, current: ExperimentConfig) -> dict[str, tuple]:
+    """``{setting: (saved value, current value)}`` for every training setting in which a saved
+    run differs from ``current`` (e.g. a profile default changed after the run was started)."""
+    old, new = saved.to_dict(), current.to_dict()
+    return {k: (old.get(k), new[k]) for k in new
+            if k not in NOT_SETTINGS and old.get(k) != new[k]}
+
+
 def _validate(config: ExperimentConfig) -> None:
     positive = ["epochs", "batch_size"]
     for name in positive:
@@ -429,5 +442,5 @@ __all__ = [
     "EXPERIMENTS", "AUXILIARY", "PROFILES", "DATASETS", "GAN_LOSSES", "is_full_schedule", "ExperimentConfig", "VAEConfig",
     "EffNetVAEConfig", "GANConfig", "DCGANConfig", "CGANConfig", "ACGANConfig",
     "ClassifierConfig", "ConfigError", "make_config", "config_from_dict",
-    "available_experiments", "replace",
+    "available_experiments", "replace", "settings_changed",
 ]

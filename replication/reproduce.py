@@ -15,7 +15,8 @@ import time
 from pathlib import Path
 
 from replication import experiments
-from replication.config import PROFILES, ConfigError, make_config
+from replication.config import (PROFILES, ConfigError, config_from_dict, make_config,
+                                settings_changed)
 from replication.distribute import STRATEGIES
 from replication.errors import run_command
 from replication.levers import PRECISION_SETTINGS, XLA_SETTINGS
@@ -266,6 +267,21 @@ def _reproduce(args, stages) -> int:
     return 0
 
 
+def _refuse_other_settings(run, config) -> None:
+    """A run started before a profile default changed would resume (or be drawn) with its old
+    settings, and the figures would not show the profile's current choices: stop and say so."""
+    from replication.runs import read_json
+
+    saved = config_from_dict(read_json(run.config_file)["config"])
+    changed = settings_changed(saved, config)
+    if changed:
+        listed = ", ".join(f"{k} {old!r} (now {new!r})" for k, (old, new) in sorted(changed.items()))
+        raise ConfigError(
+            f"{run.path} was started with other settings than the {config.profile} profile's "
+            f"current ones: {listed}; move that folder away to train at today's settings, or "
+            "use --runs DIR for a fresh set of runs")
+
+
 def _train_stage(args, plan: Plan, k: int, experiment: str):
     """Train (or resume, or reuse) one stage's run; return its run directory."""
     from replication.runs import RunDir
@@ -274,6 +290,8 @@ def _train_stage(args, plan: Plan, k: int, experiment: str):
     run = RunDir(plan.run_dir(experiment))
     state = run.info().get("state") if run.config_file.exists() else None
     config = make_config(experiment, args.profile)
+    if run.config_file.exists():
+        _refuse_other_settings(run, config)
     if state == "finished" and plan.done_epochs[experiment] >= config.epochs:
         print(plan.line(k, "reusing the finished run, drawing only"), flush=True)
         return run

@@ -124,3 +124,28 @@ def test_gallery_shows_a_run_note_and_keeps_it_across_rebuilds(tmp_path):
     # An experiment without a note gets none.
     vae = text.split(f"## {experiments.get('vae').section}")[1].split("\n## ")[0]
     assert "written by hand" not in vae
+
+
+def test_a_run_started_at_other_settings_is_refused_not_reused(dcgan_smoke_run, tmp_path, capsys):
+    """After a profile default changes, an old finished (or half-done) run in runs/ would be
+    drawn as if it showed the new choice: reproduce stops with one line naming the setting."""
+    import shutil
+
+    from replication.reproduce import main
+
+    run = tmp_path / "runs" / "dcgan" / "smoke"
+    shutil.copytree(dcgan_smoke_run, run)
+    saved = json.loads((run / "config.json").read_text())
+    saved["config"]["real_label"] = 0.9
+    (run / "config.json").write_text(json.dumps(saved))
+    code = main(["--profile", "smoke", "--only", "dcgan", "--quiet", "--runs",
+                 str(tmp_path / "runs"), "--out", str(tmp_path / "figures")])
+    assert code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "real_label 0.9 (now 1.0)" in err[0] and "move that folder" in err[0]
+    assert not (tmp_path / "figures" / "fig11.png").exists()
+    saved["config"]["real_label"] = 1.0  # back at the profile's settings: reused, drawn only
+    (run / "config.json").write_text(json.dumps(saved))
+    assert main(["--profile", "smoke", "--only", "dcgan", "--quiet", "--runs",
+                 str(tmp_path / "runs"), "--out", str(tmp_path / "figures")]) == 0
+    assert "reusing the finished run" in capsys.readouterr().out
