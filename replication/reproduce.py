@@ -1,7 +1,8 @@
 """``scripts/reproduce_all.py``: train every experiment and regenerate every figure and the gallery.
 
 Each experiment is one stage: train into ``runs/<experiment>/<profile>/`` (a finished run is
-reused, an interrupted one resumed from its last checkpoint), then draw its figures into the
+reused, an interrupted one resumed from its last checkpoint; one started at other settings
+than the profile's current ones is refused), then draw its figures into the
 profile's folder (``figures/`` for the report profile, ``figures/quick/`` for quick, ...).
 ``--pretrained`` trains nothing and redraws everything from the runs shipped in
 ``pretrained/``.  Overall progress (stage k of n, elapsed, estimated remaining) is printed above
