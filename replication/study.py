@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from replication.config import ConfigError
+from replication.config import PROFILES, ConfigError
 from replication.errors import run_command
 from replication.runs import RunDir, read_json
 
@@ -61,8 +61,11 @@ def studied() -> tuple[str, ...]:
     return tuple(spec.name for spec in experiments.of_report() if spec.study)
 
 
-def run_dir(experiment: str, variant: str, seed: int, root="runs") -> Path:
-    return Path(root) / experiment / "study" / f"{variant}-s{seed}"
+def run_dir(experiment: str, variant: str, seed: int, root="runs", profile="report") -> Path:
+    """``<root>/<experiment>/study/<variant>-s<seed>``; another profile than the report's (a
+    smoke try of the machinery) goes to ``study-<profile>`` so it never mixes with the study."""
+    folder = "study" if profile == "report" else f"study-{profile}"
+    return Path(root) / experiment / folder / f"{variant}-s{seed}"
 
 
 def _variants(experiment: str, names: str | None) -> list[Variant]:
@@ -78,7 +81,7 @@ def _variants(experiment: str, names: str | None) -> list[Variant]:
 
 
 def run(experiment: str, variants: list[Variant], seeds, root="runs", quiet=True,
-        stop_after: int | None = None) -> None:
+        stop_after: int | None = None, profile: str = "report") -> None:
     """Train the study's runs one after another.  ``stop_after`` pauses each run after that
     epoch (a screening pass: every variant to a third of the schedule first); the same call
     without it later continues them to the end of the schedule."""
@@ -86,34 +89,35 @@ def run(experiment: str, variants: list[Variant], seeds, root="runs", quiet=True
 
     for seed in seeds:
         for variant in variants:
-            path = run_dir(experiment, variant.name, seed, root)
+            path = run_dir(experiment, variant.name, seed, root, profile)
             state = RunDir(path).info().get("state") if (path / "config.json").exists() else None
             if state == "finished":
                 print(f"study: {path} is finished", flush=True)
                 continue
             print(f"study: training {path} ({variant.describe()}, seed {seed})", flush=True)
-            train(experiment, "report", run_dir=path, resume=state is not None,
+            train(experiment, profile, run_dir=path, resume=state is not None,
                   verbose=2 if quiet else 1, seed=seed, precision="auto", stop_after=stop_after,
                   **variant.settings)
 
 
-def study_runs(experiment: str, root="runs") -> list[tuple[Variant, int, RunDir]]:
+def study_runs(experiment: str, root="runs", profile="report") -> list[tuple[Variant, int, RunDir]]:
     """Every run of the study present on disk, in the study's order."""
     out = []
     for variant in variants_of(experiment):
         for seed in SEEDS:
-            path = run_dir(experiment, variant.name, seed, root)
+            path = run_dir(experiment, variant.name, seed, root, profile)
             if (path / "history.csv").exists():
                 out.append((variant, seed, RunDir(path)))
     return out
 
 
-def plot(experiment: str, root="runs", out="figures/studies") -> Path:
+def plot(experiment: str, root="runs", out="figures/studies", profile="report") -> Path:
     from replication import plots
 
-    runs = study_runs(experiment, root)
+    runs = study_runs(experiment, root, profile)
     if not runs:
-        raise ConfigError(f"no study runs of {experiment} under {root}/{experiment}/study")
+        raise ConfigError(f"no study runs of {experiment} under "
+                          f"{run_dir(experiment, '', 0, root, profile).parent}")
     import matplotlib.pyplot as plt
 
     from replication import experiments
@@ -156,12 +160,12 @@ def plot(experiment: str, root="runs", out="figures/studies") -> Path:
     return plots.save_figure(fig, target, footer=f"{footer}\n{info.get('device', '')}")
 
 
-def table(experiment: str, root="runs") -> list[str]:
+def table(experiment: str, root="runs", profile="report") -> list[str]:
     lines = ["| variant | seed | settings | epochs | tracked FID last / best (epoch) | "
              "FID, 10k (trained / averaged) | coverage (trained / averaged) | "
              "conditional accuracy (trained / averaged) | wall time |",
              "|---|---|---|---|---|---|---|---|---|"]
-    for variant, seed, run in study_runs(experiment, root):
+    for variant, seed, run in study_runs(experiment, root, profile):
         history = run.history()
         info = run.info()
         fids = [(r.get("fid", np.nan), int(r["epoch"])) for r in history]
@@ -174,20 +178,32 @@ def table(experiment: str, root="runs") -> list[str]:
         trained, averaged = gan.get("model", {}), gan.get("averaged", {})
         classes = trained.get("num_classes", len(info.get("class_names", [])))
 
-        def pair(key, fmt):
+        tracked = {k: history[-1].get(k, np.nan) for k in history[0]} if history else {}
+
+        def pair(key, fmt, tracked_key=None):
+            if not metrics and tracked_key:  # not evaluated (a stopped run): its last tracked
+                values = [tracked.get(k, np.nan) for k in (tracked_key, f"{tracked_key}_ema")]
+                return " / ".join(f"{fmt(v)}†" if np.isfinite(v) else "—" for v in values)
             values = [fmt(row[key]) if key in row else "—" for row in (trained, averaged)]
             return " / ".join(values)
 
         hours = sum(r.get("seconds", 0.0) + r.get("track_seconds", 0.0) for r in history) / 3600
         state = info.get("state", "?")
         epochs = f"{info.get('epochs_done', len(history))}/{info['config']['epochs']}"
-        if state != "finished":
+        if state == "paused":
+            epochs += " (stopped there)"
+        elif state != "finished":
             epochs += f" ({state})"
         lines.append(
             f"| {variant.name} | {seed} | {variant.describe()} | {epochs} | {last} / {best} | "
             f"{pair('FID', lambda v: f'{v:.1f}')} | "
-            f"{pair('class_coverage', lambda v: f'{v}/{classes}')} | "
-            f"{pair('conditional_accuracy', lambda v: f'{100 * v:.1f} %')} | {hours:.2f} h |")
+            f"{pair('class_coverage', lambda v: f'{v:.0f}/{classes}', 'coverage')} | "
+            f"{pair('conditional_accuracy', lambda v: f'{100 * v:.1f} %', 'cond_acc')} | "
+            f"{hours:.2f} h |")
+    if any("†" in line for line in lines):
+        samples = info["config"].get("track_samples", 0)
+        lines.append(f"\n† not evaluated (a run stopped early): the last epoch's tracked value "
+                     f"({samples:,} samples).")
     return lines
 
 
@@ -203,6 +219,9 @@ def main(argv=None) -> int:
                         help="pause every run after epoch N (a screening pass); rerun without "
                              "it to continue")
     parser.add_argument("--runs", default="runs", metavar="DIR", help="runs root (default runs)")
+    parser.add_argument("--profile", choices=PROFILES, default="report",
+                        help="the schedule (default report, the study's; smoke tries the "
+                             "machinery in seconds, into <experiment>/study-smoke)")
     parser.add_argument("--out", default="figures/studies", metavar="DIR")
     args = parser.parse_args(argv)
     try:
@@ -217,11 +236,11 @@ def main(argv=None) -> int:
 def _act(args, seeds) -> None:
     if args.action == "run":
         run(args.experiment, _variants(args.experiment, args.variants), seeds, args.runs,
-            stop_after=args.stop_after)
+            stop_after=args.stop_after, profile=args.profile)
     elif args.action == "plot":
-        print(f"wrote {plot(args.experiment, args.runs, args.out)}")
+        print(f"wrote {plot(args.experiment, args.runs, args.out, args.profile)}")
     else:
-        print("\n".join(table(args.experiment, args.runs)))
+        print("\n".join(table(args.experiment, args.runs, args.profile)))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,65 @@
+"""scripts/study.py on the smoke profile: the screening pass pauses every run, the same command
+without --stop-after finishes them, and the table and figure follow what is on disk."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from replication import study
+from replication.runs import RunDir
+
+
+@pytest.fixture(scope="module")
+def screened(tmp_path_factory):
+    """DCGAN study (baseline and label smoothing, seed 0) on the smoke profile, stopped after
+    epoch 1 of 2: the screening pass of the real study, in seconds."""
+    root = tmp_path_factory.mktemp("study")
+    assert study.main(["run", "dcgan", "--profile", "smoke", "--seeds", "0", "--stop-after",
+                       "1", "--runs", str(root)]) == 0
+    return root
+
+
+def test_screening_pauses_every_variant_at_its_own_settings(screened):
+    for variant in study.variants_of("dcgan"):
+        path = screened / "dcgan" / "study-smoke" / f"{variant.name}-s0"
+        info = RunDir(path).info()
+        assert (info["state"], info["epochs_done"]) == ("paused", 1)
+        config = json.loads((path / "config.json").read_text())["config"]
+        assert config["profile"] == "smoke" and config["seed"] == 0
+        for key, value in variant.settings.items():
+            assert config[key] == value
+    assert not (screened / "dcgan" / "study").exists()  # never mixed with the report study
+
+
+def test_table_marks_stopped_runs_and_their_tracked_values(screened):
+    lines = study.table("dcgan", screened, "smoke")
+    rows = [line for line in lines if line.startswith("| baseline") or
+            line.startswith("| smooth")]
+    assert len(rows) == 2
+    assert all("1/2 (stopped there)" in row and "†" in row for row in rows)
+    assert "real_label=0.9" in rows[1]
+    assert any(line.startswith("\n† not evaluated") for line in lines)
+
+
+def test_rerun_without_stop_after_finishes_and_plots(screened, tmp_path):
+    assert study.main(["run", "dcgan", "--profile", "smoke", "--seeds", "0", "--runs",
+                       str(screened)]) == 0
+    for variant in study.variants_of("dcgan"):
+        info = RunDir(screened / "dcgan" / "study-smoke" / f"{variant.name}-s0").info()
+        assert (info["state"], info["epochs_done"]) == ("finished", 2)
+    rows = [line for line in study.table("dcgan", screened, "smoke") if line.startswith("| ")]
+    assert all("2/2 |" in row for row in rows[2:])
+    assert study.main(["plot", "dcgan", "--profile", "smoke", "--runs", str(screened),
+                       "--out", str(tmp_path)]) == 0
+    assert (tmp_path / "dcgan.png").stat().st_size > 10_000
+
+
+def test_unknown_variant_and_empty_study_are_one_line_errors(tmp_path, capsys):
+    assert study.main(["run", "acgan", "--variants", "baseline,fast", "--runs",
+                       str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "acgan has no study variant fast" in err and len(err.splitlines()) == 1
+    assert study.main(["plot", "cgan", "--runs", str(tmp_path)]) == 2
+    assert "no study runs of cgan" in capsys.readouterr().err
