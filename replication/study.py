@@ -181,7 +181,7 @@ def table(experiment: str, root="runs", profile="report") -> list[str]:
         tracked = {k: history[-1].get(k, np.nan) for k in history[0]} if history else {}
 
         def pair(key, fmt, tracked_key=None):
-            if not metrics and tracked_key:  # not evaluated (a stopped run): its last tracked
+            if not metrics and tracked_key:  # not evaluated (yet, or stopped early): last tracked
                 values = [tracked.get(k, np.nan) for k in (tracked_key, f"{tracked_key}_ema")]
                 return " / ".join(f"{fmt(v)}†" if np.isfinite(v) else "—" for v in values)
             values = [fmt(row[key]) if key in row else "—" for row in (trained, averaged)]
@@ -202,8 +202,8 @@ def table(experiment: str, root="runs", profile="report") -> list[str]:
             f"{hours:.2f} h |")
     if any("†" in line for line in lines):
         samples = info["config"].get("track_samples", 0)
-        lines.append(f"\n† not evaluated (a run stopped early): the last epoch's tracked value "
-                     f"({samples:,} samples).")
+        lines.append(f"\n† not evaluated by evaluate.py (yet, or a run stopped early): the "
+                     f"last epoch's tracked value ({samples:,} samples).")
     return lines
 
 
