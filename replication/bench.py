@@ -290,21 +290,20 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if min(args.warmup, args.windows, args.window_steps, args.rounds) < 1:
         parser.error("--warmup, --windows, --window-steps and --rounds must be at least 1")
-    if args.worker:
-        from replication.backend import import_tensorflow
-
-        import_tensorflow()  # quiet, so that a failure's last stderr line is the failure
-        result = worker(args.worker, args.precision, args.xla, args.warmup, args.windows,
-                        args.window_steps, args.rounds)
-        print(RESULT_MARK + json.dumps(result), flush=True)
-        return 0
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     unknown = sorted(set(models) - set(experiment_names()))
     if unknown:
         parser.error(f"unknown model(s) {', '.join(unknown)}; choose from {', '.join(experiment_names())}")
     from replication.backend import import_tensorflow
 
-    import_tensorflow()  # the device description and versions load it: without its start-up lines
+    # Both roles load TensorFlow (the worker trains; the parent describes the device and the
+    # versions): without its start-up lines, so a worker's last stderr line is its failure.
+    import_tensorflow()
+    if args.worker:
+        result = worker(args.worker, args.precision, args.xla, args.warmup, args.windows,
+                        args.window_steps, args.rounds)
+        print(RESULT_MARK + json.dumps(result), flush=True)
+        return 0
     if args.device == "gpu":
         import tensorflow as tf
 

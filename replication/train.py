@@ -70,7 +70,8 @@ def train(experiment: str, profile: str = "quick", *, run_dir=None, data: str = 
     ``overrides`` are config fields (``epochs``, ``batch_size``, ``seed``, ``dataset``, ...);
     ``None`` values are ignored; ``callbacks`` are added to ``fit()``'s; ``stop_after`` pauses
     the run after that epoch of its schedule (the schedule itself is unchanged, so ``resume``
-    later continues it as if uninterrupted).  ``strategy`` is a tf.distribute strategy name (:mod:`replication.distribute`); only the chief writes files.
+    later continues it as if uninterrupted).  ``strategy`` is a tf.distribute strategy name
+    (:mod:`replication.distribute`); only the chief writes files.
     Raises ``ConfigError`` / ``DataError`` / ``StrategyError`` for bad input and
     :class:`TrainingError` when training cannot go on (diverged, interrupted, a write
     refused); the last good checkpoint is kept.
