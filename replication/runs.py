@@ -141,16 +141,18 @@ def now() -> str:
 
 def provenance_line(info: dict) -> str:
     """One line saying how an artefact was made, for figure footers."""
-    epochs = info.get("epochs_done", "?")
-    total = info.get("config", {}).get("epochs", "?")
-    profile = info.get("config", {}).get("profile", "?")
     from replication.config import is_full_schedule
 
-    schedule = "report schedule" if is_full_schedule(profile) else \
+    config = info.get("config", {})
+    epochs = info.get("epochs_done", "?")
+    total = config.get("epochs", "?")
+    profile = config.get("profile", "?")
+    schedule = f"the {profile}'s schedule" if is_full_schedule(profile) else \
         "SHORT RUN, not the report's schedule"
     date = str(info.get("finished_at") or info.get("started_at", ""))[:10]
     return (f"{info.get('experiment', '?')} | profile {profile} ({schedule}) | "
-            f"{epochs}/{total} epochs | seed {info.get('config', {}).get('seed', '?')} | {date}\n"
+            f"{epochs}/{total} epochs | seed {config.get('seed', '?')} | "
+            f"{config.get('precision', '?')} | {date}\n"
             f"{info.get('data', '?')} | {info.get('device', '?')}")
 
 

@@ -96,3 +96,18 @@ def test_every_script_names_a_registered_figure():
         text = script.read_text()
         ids = [fid for fid in FIGURES if f'script_main("{fid}")' in text]
         assert len(ids) == 1, script.name
+
+
+def test_footer_says_schedule_seed_and_precision():
+    from replication.runs import provenance_line
+
+    def line(profile):
+        return provenance_line({"experiment": "cgan", "epochs_done": 3, "data": "CIFAR-10",
+                                "device": "CPU", "started_at": "2026-11-29T01:00:00",
+                                "config": {"profile": profile, "epochs": 15, "seed": 1,
+                                           "precision": "bf16"}})
+
+    assert line("report").startswith(
+        "cgan | profile report (the report's schedule) | 3/15 epochs | seed 1 | bf16 | 2026-11-29")
+    assert "(the paper's schedule)" in line("paper")
+    assert "SHORT RUN" in line("quick") and "SHORT RUN" in line("smoke")
