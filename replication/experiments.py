@@ -296,7 +296,9 @@ class ACGANExperiment(CGANExperiment):
         ("noise", {"activation_noise": 0.1},
          "the paper's activation noise option against a D that wins"),
         ("slow-d", {"d_learning_rate": 1e-4},
-         "the paper's lowest rate for D only (TTUR within the paper's set)"),
+         "the paper's lowest rate for D only, against a D that wins"),
+        ("fast-d", {"d_learning_rate": 3e-4},
+         "the paper's highest rate for D only (TTUR's faster D, within the paper's set)"),
         ("real-cls", {"class_loss": "real"},
          "D's class loss on real images only (departs from the paper's loss)"),
     )
