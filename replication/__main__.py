@@ -10,15 +10,16 @@ from __future__ import annotations
 import argparse
 import sys
 
-from replication.config import (ACGAN_CLASS_LOSSES, AUXILIARY, DATASETS, EXPERIMENTS,
-                                GAN_LOSSES, PROFILES)
+from replication.config import (ACGAN_ACTIVATION_NOISE, ACGAN_CLASS_LOSSES, AUXILIARY,
+                                DATASETS, EXPERIMENTS, GAN_LOSSES, PROFILES)
 from replication.distribute import STRATEGIES
 from replication.errors import run_command
 from replication.levers import PRECISION_SETTINGS, XLA_SETTINGS
 
 # Config fields set by the "GAN stabilisers and instruments" flags (same names).
 GAN_OPTIONS = ("real_label", "d_learning_rate", "g_learning_rate", "class_loss",
-               "mismatched_labels", "ema_half_life", "ema_ramp", "track_samples")
+               "activation_noise", "mismatched_labels", "ema_half_life", "ema_ramp",
+               "track_samples")
 
 
 def _int_at_least(minimum: int, meaning: str):
@@ -187,6 +188,10 @@ def _add_gan_arguments(train) -> None:
                      help="acgan: D's class loss on 'all' images (default: the paper's loss) or "
                           "on 'real' images only (Keras' mnist_acgan, StudioGAN) - 'real' is a "
                           "DEPARTURE from the AC-GAN paper's loss")
+    gan.add_argument("--activation-noise", type=float, choices=ACGAN_ACTIVATION_NOISE,
+                     metavar="STD",
+                     help="acgan: std of the Gaussian noise added to activations, the paper's "
+                          "option (its table: 0, 0.1 or 0.2; default 0)")
     gan.add_argument("--mismatched-labels", action="store_true", default=None,
                      help="cgan: show D real images paired with a wrong label as fakes "
                           "(matching-aware discriminator, Reed et al. 2016), so D must read "
@@ -202,6 +207,19 @@ def _add_gan_arguments(train) -> None:
                      help="quality tracked every epoch: N generated images scored by the "
                           "shipped classifier (FID, coverage, conditional accuracy; default "
                           "2000; 0 turns it off)")
+
+
+def train_flags(settings: dict) -> str:
+    """Config overrides as the ``train`` flags that set them, e.g. ``--d-lr 0.0001``."""
+    train = build_parser()._subparsers._group_actions[0].choices["train"]
+    flag = {action.dest: action.option_strings[0] for action in train._actions
+            if action.option_strings}
+    words = []
+    for name, value in settings.items():
+        if name not in flag:
+            raise KeyError(f"no train flag sets {name}")
+        words.append(flag[name] if value is True else f"{flag[name]} {value}")
+    return " ".join(words)
 
 
 def main(argv=None) -> int:

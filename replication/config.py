@@ -395,7 +395,7 @@ def _validate(config: ExperimentConfig) -> None:
         if config.learning_rate not in ACGAN_LEARNING_RATES:
             raise ConfigError("the AC-GAN table allows learning rates 1e-4, 2e-4 or 3e-4, "
                               f"got {config.learning_rate}")
-        if config.activation_noise not in (0.0, 0.1, 0.2):
+        if config.activation_noise not in ACGAN_ACTIVATION_NOISE:
             raise ConfigError("the AC-GAN table allows activation noise 0, 0.1 or 0.2, "
                               f"got {config.activation_noise}")
     if isinstance(config, ACGANConfig) and config.class_loss not in ACGAN_CLASS_LOSSES:
@@ -407,6 +407,7 @@ def _validate(config: ExperimentConfig) -> None:
 
 ACGAN_CLASS_LOSSES = ("all", "real")
 ACGAN_LEARNING_RATES = (1e-4, 2e-4, 3e-4)
+ACGAN_ACTIVATION_NOISE = (0.0, 0.1, 0.2)
 
 
 def _validate_gan(config: GANConfig) -> None:

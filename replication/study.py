@@ -42,7 +42,9 @@ class Variant:
     def describe(self) -> str:
         if not self.settings:
             return "today's settings"
-        return ", ".join(f"{k}={v}" for k, v in self.settings.items())
+        from replication.__main__ import train_flags
+
+        return f"`{train_flags(self.settings)}`"
 
 
 def variants_of(experiment: str) -> list[Variant]:

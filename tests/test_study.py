@@ -64,3 +64,21 @@ def test_unknown_variant_and_empty_study_are_one_line_errors(tmp_path, capsys):
     assert "acgan has no study variant fast" in err and len(err.splitlines()) == 1
     assert study.main(["plot", "cgan", "--runs", str(tmp_path)]) == 2
     assert "no study runs of cgan" in capsys.readouterr().err
+
+
+def test_every_variant_is_one_train_command_away():
+    """The table names each variant by its train flags, and those flags set exactly it."""
+    import shlex
+
+    from replication.__main__ import GAN_OPTIONS, build_parser
+
+    for experiment in study.studied():
+        for variant in study.variants_of(experiment):
+            if not variant.settings:
+                assert variant.describe() == "today's settings"
+                continue
+            flags = variant.describe().strip("`")
+            args = build_parser().parse_args(["train", experiment, *shlex.split(flags)])
+            given = {name: getattr(args, name) for name in GAN_OPTIONS
+                     if getattr(args, name) is not None}
+            assert given == variant.settings, (experiment, variant.name, flags)
