@@ -39,7 +39,7 @@ def test_table_marks_stopped_runs_and_their_tracked_values(screened):
             line.startswith("| smooth")]
     assert len(rows) == 2
     assert all("1/2 (stopped there)" in row and "†" in row for row in rows)
-    assert "real_label=0.9" in rows[1]
+    assert "`--real-label 0.9`" in rows[1]
     assert any(line.startswith("\n† not evaluated") for line in lines)
 
 
