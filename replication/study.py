@@ -158,7 +158,7 @@ def plot(experiment: str, root="runs", out="figures/studies", profile="report") 
     fig.tight_layout()
     target = Path(out) / f"{experiment}.png"
     target.parent.mkdir(parents=True, exist_ok=True)
-    footer = "; ".join(f"{v.name}: {v.describe()}" for v in variants_of(experiment))
+    footer = "; ".join(f"{v.name}: {v.describe().strip('`')}" for v in variants_of(experiment))
     return plots.save_figure(fig, target, footer=f"{footer}\n{info.get('device', '')}")
 
 
