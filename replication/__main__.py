@@ -211,7 +211,9 @@ def _add_gan_arguments(train) -> None:
 
 def train_flags(settings: dict) -> str:
     """Config overrides as the ``train`` flags that set them, e.g. ``--d-lr 0.0001``."""
-    train = build_parser()._subparsers._group_actions[0].choices["train"]
+    train = argparse.ArgumentParser(add_help=False)
+    _add_train_arguments(train)
+    _add_gan_arguments(train)
     flag = {action.dest: action.option_strings[0] for action in train._actions
             if action.option_strings}
     words = []
