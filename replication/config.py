@@ -396,7 +396,8 @@ def _validate(config: ExperimentConfig) -> None:
             raise ConfigError("the AC-GAN table allows learning rates 1e-4, 2e-4 or 3e-4, "
                               f"got {config.learning_rate}")
         if config.activation_noise not in ACGAN_ACTIVATION_NOISE:
-            raise ConfigError("the AC-GAN table allows activation noise 0, 0.1 or 0.2, "
+            raise ConfigError("the AC-GAN table allows activation noise "
+                              f"{', '.join(map(str, ACGAN_ACTIVATION_NOISE))}, "
                               f"got {config.activation_noise}")
     if isinstance(config, ACGANConfig) and config.class_loss not in ACGAN_CLASS_LOSSES:
         raise ConfigError(f"unknown class loss {config.class_loss!r}; choose one of "

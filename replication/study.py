@@ -44,7 +44,7 @@ class Variant:
             return "today's settings"
         from replication.__main__ import train_flags
 
-        return f"`{train_flags(self.settings)}`"
+        return train_flags(self.settings)
 
 
 def variants_of(experiment: str) -> list[Variant]:
@@ -158,7 +158,7 @@ def plot(experiment: str, root="runs", out="figures/studies", profile="report") 
     fig.tight_layout()
     target = Path(out) / f"{experiment}.png"
     target.parent.mkdir(parents=True, exist_ok=True)
-    footer = "; ".join(f"{v.name}: {v.describe().strip('`')}" for v in variants_of(experiment))
+    footer = "; ".join(f"{v.name}: {v.describe()}" for v in variants_of(experiment))
     return plots.save_figure(fig, target, footer=f"{footer}\n{info.get('device', '')}")
 
 
@@ -189,6 +189,7 @@ def table(experiment: str, root="runs", profile="report") -> list[str]:
             values = [fmt(row[key]) if key in row else "—" for row in (trained, averaged)]
             return " / ".join(values)
 
+        settings = f"`{variant.describe()}`" if variant.settings else variant.describe()
         hours = sum(r.get("seconds", 0.0) + r.get("track_seconds", 0.0) for r in history) / 3600
         state = info.get("state", "?")
         epochs = f"{info.get('epochs_done', len(history))}/{info['config']['epochs']}"
@@ -197,7 +198,7 @@ def table(experiment: str, root="runs", profile="report") -> list[str]:
         elif state != "finished":
             epochs += f" ({state})"
         lines.append(
-            f"| {variant.name} | {seed} | {variant.describe()} | {epochs} | {last} / {best} | "
+            f"| {variant.name} | {seed} | {settings} | {epochs} | {last} / {best} | "
             f"{pair('FID', lambda v: f'{v:.1f}')} | "
             f"{pair('class_coverage', lambda v: f'{v:.0f}/{classes}', 'coverage')} | "
             f"{pair('conditional_accuracy', lambda v: f'{100 * v:.1f} %', 'cond_acc')} | "

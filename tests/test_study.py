@@ -77,7 +77,7 @@ def test_every_variant_is_one_train_command_away():
             if not variant.settings:
                 assert variant.describe() == "today's settings"
                 continue
-            flags = variant.describe().strip("`")
+            flags = variant.describe()
             args = build_parser().parse_args(["train", experiment, *shlex.split(flags)])
             given = {name: getattr(args, name) for name in GAN_OPTIONS
                      if getattr(args, name) is not None}
