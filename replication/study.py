@@ -14,7 +14,10 @@ two seeds, into ``runs/<experiment>/study/<variant>-s<seed>/``:
   ``figures/studies/<experiment>.png``;
 * ``table EXPERIMENT`` prints the README table: last- and best-epoch tracked FID, and the
   10,000-sample numbers of ``scripts/evaluate.py`` (run it first) for the trained and the
-  averaged generator, with wall time, seed and settings.
+  averaged generator, with wall time, seed and settings;
+* ``means EXPERIMENT [--epochs A-B]`` prints each run's tracked values averaged over epochs A
+  to B (default: each run's last three): one epoch's 2,000-sample FID swings by tens of points,
+  so the screening decisions compare these means.
 """
 
 from __future__ import annotations
@@ -210,17 +213,70 @@ def table(experiment: str, root="runs", profile="report") -> list[str]:
     return lines
 
 
+def means(experiment: str, window: tuple[int, int] | None = None, root="runs",
+          profile="report") -> list[str]:
+    """Each run's tracked values averaged over the epochs ``window`` (first, last), both
+    included; ``None``: each run's last three epochs.  A run that has not reached the window's
+    end is averaged over the epochs it has and says so."""
+    from replication import experiments
+
+    keys = [("fid", "FID", lambda v: f"{v:.1f}"),
+            ("coverage", "coverage", lambda v: f"{v:.1f}")]
+    if experiments.get(experiment).conditional:
+        keys.append(("cond_acc", "conditional accuracy", lambda v: f"{100 * v:.1f} %"))
+    lines = ["| variant | seed | epochs averaged | "
+             + " | ".join(f"{title} (trained / averaged)" for _, title, _ in keys) + " |",
+             "|---" * (3 + len(keys)) + "|"]
+    for variant, seed, run in study_runs(experiment, root, profile):
+        history = run.history()
+        if not history:
+            continue
+        done = int(history[-1]["epoch"])
+        first, last = window if window else (max(1, done - 2), done)
+        rows = [r for r in history if first <= int(r["epoch"]) <= last]
+        if not rows:
+            lines.append(f"| {variant.name} | {seed} | none of {first}-{last} (has 1-{done}) |"
+                         + " — |" * len(keys))
+            continue
+        span = f"{int(rows[0]['epoch'])}-{int(rows[-1]['epoch'])}"
+        if window and done < last:
+            span += f" (of {first}-{last}: has {done})"
+        cells = []
+        for key, _, fmt in keys:
+            pair = []
+            for column in (key, f"{key}_ema"):
+                values = np.array([r.get(column, np.nan) for r in rows], dtype=float)
+                pair.append(fmt(np.nanmean(values)) if np.isfinite(values).any() else "—")
+            cells.append(" / ".join(pair))
+        lines.append(f"| {variant.name} | {seed} | {span} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _window(text: str) -> tuple[int, int]:
+    first, sep, last = text.partition("-")
+    try:
+        window = (int(first), int(last if sep else first))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected epochs like 4-6, got {text!r}") from None
+    if window[0] < 1 or window[1] < window[0]:
+        raise argparse.ArgumentTypeError(f"expected epochs like 4-6 (first >= 1, last >= "
+                                         f"first), got {text!r}")
+    return window
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python scripts/study.py",
                                      formatter_class=argparse.RawDescriptionHelpFormatter,
                                      description=__doc__.split("\n", 2)[2])
-    parser.add_argument("action", choices=("run", "plot", "table"))
+    parser.add_argument("action", choices=("run", "plot", "table", "means"))
     parser.add_argument("experiment", choices=studied())
     parser.add_argument("--variants", metavar="A,B", help="variants to train (default: all)")
     parser.add_argument("--seeds", default=",".join(map(str, SEEDS)), metavar="0,1")
     parser.add_argument("--stop-after", type=int, metavar="N",
                         help="pause every run after epoch N (a screening pass); rerun without "
                              "it to continue")
+    parser.add_argument("--epochs", type=_window, metavar="A-B",
+                        help="means: the epochs to average (default: each run's last three)")
     parser.add_argument("--runs", default="runs", metavar="DIR", help="runs root (default runs)")
     parser.add_argument("--profile", choices=PROFILES, default="report",
                         help="the schedule (default report, the study's; smoke tries the "
@@ -242,6 +298,8 @@ def _act(args, seeds) -> None:
             stop_after=args.stop_after, profile=args.profile)
     elif args.action == "plot":
         print(f"wrote {plot(args.experiment, args.runs, args.out, args.profile)}")
+    elif args.action == "means":
+        print("\n".join(means(args.experiment, args.epochs, args.runs, args.profile)))
     else:
         print("\n".join(table(args.experiment, args.runs, args.profile)))
 

@@ -57,6 +57,30 @@ def test_rerun_without_stop_after_finishes_and_plots(screened, tmp_path):
     assert (tmp_path / "dcgan.png").stat().st_size > 10_000
 
 
+def test_means_average_the_tracked_values_over_a_window(screened, tmp_path, capsys):
+    """The screening decisions' numbers: each run's tracked values averaged over epochs A-B."""
+    import shutil
+
+    source = screened / "dcgan" / "study-smoke" / "baseline-s0"
+    target = tmp_path / "dcgan" / "study-smoke" / "baseline-s0"
+    shutil.copytree(source, target)
+    (target / "history.csv").write_text(
+        "epoch,fid,coverage,fid_ema,coverage_ema\n"
+        "1,300,2,400,1\n2,100,6,200,4\n3,50,8,,6\n4,30,10,60,8\n")
+    rows = [line for line in study.means("dcgan", (2, 3), tmp_path, "smoke")
+            if line.startswith("| baseline")]
+    assert rows == ["| baseline | 0 | 2-3 | 75.0 / 200.0 | 7.0 / 5.0 |"]  # NaN skipped
+    rows = [line for line in study.means("dcgan", None, tmp_path, "smoke")
+            if line.startswith("| baseline")]
+    assert rows == ["| baseline | 0 | 2-4 | 60.0 / 130.0 | 8.0 / 6.0 |"]  # the last three
+    rows = [line for line in study.means("dcgan", (3, 6), tmp_path, "smoke")
+            if line.startswith("| baseline")]
+    assert rows[0].startswith("| baseline | 0 | 3-4 (of 3-6: has 4) | 40.0 / 60.0 |")
+    with pytest.raises(SystemExit) as stop:
+        study.main(["means", "dcgan", "--epochs", "6-4"])
+    assert stop.value.code == 2 and "expected epochs like 4-6" in capsys.readouterr().err
+
+
 def test_unknown_variant_and_empty_study_are_one_line_errors(tmp_path, capsys):
     assert study.main(["run", "acgan", "--variants", "baseline,fast", "--runs",
                        str(tmp_path)]) == 2
