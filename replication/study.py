@@ -183,12 +183,10 @@ def table(experiment: str, root="runs", profile="report") -> list[str]:
         trained, averaged = gan.get("model", {}), gan.get("averaged", {})
         classes = trained.get("num_classes", len(info.get("class_names", [])))
 
-        tracked = {k: history[-1].get(k, np.nan) for k in history[0]} if history else {}
-
         def pair(key, fmt, tracked_key=None):
             if not metrics and tracked_key:  # not evaluated (yet, or stopped early): last tracked
-                values = [tracked.get(k, np.nan) for k in (tracked_key, f"{tracked_key}_ema")]
-                return " / ".join(f"{fmt(v)}†" if np.isfinite(v) else "—" for v in values)
+                return " / ".join(f"{v}†" if v else "—"
+                                  for v in _tracked_pair(history[-1:], tracked_key, fmt))
             values = [fmt(row[key]) if key in row else "—" for row in (trained, averaged)]
             return " / ".join(values)
 
@@ -211,6 +209,16 @@ def table(experiment: str, root="runs", profile="report") -> list[str]:
         lines.append(f"\n† not evaluated by evaluate.py (yet, or a run stopped early): the "
                      f"last epoch's tracked value ({samples:,} samples).")
     return lines
+
+
+def _tracked_pair(rows: list[dict], key: str, fmt) -> list[str | None]:
+    """The tracked ``key`` of the trained and the averaged G (``key_ema``) over ``rows`` (one
+    epoch or several), NaN epochs skipped; None where no epoch has a value."""
+    out = []
+    for column in (key, f"{key}_ema"):
+        values = np.array([r.get(column, np.nan) for r in rows], dtype=float)
+        out.append(fmt(np.nanmean(values)) if np.isfinite(values).any() else None)
+    return out
 
 
 def means(experiment: str, window: tuple[int, int] | None = None, root="runs",
@@ -241,13 +249,8 @@ def means(experiment: str, window: tuple[int, int] | None = None, root="runs",
         span = f"{int(rows[0]['epoch'])}-{int(rows[-1]['epoch'])}"
         if window and done < last:
             span += f" (of {first}-{last}: has {done})"
-        cells = []
-        for key, _, fmt in keys:
-            pair = []
-            for column in (key, f"{key}_ema"):
-                values = np.array([r.get(column, np.nan) for r in rows], dtype=float)
-                pair.append(fmt(np.nanmean(values)) if np.isfinite(values).any() else "—")
-            cells.append(" / ".join(pair))
+        cells = [" / ".join(v or "—" for v in _tracked_pair(rows, key, fmt))
+                 for key, _, fmt in keys]
         lines.append(f"| {variant.name} | {seed} | {span} | " + " | ".join(cells) + " |")
     return lines
 
