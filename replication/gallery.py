@@ -170,4 +170,7 @@ def _provenance(entry: dict, runs) -> str:
     flag = "" if is_full_schedule(profile) else " **(short run, not the report's schedule)**"
     return (f"<sub>profile `{profile}`{flag} · epoch {entry.get('epochs_run')} of "
             f"{entry.get('epochs_planned')} · {entry.get('data')} · {entry.get('device')} · "
-            f"seed {entry.get('seed')} · drawn {str(entry.get('drawn_at', ''))[:10]}</sub>")
+            f"seed {entry.get('seed')}"
+            + (f" · {entry['precision']}" if entry.get("precision") else "")
+            + (f" · the study run `{entry['promoted_from']}`" if entry.get("promoted_from") else "")
+            + f" · drawn {str(entry.get('drawn_at', ''))[:10]}</sub>")

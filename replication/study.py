@@ -17,7 +17,12 @@ two seeds, into ``runs/<experiment>/study/<variant>-s<seed>/``:
   averaged generator, with wall time, seed and settings;
 * ``means EXPERIMENT [--epochs A-B]`` prints each run's tracked values averaged over epochs A
   to B (default: each run's last three): one epoch's 2,000-sample FID swings by tens of points,
-  so the screening decisions compare these means.
+  so the screening decisions compare these means;
+* ``promote EXPERIMENT --variants V --seeds S`` copies the finished run of the chosen variant
+  and seed to the profile's own run directory (``runs/<experiment>/report``), where
+  ``reproduce_all.py --profile report`` draws the figures from instead of training it again;
+  only a run at the profile's current settings qualifies (the default seed, and the variant
+  made the default first), and its ``config.json`` then says where it came from.
 """
 
 from __future__ import annotations
@@ -255,6 +260,51 @@ def means(experiment: str, window: tuple[int, int] | None = None, root="runs",
     return lines
 
 
+def promote(experiment: str, variant: str, seed: int, root="runs", profile="report") -> Path:
+    """Copy the finished study run ``<variant>-s<seed>`` to ``<root>/<experiment>/<profile>``
+    (a copy, the study keeps its run), recording ``promoted_from`` in its ``config.json``.
+
+    Refused with a ConfigError, nothing written: an unfinished source, a target that exists
+    (never overwritten), or a run whose settings are not the profile's current ones (the same
+    test as reproduce_all's, which would refuse to draw from it)."""
+    import shutil
+
+    from replication.config import config_from_dict, make_config, settings_changed
+    from replication.runs import now, write_json
+
+    _variants(experiment, variant)  # an unknown variant: one clear error
+    source = RunDir(run_dir(experiment, variant, seed, root, profile))
+    if not source.config_file.exists():
+        raise ConfigError(f"{source.path} does not exist: train it first "
+                          f"(python scripts/study.py run {experiment} --variants {variant} "
+                          f"--seeds {seed})")
+    info = source.info()
+    if info.get("state") != "finished":
+        raise ConfigError(f"{source.path} is not finished ({info.get('state')}, epoch "
+                          f"{info.get('epochs_done')} of {info['config']['epochs']}); "
+                          "finish it first")
+    changed = settings_changed(config_from_dict(info["config"]), make_config(experiment, profile))
+    if changed:
+        listed = ", ".join(f"{k} {old!r} (the profile's: {new!r})"
+                           for k, (old, new) in sorted(changed.items()))
+        raise ConfigError(f"{source.path} differs from the {profile} profile's current settings "
+                          f"in {listed}; only a run at the profile's settings can stand for it "
+                          "(make the variant the default first, or keep it a study run)")
+    target = Path(root) / experiment / profile  # where reproduce_all looks (runs.default_run_dir)
+    if target.exists():
+        raise ConfigError(f"{target} already exists; move it away first (it is never "
+                          "overwritten)")
+    partial = target.with_name(target.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    shutil.copytree(source.path, partial)
+    config = read_json(partial / "config.json")
+    config["promoted_from"] = {"run": str(source.path), "variant": variant, "seed": seed,
+                               "at": now()}
+    write_json(partial / "config.json", config)
+    partial.rename(target)
+    return target
+
+
 def _window(text: str) -> tuple[int, int]:
     first, sep, last = text.partition("-")
     try:
@@ -271,9 +321,10 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python scripts/study.py",
                                      formatter_class=argparse.RawDescriptionHelpFormatter,
                                      description=__doc__.split("\n", 2)[2])
-    parser.add_argument("action", choices=("run", "plot", "table", "means"))
+    parser.add_argument("action", choices=("run", "plot", "table", "means", "promote"))
     parser.add_argument("experiment", choices=studied())
-    parser.add_argument("--variants", metavar="A,B", help="variants to train (default: all)")
+    parser.add_argument("--variants", metavar="A,B",
+                        help="variants to train (default: all); promote: the one variant")
     parser.add_argument("--seeds", default=",".join(map(str, SEEDS)), metavar="0,1")
     parser.add_argument("--stop-after", type=int, metavar="N",
                         help="pause every run after epoch N (a screening pass); rerun without "
@@ -292,6 +343,9 @@ def main(argv=None) -> int:
         parser.error(f"--seeds: expected numbers like 0,1, got {args.seeds!r}")
     if args.stop_after is not None and args.stop_after < 1:
         parser.error(f"--stop-after: expected an epoch number of 1 or more, got {args.stop_after}")
+    if args.action == "promote" and (not args.variants or "," in args.variants
+                                     or len(seeds) != 1):
+        parser.error("promote: name one variant and one seed, e.g. --variants baseline --seeds 0")
     return run_command(lambda: _act(args, seeds), hint="rerun the same command to continue")
 
 
@@ -301,6 +355,11 @@ def _act(args, seeds) -> None:
             stop_after=args.stop_after, profile=args.profile)
     elif args.action == "plot":
         print(f"wrote {plot(args.experiment, args.runs, args.out, args.profile)}")
+    elif args.action == "promote":
+        target = promote(args.experiment, args.variants, seeds[0], args.runs, args.profile)
+        source = run_dir(args.experiment, args.variants, seeds[0], args.runs, args.profile)
+        print(f"copied {source} to {target}; "
+              f"python scripts/reproduce_all.py --profile {args.profile} draws from it")
     elif args.action == "means":
         print("\n".join(means(args.experiment, args.epochs, args.runs, args.profile)))
     else:

@@ -106,3 +106,51 @@ def test_every_variant_is_one_train_command_away():
             given = {name: getattr(args, name) for name in GAN_OPTIONS
                      if getattr(args, name) is not None}
             assert given == variant.settings, (experiment, variant.name, flags)
+
+
+def test_promote_copies_a_finished_run_at_the_profile_settings(screened, tmp_path, capsys):
+    """The chosen study run becomes the profile's own run (no second training): only a finished
+    run at the profile's current settings, never over an existing run, and the figures drawn
+    from it name the study run they came from."""
+    import shutil
+
+    from replication.reproduce import main as reproduce
+
+    assert study.main(["run", "dcgan", "--profile", "smoke", "--seeds", "0", "--runs",
+                       str(screened)]) == 0  # finished (a no-op if an earlier test did it)
+    root = tmp_path / "runs"
+    for name in ("baseline-s0", "smooth-s0"):
+        shutil.copytree(screened / "dcgan" / "study-smoke" / name,
+                        root / "dcgan" / "study-smoke" / name)
+    args = ["promote", "dcgan", "--profile", "smoke", "--runs", str(root), "--seeds", "0"]
+
+    assert study.main(args + ["--variants", "smooth"]) == 2  # real_label 0.9 is not the default
+    err = capsys.readouterr().err
+    assert "real_label 0.9 (the profile's: 1.0)" in err and len(err.strip().splitlines()) == 1
+    status = root / "dcgan" / "study-smoke" / "baseline-s0" / "status.json"
+    saved = status.read_text()
+    status.write_text(saved.replace('"finished"', '"paused"'))
+    assert study.main(args + ["--variants", "baseline"]) == 2
+    assert "is not finished (paused" in capsys.readouterr().err
+    assert not (root / "dcgan" / "smoke").exists()  # nothing written by a refusal
+    status.write_text(saved)
+
+    assert study.main(args + ["--variants", "baseline"]) == 0
+    target = root / "dcgan" / "smoke"
+    config = json.loads((target / "config.json").read_text())
+    assert config["promoted_from"]["run"] == str(root / "dcgan" / "study-smoke" / "baseline-s0")
+    assert (config["promoted_from"]["variant"], config["promoted_from"]["seed"]) == ("baseline", 0)
+    assert RunDir(target).history() == RunDir(target.parent / "study-smoke" / "baseline-s0").history()
+    assert study.main(args + ["--variants", "baseline"]) == 2  # never over an existing run
+    assert "already exists" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as stop:  # one variant and one seed
+        study.main(args + ["--variants", "baseline,smooth"])
+    assert stop.value.code == 2 and "name one variant and one seed" in capsys.readouterr().err
+
+    out = tmp_path / "figures"
+    assert reproduce(["--profile", "smoke", "--only", "dcgan", "--runs", str(root), "--out",
+                      str(out), "--quiet"]) == 0
+    assert "reusing the finished run, drawing only" in capsys.readouterr().out
+    entry = json.loads((out / "manifest.json").read_text())["files"]["fig11.png"]
+    assert entry["promoted_from"] == config["promoted_from"]["run"]
+    assert entry["run_command"] == config["command"]

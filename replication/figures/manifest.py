@@ -108,6 +108,8 @@ def manifest_entry(spec: FigureSpec, ctx: Context) -> dict:
         "precision": ctx.config.get("precision"),
         "versions": info.get("versions"),
         "run_started_at": info.get("started_at"),
+        "run_command": info.get("command"),
+        **({"promoted_from": info["promoted_from"]["run"]} if info.get("promoted_from") else {}),
         "drawn_at": now(),
     }
 
