@@ -61,7 +61,7 @@ def _run_summary(run_path: str) -> dict:
     except (FileNotFoundError, ValueError):
         return {}
     history = run.history()
-    info["wall_seconds"] = sum(row.get("seconds", 0.0) for row in history)
+    info["wall_seconds"] = run.training_seconds()
     info["history"] = history
     return info
 

@@ -264,8 +264,31 @@ def _reproduce(args, stages) -> int:
         drawn[experiment] = run.path
     _overview(drawn, args.out)
     print(f"gallery: {gallery.build(args.out)}", flush=True)
+    print("\n".join(training_times(drawn)), flush=True)
     print(f"done in {_fmt(time.perf_counter() - plan.started)}", flush=True)
     return 0
+
+
+def training_times(runs: dict) -> list[str]:
+    """What the runs behind the figures cost to train, from their own epochs (summed epoch and
+    tracking times of each ``history.csv``): the profile's training time even where a run was
+    resumed across sessions or promoted from a study, which the wall time of this invocation
+    does not show."""
+    from replication.runs import RunDir
+
+    lines = ["training time of these runs (summed epoch times from each history.csv):"]
+    total = 0.0
+    for experiment, path in runs.items():
+        run = RunDir(path)
+        info = run.info()
+        seconds = run.training_seconds()
+        total += seconds
+        origin = info.get("promoted_from", {}).get("run")
+        lines.append(f"  {experiment:<11} {_fmt(seconds):>8}  {info.get('epochs_done', '?')} "
+                     f"epochs, {info['config'].get('precision', 'fp32')}, {info.get('device', '?')}"
+                     + (f" (promoted from {origin})" if origin else ""))
+    lines.append(f"  {'total':<11} {_fmt(total):>8}")
+    return lines
 
 
 def _refuse_other_settings(run, config) -> None:

@@ -280,6 +280,16 @@ class RunDir:
             return [{k: float(v) if v not in ("", None) else float("nan")
                      for k, v in row.items()} for row in csv.DictReader(fh)]
 
+    def training_seconds(self) -> float:
+        """The run's training time: every epoch's own time plus its quality tracking, summed
+        from ``history.csv`` (so a run resumed across sessions, or copied, counts only the time
+        its epochs took, not the waits between them)."""
+        import math
+
+        return float(sum(value for row in self.history()
+                         for value in (row.get("seconds"), row.get("track_seconds"))
+                         if value is not None and math.isfinite(value)))
+
     def set_status(self, state: str, epochs_done: int, **extra) -> None:
         data = {"state": state, "epochs_done": epochs_done, "updated_at": now()}
         if self.status_file.exists() and "warnings" not in extra:

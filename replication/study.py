@@ -196,7 +196,7 @@ def table(experiment: str, root="runs", profile="report") -> list[str]:
             return " / ".join(values)
 
         settings = f"`{variant.describe()}`" if variant.settings else variant.describe()
-        hours = sum(r.get("seconds", 0.0) + r.get("track_seconds", 0.0) for r in history) / 3600
+        hours = run.training_seconds() / 3600
         state = info.get("state", "?")
         epochs = f"{info.get('epochs_done', len(history))}/{info['config']['epochs']}"
         if state == "paused":
