@@ -122,7 +122,8 @@ def test_promote_copies_a_finished_run_at_the_profile_settings(screened, tmp_pat
     from it name the study run they came from."""
     import shutil
 
-    from replication.reproduce import main as reproduce
+    from replication.figures import draw_experiment
+    from replication.reproduce import training_times
 
     assert study.main(["run", "dcgan", "--profile", "smoke", "--seeds", "0", "--runs",
                        str(screened)]) == 0  # finished (a no-op if an earlier test did it)
@@ -156,13 +157,10 @@ def test_promote_copies_a_finished_run_at_the_profile_settings(screened, tmp_pat
     assert stop.value.code == 2 and "name one variant and one seed" in capsys.readouterr().err
 
     out = tmp_path / "figures"
-    assert reproduce(["--profile", "smoke", "--only", "dcgan", "--runs", str(root), "--out",
-                      str(out), "--quiet"]) == 0
-    out_text = capsys.readouterr().out
-    assert "reusing the finished run, drawing only" in out_text
-    summary = out_text.split("training time of these runs")[1].splitlines()[1]
-    assert summary.split()[0] == "dcgan" and f"(promoted from {config['promoted_from']['run']})" \
-        in summary  # the study run's own epochs, not this invocation's drawing time
+    draw_experiment("dcgan", target, out, only=["fig11"])
     entry = json.loads((out / "manifest.json").read_text())["files"]["fig11.png"]
     assert entry["promoted_from"] == config["promoted_from"]["run"]
     assert entry["run_command"] == config["command"]
+    summary = training_times({"dcgan": target})  # the study run's own epochs
+    assert summary[1].split()[0] == "dcgan" and \
+        summary[1].endswith(f"(promoted from {config['promoted_from']['run']})")
