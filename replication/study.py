@@ -137,7 +137,15 @@ def plot(experiment: str, root="runs", out="figures/studies", profile="report") 
     if conditional:
         keys.append(("cond_acc", "conditional accuracy"))
     keys.append(("d_acc_fake", "D's accuracy on fakes"))
-    fig, axes = plt.subplots(1, len(keys), figsize=(5.2 * len(keys), 4.2), squeeze=False)
+    names_present = {variant.name for variant, _, _ in runs}
+    rows = -(-2 * len(runs) // len(names_present))  # legend rows: a column per variant
+    fig, grid = plt.subplots(2, len(keys), figsize=(5.2 * len(keys), 4.2 + 0.2 * rows),
+                             squeeze=False, gridspec_kw={"height_ratios": (4.0, 0.2 * rows)})
+    axes = grid[:1]
+    legend_ax = fig.add_subplot(grid[1, 0].get_gridspec()[1, :])
+    for ax in grid[1]:
+        ax.remove()
+    legend_ax.axis("off")
     names = [v.name for v in variants_of(experiment)]
     for variant, seed, run in runs:
         history = run.history()
@@ -157,7 +165,10 @@ def plot(experiment: str, root="runs", out="figures/studies", profile="report") 
             ax.set_xlabel("epoch")
             ax.grid(alpha=0.3)
     axes[0][0].set_yscale("log")
-    axes[0][0].legend(fontsize=7)
+    # One legend below the panels, a column per variant (its seeds, trained and averaged G).
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    legend_ax.legend(handles, labels, loc="center", ncol=len(names_present), fontsize=8,
+                     frameon=False)
     info = runs[0][2].info()
     samples = info["config"].get("track_samples", 0)
     fig.suptitle(f"{experiment}: stabiliser study on the report schedule (tracked with "
