@@ -367,6 +367,17 @@ def settings_changed(saved: ExperimentConfig, current: ExperimentConfig) -> dict
             if k not in NOT_SETTINGS and old.get(k) != new[k]}
 
 
+def changed_from_profile(saved: dict, experiment: str, profile: str,
+                         current: str = "now") -> str | None:
+    """How a saved run's settings (its config.json ``config``) differ from the profile's
+    current ones, as ``"setting old (<current> new), ..."``; None when they don't."""
+    changed = settings_changed(config_from_dict(saved), make_config(experiment, profile))
+    if not changed:
+        return None
+    return ", ".join(f"{k} {old!r} ({current} {new!r})"
+                     for k, (old, new) in sorted(changed.items()))
+
+
 def _validate(config: ExperimentConfig) -> None:
     positive = ["epochs", "batch_size"]
     for name in positive:

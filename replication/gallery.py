@@ -61,7 +61,7 @@ def _run_summary(run_path: str) -> dict:
     except (FileNotFoundError, ValueError):
         return {}
     history = run.history()
-    info["wall_seconds"] = run.training_seconds()
+    info["wall_seconds"] = run.training_seconds(history)
     info["history"] = history
     return info
 

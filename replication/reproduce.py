@@ -16,8 +16,7 @@ import time
 from pathlib import Path
 
 from replication import experiments
-from replication.config import (PROFILES, ConfigError, config_from_dict, make_config,
-                                settings_changed)
+from replication.config import PROFILES, ConfigError, changed_from_profile, make_config
 from replication.distribute import STRATEGIES
 from replication.errors import run_command
 from replication.levers import PRECISION_SETTINGS, XLA_SETTINGS
@@ -73,7 +72,9 @@ class Plan:
         self._stage_started = {}
 
     def run_dir(self, experiment: str) -> Path:
-        return self.runs_root / experiment / self.profile
+        from replication.runs import default_run_dir
+
+        return default_run_dir(experiment, self.profile, self.runs_root)
 
     def _epochs_done(self, experiment) -> int:
         from replication.runs import RunDir
@@ -296,10 +297,9 @@ def _refuse_other_settings(run, config) -> None:
     settings, and the figures would not show the profile's current choices: stop and say so."""
     from replication.runs import read_json
 
-    saved = config_from_dict(read_json(run.config_file)["config"])
-    changed = settings_changed(saved, config)
-    if changed:
-        listed = ", ".join(f"{k} {old!r} (now {new!r})" for k, (old, new) in sorted(changed.items()))
+    listed = changed_from_profile(read_json(run.config_file)["config"], config.experiment,
+                                  config.profile)
+    if listed:
         raise ConfigError(
             f"{run.path} was started with other settings than the {config.profile} profile's "
             f"current ones: {listed}; move that folder away to train at today's settings, or "

@@ -27,8 +27,9 @@ from pathlib import Path
 from typing import Any
 
 
-def default_run_dir(experiment: str, profile: str) -> Path:
-    return Path("runs") / experiment / profile
+def default_run_dir(experiment: str, profile: str, root="runs") -> Path:
+    """``<root>/<experiment>/<profile>``: where a profile's run lives (and reproduce_all looks)."""
+    return Path(root) / experiment / profile
 
 
 PARTIAL_MARK = ".partial-"  # in the name of every temporary file atomic_path makes
@@ -280,13 +281,13 @@ class RunDir:
             return [{k: float(v) if v not in ("", None) else float("nan")
                      for k, v in row.items()} for row in csv.DictReader(fh)]
 
-    def training_seconds(self) -> float:
+    def training_seconds(self, history: list[dict] | None = None) -> float:
         """The run's training time: every epoch's own time plus its quality tracking, summed
-        from ``history.csv`` (so a run resumed across sessions, or copied, counts only the time
-        its epochs took, not the waits between them)."""
+        from ``history.csv`` (or its rows, already read), so that a run resumed across
+        sessions, or copied, counts only the time its epochs took, not the waits between them."""
         import math
 
-        return float(sum(value for row in self.history()
+        return float(sum(value for row in (self.history() if history is None else history)
                          for value in (row.get("seconds"), row.get("track_seconds"))
                          if value is not None and math.isfinite(value)))
 

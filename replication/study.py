@@ -280,8 +280,8 @@ def promote(experiment: str, variant: str, seed: int, root="runs", profile="repo
     test as reproduce_all's, which would refuse to draw from it)."""
     import shutil
 
-    from replication.config import config_from_dict, make_config, settings_changed
-    from replication.runs import now, write_json
+    from replication.config import changed_from_profile
+    from replication.runs import default_run_dir, now, write_json
 
     _variants(experiment, variant)  # an unknown variant: one clear error
     source = RunDir(run_dir(experiment, variant, seed, root, profile))
@@ -294,14 +294,12 @@ def promote(experiment: str, variant: str, seed: int, root="runs", profile="repo
         raise ConfigError(f"{source.path} is not finished ({info.get('state')}, epoch "
                           f"{info.get('epochs_done')} of {info['config']['epochs']}); "
                           "finish it first")
-    changed = settings_changed(config_from_dict(info["config"]), make_config(experiment, profile))
-    if changed:
-        listed = ", ".join(f"{k} {old!r} (the profile's: {new!r})"
-                           for k, (old, new) in sorted(changed.items()))
+    listed = changed_from_profile(info["config"], experiment, profile, "the profile's:")
+    if listed:
         raise ConfigError(f"{source.path} differs from the {profile} profile's current settings "
                           f"in {listed}; only a run at the profile's settings can stand for it "
                           "(make the variant the default first, or keep it a study run)")
-    target = Path(root) / experiment / profile  # where reproduce_all looks (runs.default_run_dir)
+    target = default_run_dir(experiment, profile, root)
     if target.exists():
         raise ConfigError(f"{target} already exists; move it away first (it is never "
                           "overwritten)")
