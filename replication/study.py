@@ -22,7 +22,13 @@ two seeds, into ``runs/<experiment>/study/<variant>-s<seed>/``:
   and seed to the profile's own run directory (``runs/<experiment>/report``), where
   ``reproduce_all.py --profile report`` draws the figures from instead of training it again;
   only a run at the profile's current settings qualifies (the default seed, and the variant
-  made the default first), and its ``config.json`` then says where it came from.
+  made the default first), and its ``config.json`` then says where it came from;
+* ``record EXPERIMENT`` copies each study run's text files (``config.json``, ``status.json``,
+  ``history.csv``, ``metrics.json``; a few kB, no weights) into
+  ``figures/studies/records/<experiment>/study/<run>/``, committed with the study figure, so
+  that ``plot``, ``table`` and ``means`` with ``--runs figures/studies/records`` redraw the
+  study's figure and tables on any clone, without the run directories (git-ignored, hours of
+  training each).
 """
 
 from __future__ import annotations
@@ -314,6 +320,35 @@ def promote(experiment: str, variant: str, seed: int, root="runs", profile="repo
     return target
 
 
+RECORD_FILES = ("config.json", "status.json", "history.csv", "metrics.json")
+
+
+def record(experiment: str, root="runs", out="figures/studies", profile="report") -> list[Path]:
+    """Copy every study run's :data:`RECORD_FILES` (those it has) to
+    ``<out>/records/<experiment>/study/<run>/``, the layout of a runs root, so the records read
+    as runs with ``--runs <out>/records``.  A record is replaced whole (files of an older copy
+    that the run no longer has are removed), each file written atomically."""
+    from replication.runs import atomic_path
+
+    runs = study_runs(experiment, root, profile)
+    if not runs:
+        raise ConfigError(f"no study runs of {experiment} under "
+                          f"{run_dir(experiment, '', 0, root, profile).parent}")
+    written = []
+    for variant, seed, run in runs:
+        target = run_dir(experiment, variant.name, seed, Path(out) / "records", profile)
+        target.mkdir(parents=True, exist_ok=True)
+        for name in RECORD_FILES:
+            source, copy = run.path / name, target / name
+            if source.exists():
+                with atomic_path(copy) as tmp:
+                    Path(tmp).write_bytes(source.read_bytes())
+            elif copy.exists():
+                copy.unlink()
+        written.append(target)
+    return written
+
+
 def _window(text: str) -> tuple[int, int]:
     first, sep, last = text.partition("-")
     try:
@@ -330,7 +365,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python scripts/study.py",
                                      formatter_class=argparse.RawDescriptionHelpFormatter,
                                      description=__doc__.split("\n", 2)[2])
-    parser.add_argument("action", choices=("run", "plot", "table", "means", "promote"))
+    parser.add_argument("action", choices=("run", "plot", "table", "means", "promote", "record"))
     parser.add_argument("experiment", choices=studied())
     parser.add_argument("--variants", metavar="A,B",
                         help="variants to train (default: all); promote: the one variant")
@@ -344,7 +379,9 @@ def main(argv=None) -> int:
     parser.add_argument("--profile", choices=PROFILES, default="report",
                         help="the schedule (default report, the study's; smoke tries the "
                              "machinery in seconds, into <experiment>/study-smoke)")
-    parser.add_argument("--out", default="figures/studies", metavar="DIR")
+    parser.add_argument("--out", default="figures/studies", metavar="DIR",
+                        help="plot and record: where the figure and the records go (default "
+                             "figures/studies)")
     args = parser.parse_args(argv)
     try:
         seeds = [int(s) for s in args.seeds.split(",")]
@@ -369,6 +406,9 @@ def _act(args, seeds) -> None:
         source = run_dir(args.experiment, args.variants, seeds[0], args.runs, args.profile)
         print(f"copied {source} to {target}; "
               f"python scripts/reproduce_all.py --profile {args.profile} draws from it")
+    elif args.action == "record":
+        for path in record(args.experiment, args.runs, args.out, args.profile):
+            print(f"recorded {path}")
     elif args.action == "means":
         print("\n".join(means(args.experiment, args.epochs, args.runs, args.profile)))
     else:

@@ -164,3 +164,25 @@ def test_promote_copies_a_finished_run_at_the_profile_settings(screened, tmp_pat
     summary = training_times({"dcgan": target})  # the study run's own epochs
     assert summary[1].split()[0] == "dcgan" and \
         summary[1].endswith(f"(promoted from {config['promoted_from']['run']})")
+
+
+def test_records_redraw_the_table_and_figure_without_the_runs(screened, tmp_path):
+    """``record`` keeps each run's text files only (no weights), in a runs root's layout, so
+    the committed records give the same table, means and figure as the run directories."""
+    out = tmp_path / "studies"
+    stale = out / "records" / "dcgan" / "study-smoke" / "baseline-s0" / "metrics.json"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("{}")  # an older record's file the run does not have
+    assert study.main(["record", "dcgan", "--profile", "smoke", "--runs", str(screened),
+                       "--out", str(out)]) == 0
+    records = out / "records"
+    for variant in study.variants_of("dcgan"):
+        kept = sorted(p.name for p in (records / "dcgan" / "study-smoke" /
+                                       f"{variant.name}-s0").iterdir())
+        assert kept == ["config.json", "history.csv", "status.json"]
+    assert study.table("dcgan", records, "smoke") == study.table("dcgan", screened, "smoke")
+    assert study.means("dcgan", None, records, "smoke") == \
+        study.means("dcgan", None, screened, "smoke")
+    assert study.main(["plot", "dcgan", "--profile", "smoke", "--runs", str(records),
+                       "--out", str(tmp_path)]) == 0
+    assert (tmp_path / "dcgan.png").stat().st_size > 10_000
