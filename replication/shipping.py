@@ -38,6 +38,8 @@ from replication.runs import (AVERAGED_GENERATOR_FILE, FRAME_QUALITY, FRAME_SUFF
 
 PRETRAINED_DIR = Path(__file__).resolve().parent.parent / "pretrained"
 WEIGHTS_FILE = "model.weights.h5"  # inside a .keras archive
+CONFIG_FILE = "config.json"  # inside a .keras archive
+OPTIMIZER_GROUP = "optimizer"  # a compiled model's optimizer state in WEIGHTS_FILE
 
 
 class ShippingError(ReplicationError):
@@ -65,8 +67,13 @@ def model_files(experiment: str) -> tuple[str, ...]:
 
 
 def store_float16(source: Path, target: Path) -> None:
-    """Copy the ``.keras`` file ``source`` to ``target`` with every float32 weight stored as
-    float16 (config and layout unchanged, so ``keras.saving.load_model`` reads it as is)."""
+    """Copy the ``.keras`` file ``source`` to ``target`` for inference: every float32 weight
+    stored as float16, and a compiled model's optimizer left out - its state (Adam's two
+    moments: twice the weights' size, as the VAE saves it) and its ``compile_config``, so that
+    ``keras.saving.load_model`` reads the file as an uncompiled model, without warnings.  The
+    layers' config and layout are unchanged."""
+    import json
+
     import h5py
 
     with zipfile.ZipFile(source) as archive, atomic_path(target, suffix=".keras") as tmp:
@@ -75,18 +82,25 @@ def store_float16(source: Path, target: Path) -> None:
                 data = archive.read(item.filename)
                 if item.filename == WEIGHTS_FILE:
                     data = _half_weights(h5py, data)
+                elif item.filename == CONFIG_FILE:
+                    config = json.loads(data)
+                    config.pop("compile_config", None)
+                    data = json.dumps(config).encode()
                 out.writestr(item.filename, data)
 
 
 def _half_weights(h5py, data: bytes) -> bytes:
-    """The HDF5 weights file ``data`` rewritten with float32 datasets as float16 (a new file:
-    HDF5 does not give back the space of replaced datasets)."""
+    """The HDF5 weights file ``data`` rewritten with float32 datasets as float16, without its
+    top-level ``optimizer`` group (a new file: HDF5 does not give back the space of replaced
+    datasets)."""
     import tempfile
 
     def copy(src, dst):
         for key, value in src.attrs.items():
             dst.attrs[key] = value
         for name, item in src.items():
+            if src.name == "/" and name == OPTIMIZER_GROUP:
+                continue
             if isinstance(item, h5py.Group):
                 copy(item, dst.create_group(name))
                 continue

@@ -239,3 +239,32 @@ def test_a_run_without_an_averaged_generator_ships_its_trained_one(tmp_path, cga
     (run / "model" / "generator.keras").unlink()
     with pytest.raises(ShippingError, match="has no generator.keras"):
         ship_run(run, root=tmp_path / "again")
+
+
+def test_a_shipped_vae_is_inference_only_and_bounds_agree(shipped, vae_smoke_run):
+    """The VAE is saved compiled (its Adam state inside the .keras file: twice the weights);
+    the shipped file keeps the weights only, loads without compiling, and gives the same
+    bound, up to float16 storage."""
+    import io
+    import zipfile
+
+    import h5py
+
+    from replication import load_model
+    from replication.metrics import vae_bounds
+
+    original = RunDir(vae_smoke_run).model_dir / "vae.keras"
+    copy = RunDir(shipped / "vae").model_dir / "vae.keras"
+    with zipfile.ZipFile(original) as archive:
+        with h5py.File(io.BytesIO(archive.read("model.weights.h5")), "r") as weights:
+            assert "optimizer" in weights  # what shipping has to leave out
+    with zipfile.ZipFile(copy) as archive:
+        assert "compile_config" not in json.loads(archive.read("config.json"))
+        with h5py.File(io.BytesIO(archive.read("model.weights.h5")), "r") as weights:
+            assert "optimizer" not in weights
+    assert copy.stat().st_size < 0.6 * original.stat().st_size
+    images = np.random.default_rng(0).random((64, 28, 28, 1)).astype("float32")
+    a = vae_bounds(load_model(original), images, samples=4, seed=0)
+    b = vae_bounds(load_model(copy), images, samples=4, seed=0)
+    for key in a:
+        assert b[key] == pytest.approx(a[key], rel=2e-3), key
