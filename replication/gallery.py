@@ -80,8 +80,11 @@ def build(out="figures") -> Path:
         "",
         "Every figure of the report (by figure id, in the report's order) with the report's own "
         "caption (translated from the Persian), the image this project regenerated, and how it "
-        "was made. Regenerate with `python scripts/reproduce_all.py --profile report` "
-        "(or `--profile quick` for a short run). Figures from a short run are marked in bold.",
+        "was made. Redraw them from the runs shipped in `pretrained/` with "
+        "`python scripts/reproduce_all.py --pretrained` (about a minute, no training), or "
+        "train them with `python scripts/reproduce_all.py --profile report` (hours on a CPU; "
+        "`--profile quick` for a short run, drawn into `figures/quick/`). Figures from a short "
+        "run are marked in bold.",
         "",
     ]
     if "overview.png" in manifest:  # the front picture (replication.figures.overview)
@@ -130,7 +133,8 @@ def _evaluation(out: Path) -> list[str]:
     return (["## Quantitative evaluation", "",
              "The report judges its models by eye only; these are the numbers the field uses, "
              "beside the published ones. Made by `python scripts/evaluate.py RUN_DIR... "
-             "--table figures`; each row names its run's profile and epochs.", ""]
+             "--table figures` (or, for the shipped runs, from their own `metrics.json` by "
+             "`reproduce_all.py --pretrained`); each row names its run's profile and epochs.", ""]
             + render_table(rows))
 
 

@@ -52,7 +52,17 @@ def shipped_run(experiment: str, root=None) -> RunDir:
     if not (path / "config.json").exists():
         raise ShippingError(f"no shipped {experiment} run in {path.parent}; pass --run-dir with "
                             f"a run of your own (python -m replication train {experiment})")
-    return RunDir(path)
+    return RunDir(_as_written(path))
+
+
+def _as_written(path: Path) -> Path:
+    """``path`` relative to the working directory when it lies inside it (``pretrained/vae``
+    from the project root), so that the manifest, the gallery and the figures' footers name the
+    shipped run as a user would type it, not by this machine's absolute path."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        return path
 
 
 def model_files(experiment: str) -> tuple[str, ...]:

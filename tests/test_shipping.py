@@ -80,6 +80,15 @@ def test_shipping_refuses_unfinished_runs(tmp_path, vae_smoke_run):
         shipped_run("dcgan", root=tmp_path / "pretrained")
 
 
+def test_a_shipped_run_is_named_as_a_user_would_type_it(shipped, monkeypatch, tmp_path):
+    """The manifest, the gallery and the figures' footers name the shipped run by its path
+    relative to the working directory, not by the absolute path of the machine that drew them."""
+    monkeypatch.chdir(shipped.parent)
+    assert str(shipped_run("cgan", root=shipped).path) == f"{shipped.name}/cgan"
+    monkeypatch.chdir(tmp_path)  # not inside: the path stays as given
+    assert shipped_run("cgan", root=shipped).path == shipped / "cgan"
+
+
 @pytest.mark.parametrize("argv, rows", [(["--class", "cat", "--n", "6"], None),
                                         (["--n", "20", "--generator", "averaged"], 10)])
 def test_sample_a_class_or_every_class(shipped, tmp_path, argv, rows, capsys):

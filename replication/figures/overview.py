@@ -76,5 +76,7 @@ def draw_overview(runs: dict, out) -> Path | None:
 def _subplots(n: int):
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, n, figsize=(4.3 * n, 4.9), squeeze=False)
+    # room between the panels for the class names a conditional grid carries on its left
+    fig, axes = plt.subplots(1, n, figsize=(4.6 * n, 4.9), squeeze=False,
+                             gridspec_kw={"wspace": 0.32})
     return fig, list(axes[0])
