@@ -11,14 +11,16 @@ import argparse
 import sys
 
 from replication.config import (ACGAN_ACTIVATION_NOISE, ACGAN_CLASS_LOSSES, AUXILIARY,
-                                DATASETS, EXPERIMENTS, GAN_LOSSES, PROFILES)
+                                CGAN_LABEL_DESIGNS, DATASETS, EXPERIMENTS, GAN_LOSSES,
+                                PROFILES, CGANConfig)
 from replication.distribute import STRATEGIES
 from replication.errors import run_command
 from replication.levers import PRECISION_SETTINGS, XLA_SETTINGS
 
 # Config fields set by the "GAN stabilisers and instruments" flags (same names).
 GAN_OPTIONS = ("real_label", "d_learning_rate", "g_learning_rate", "class_loss",
-               "activation_noise", "mismatched_labels", "ema_half_life", "ema_ramp",
+               "activation_noise", "mismatched_labels", "label_design", "ema_half_life",
+               "ema_ramp",
                "track_samples")
 
 
@@ -196,6 +198,13 @@ def _add_gan_arguments(train) -> None:
                      help="cgan: show D real images paired with a wrong label as fakes "
                           "(matching-aware discriminator, Reed et al. 2016), so D must read "
                           "the label")
+    gan.add_argument("--label-design", choices=CGAN_LABEL_DESIGNS,
+                     help="cgan: how the label enters the networks: 'input-concat' (one-hot "
+                          "joined to G's noise and to D's image as planes), 'projection' "
+                          "(projection D, Miyato & Koyama 2018, and class-conditional "
+                          "BatchNorm in G), 'projection-d' (projection D, G's input "
+                          "concatenation), 'late-concat' (label joined to D's 4x4 features); "
+                          f"default {CGANConfig.label_design!r}")
     gan.add_argument("--ema-half-life", type=_non_negative_int, metavar="IMAGES",
                      help="averaged generator (EMA of G's weights and BatchNorm statistics): "
                           "half-life in images (default 500000, StyleGAN2-ADA's CIFAR preset; "

@@ -171,12 +171,18 @@ class DCGANConfig(GANConfig):
 class CGANConfig(DCGANConfig):
     """Q3: conditional GAN (Mirza & Osindero 2014) with DCGAN-style networks on CIFAR-10.
 
-    The label reaches G as a one-hot vector joined to the noise, and D as ten one-hot planes
-    joined to the image's channels.  15 epochs, as the report ran.
+    Both networks receive the label (the report fixes only that); ``label_design`` says how
+    (one of :data:`CGAN_LABEL_DESIGNS`, built by :mod:`replication.models.dcgan`):
+    ``input-concat`` joins a one-hot vector to G's noise and ten one-hot planes to D's image;
+    ``projection`` is a projection D (Miyato & Koyama 2018) with class-conditional BatchNorm
+    in G; ``projection-d`` the projection D with G's input concatenation; ``late-concat`` the
+    label planes joined to D's last 4x4 features (Reed et al. 2016) with G's input
+    concatenation.  15 epochs, as the report ran.
     """
 
     experiment: str = "cgan"
     epochs: int = 15
+    label_design: str = "input-concat"
     # Matching-aware discriminator (Reed et al. 2016): real images paired with a wrong label
     # are shown to D as fakes, so D must read the label.  D's loss on fakes becomes the mean
     # of its loss on generated images and on mismatched real pairs.  Off: the report's CGAN.
@@ -340,7 +346,9 @@ def make_config(experiment: str, profile: str = "report", **overrides: Any) -> E
 
 # Settings added after runs were saved: a saved config without them ran as these say.
 # (ema_half_life: a run saved without it has no averaged generator in its checkpoint.)
-_LEGACY_DEFAULTS: dict[str, Any] = {"share_fakes": False, "ema_half_life": 0}
+# (label_design: a conditional GAN saved without it joined the label at both inputs.)
+_LEGACY_DEFAULTS: dict[str, Any] = {"share_fakes": False, "ema_half_life": 0,
+                                    "label_design": "input-concat"}
 
 
 def config_from_dict(values: dict[str, Any]) -> ExperimentConfig:
@@ -413,11 +421,16 @@ def _validate(config: ExperimentConfig) -> None:
     if isinstance(config, ACGANConfig) and config.class_loss not in ACGAN_CLASS_LOSSES:
         raise ConfigError(f"unknown class loss {config.class_loss!r}; choose one of "
                           f"{', '.join(ACGAN_CLASS_LOSSES)}")
+    if isinstance(config, CGANConfig) and config.label_design not in CGAN_LABEL_DESIGNS:
+        raise ConfigError(f"unknown label design {config.label_design!r}; choose one of "
+                          f"{', '.join(CGAN_LABEL_DESIGNS)}")
     if isinstance(config, GANConfig):
         _validate_gan(config)
 
 
 ACGAN_CLASS_LOSSES = ("all", "real")
+# How the conditional GAN's label enters G and D (CGANConfig; replication.models.dcgan).
+CGAN_LABEL_DESIGNS = ("input-concat", "projection", "projection-d", "late-concat")
 ACGAN_LEARNING_RATES = (1e-4, 2e-4, 3e-4)
 ACGAN_ACTIVATION_NOISE = (0.0, 0.1, 0.2)
 

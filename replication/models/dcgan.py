@@ -6,6 +6,18 @@ LeakyReLU(0.2) in D; weights from ``RandomNormal(0, 0.02)``.
 
 The number of stride-2 stages follows the image size: 32 = 4 * 2^3 (three stages), 28 = 7 * 2^2
 (two stages, using the last two generator widths and the first two discriminator widths).
+
+The conditional GAN builds on the same trunk; how its label enters each network is a
+*label design* (:data:`LABEL_DESIGNS`, the config's ``label_design``):
+
+* G ``"concat"``: the one-hot label joined to the noise (Mirza & Osindero 2014);
+  G ``"cbn"``: class-conditional BatchNorm, a per-class scale and shift in every BatchNorm
+  layer (SNGAN, BigGAN; the noise alone enters the projection);
+* D ``"planes"``: ten constant one-hot planes joined to the image's channels;
+  D ``"projection"``: ``logit = psi(phi(x)) + <embed(y), phi(x)>`` over the flattened last
+  features ``phi(x)`` (Miyato & Koyama 2018); D ``"late"``: the label planes joined to the
+  last (4x4) features, then a 1x1 convolution with BatchNorm and LeakyReLU before the logit
+  (Reed et al. 2016).
 """
 
 from __future__ import annotations
@@ -13,7 +25,24 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from replication.models.layers import batch_norm, normal_init, one_hot_label
+from replication.models.layers import (batch_norm, class_conditional_batch_norm, normal_init,
+                                       one_hot_label)
+
+# label design (the names are the config's CGAN_LABEL_DESIGNS) -> (G's way, D's way)
+LABEL_DESIGNS = {
+    "input-concat": ("concat", "planes"),
+    "projection": ("cbn", "projection"),
+    "projection-d": ("concat", "projection"),
+    "late-concat": ("concat", "late"),
+}
+
+
+def label_ways(design: str) -> tuple[str, str]:
+    """``(generator's way, discriminator's way)`` of a label design."""
+    if design not in LABEL_DESIGNS:
+        raise ValueError(f"unknown label design {design!r}; choose one of "
+                         f"{', '.join(LABEL_DESIGNS)}")
+    return LABEL_DESIGNS[design]
 
 
 def upsampling_stages(image_size: int) -> int:
@@ -28,31 +57,43 @@ def upsampling_stages(image_size: int) -> int:
 
 
 def build_generator(image_shape, noise_dim, filters, kernel_size, init_stddev, num_classes=0,
-                    name="generator") -> keras.Model:
+                    label_way="concat", name="generator") -> keras.Model:
     """noise -> dense projection -> [ConvTranspose stride 2, BN, ReLU]* -> ConvTranspose, tanh.
 
-    With ``num_classes`` (the conditional GAN) the one-hot label is joined to the noise.
+    With ``num_classes`` (the conditional GAN) the label enters by ``label_way``: ``"concat"``
+    joins the one-hot label to the noise, ``"cbn"`` makes every BatchNorm class-conditional.
     """
+    if label_way not in ("concat", "cbn"):
+        raise ValueError(f"unknown generator label way {label_way!r}")
     height, width, channels = image_shape
     stages = upsampling_stages(height)
     widths = list(filters)[-stages:]
     start = height // 2 ** stages
     init = normal_init(init_stddev)
     noise = keras.Input(shape=(noise_dim,), name="noise")
-    inputs, x = noise, noise
+    inputs, x, label = noise, noise, None
     if num_classes:
-        label, one_hot = one_hot_label(num_classes)
+        label = keras.Input(shape=(), dtype="int32", name="label")
         inputs = [noise, label]
-        x = layers.Concatenate(name="noise_and_label")([noise, one_hot])
+        if label_way == "concat":
+            one_hot = layers.CategoryEncoding(num_classes, output_mode="one_hot",
+                                              name="label_one_hot")(label)
+            x = layers.Concatenate(name="noise_and_label")([noise, one_hot])
+
+    def norm(x, name):
+        if num_classes and label_way == "cbn":
+            return class_conditional_batch_norm(x, label, num_classes, name)
+        return batch_norm(name)(x)
+
     x = layers.Dense(start * start * widths[0], use_bias=False, kernel_initializer=init,
                      name="project")(x)
     x = layers.Reshape((start, start, widths[0]), name="reshape")(x)
-    x = batch_norm("project_bn")(x)
+    x = norm(x, "project_bn")
     x = layers.ReLU(name="project_relu")(x)
     for i, width_ in enumerate(widths[1:], start=1):
         x = layers.Conv2DTranspose(width_, kernel_size, strides=2, padding="same", use_bias=False,
                                    kernel_initializer=init, name=f"deconv{i}")(x)
-        x = batch_norm(f"deconv{i}_bn")(x)
+        x = norm(x, f"deconv{i}_bn")
         x = layers.ReLU(name=f"deconv{i}_relu")(x)
     x = layers.Conv2DTranspose(channels, kernel_size, strides=2, padding="same",
                                kernel_initializer=init, name=f"deconv{stages}")(x)
@@ -61,31 +102,57 @@ def build_generator(image_shape, noise_dim, filters, kernel_size, init_stddev, n
 
 
 def build_discriminator(image_shape, filters, kernel_size, init_stddev, leaky_slope,
-                        norm="batch", num_classes=0, name="discriminator") -> keras.Model:
+                        norm="batch", num_classes=0, label_way="planes",
+                        name="discriminator") -> keras.Model:
     """image -> [Conv stride 2, (BN), LeakyReLU]* -> dense logit.  No BN on the input layer.
 
     ``norm="layer"`` swaps BatchNorm for LayerNorm, as WGAN-GP requires of its critic (the
     gradient penalty is per example, which batch statistics would break).  With
-    ``num_classes`` (the conditional GAN) the one-hot label is broadcast to ``num_classes``
-    constant planes and joined to the image's channels.
+    ``num_classes`` (the conditional GAN) the label enters by ``label_way`` (module
+    docstring): ``"planes"`` at the input, ``"late"`` at the last features, ``"projection"``
+    as an inner product with the last features.
     """
+    if label_way not in ("planes", "projection", "late"):
+        raise ValueError(f"unknown discriminator label way {label_way!r}")
     stages = upsampling_stages(image_shape[0])
     init = normal_init(init_stddev)
+
+    def normalise(x, name):
+        return (batch_norm(f"{name}_bn") if norm == "batch"
+                else layers.LayerNormalization(axis=[1, 2, 3], name=f"{name}_ln"))(x)
+
     images = keras.Input(shape=image_shape, name="image")
     inputs, x = images, images
     if num_classes:
         label, one_hot = one_hot_label(num_classes)
         inputs = [images, label]
-        planes = layers.Reshape((1, 1, num_classes), name="label_planes")(one_hot)
-        planes = layers.UpSampling2D(image_shape[:2], name="label_broadcast")(planes)
-        x = layers.Concatenate(name="image_and_label")([images, planes])
+        if label_way == "planes":
+            x = layers.Concatenate(name="image_and_label")(
+                [images, _label_planes(one_hot, num_classes, image_shape[:2], "")])
     for i, width_ in enumerate(list(filters)[:stages], start=1):
         x = layers.Conv2D(width_, kernel_size, strides=2, padding="same", use_bias=(i == 1),
                           kernel_initializer=init, name=f"conv{i}")(x)
         if i > 1:
-            x = (batch_norm(f"conv{i}_bn") if norm == "batch"
-                 else layers.LayerNormalization(axis=[1, 2, 3], name=f"conv{i}_ln"))(x)
+            x = normalise(x, f"conv{i}")
         x = layers.LeakyReLU(leaky_slope, name=f"conv{i}_lrelu")(x)
-    x = layers.Flatten(name="flatten")(x)
-    logit = layers.Dense(1, kernel_initializer=init, name="logit")(x)
+    if num_classes and label_way == "late":
+        x = layers.Concatenate(name="features_and_label")(
+            [x, _label_planes(one_hot, num_classes, tuple(x.shape[1:3]), "_late")])
+        x = layers.Conv2D(x.shape[-1] - num_classes, 1, use_bias=False, kernel_initializer=init,
+                          name="joint_conv")(x)
+        x = normalise(x, "joint")
+        x = layers.LeakyReLU(leaky_slope, name="joint_lrelu")(x)
+    features = layers.Flatten(name="flatten")(x)
+    logit = layers.Dense(1, kernel_initializer=init, name="logit")(features)
+    if num_classes and label_way == "projection":
+        embedded = layers.Embedding(num_classes, features.shape[-1],
+                                    embeddings_initializer=init, name="label_embedding")(label)
+        projection = layers.Dot(axes=1, name="projection")([features, embedded])
+        logit = layers.Add(name="logit_and_projection")([logit, projection])
     return keras.Model(inputs, logit, name=name)
+
+
+def _label_planes(one_hot, num_classes, size, tag):
+    """The one-hot label broadcast to ``num_classes`` constant planes of ``size``."""
+    planes = layers.Reshape((1, 1, num_classes), name=f"label_planes_{tag}")(one_hot)
+    return layers.UpSampling2D(size, name=f"label_broadcast_{tag}")(planes)
