@@ -11,7 +11,7 @@ import argparse
 import sys
 
 from replication.config import (ACGAN_ACTIVATION_NOISE, ACGAN_CLASS_LOSSES, AUXILIARY,
-                                CGAN_LABEL_DESIGNS, DATASETS, EXPERIMENTS, GAN_LOSSES,
+                                CGAN_LABEL_CONDITIONING, DATASETS, EXPERIMENTS, GAN_LOSSES,
                                 PROFILES, CGANConfig)
 from replication.distribute import STRATEGIES
 from replication.errors import run_command
@@ -19,7 +19,7 @@ from replication.levers import PRECISION_SETTINGS, XLA_SETTINGS
 
 # Config fields set by the "GAN stabilisers and instruments" flags (same names).
 GAN_OPTIONS = ("real_label", "d_learning_rate", "g_learning_rate", "class_loss",
-               "activation_noise", "mismatched_labels", "label_design", "ema_half_life",
+               "activation_noise", "mismatched_labels", "label_conditioning", "ema_half_life",
                "ema_ramp",
                "track_samples")
 
@@ -198,13 +198,13 @@ def _add_gan_arguments(train) -> None:
                      help="cgan: show D real images paired with a wrong label as fakes "
                           "(matching-aware discriminator, Reed et al. 2016), so D must read "
                           "the label")
-    gan.add_argument("--label-design", choices=CGAN_LABEL_DESIGNS,
+    gan.add_argument("--label-conditioning", choices=CGAN_LABEL_CONDITIONING,
                      help="cgan: how the label enters the networks: 'input-concat' (one-hot "
                           "joined to G's noise and to D's image as planes), 'projection' "
                           "(projection D, Miyato & Koyama 2018, and class-conditional "
                           "BatchNorm in G), 'projection-d' (projection D, G's input "
                           "concatenation), 'late-concat' (label joined to D's 4x4 features); "
-                          f"default {CGANConfig.label_design!r}")
+                          f"default {CGANConfig.label_conditioning!r}")
     gan.add_argument("--ema-half-life", type=_non_negative_int, metavar="IMAGES",
                      help="averaged generator (EMA of G's weights and BatchNorm statistics): "
                           "half-life in images (default 500000, StyleGAN2-ADA's CIFAR preset; "

@@ -171,8 +171,8 @@ class DCGANConfig(GANConfig):
 class CGANConfig(DCGANConfig):
     """Q3: conditional GAN (Mirza & Osindero 2014) with DCGAN-style networks on CIFAR-10.
 
-    Both networks receive the label (the report fixes only that); ``label_design`` says how
-    (one of :data:`CGAN_LABEL_DESIGNS`, built by :mod:`replication.models.dcgan`):
+    Both networks receive the label (the report fixes only that); ``label_conditioning`` says how
+    (one of :data:`CGAN_LABEL_CONDITIONING`, built by :mod:`replication.models.dcgan`):
     ``input-concat`` joins a one-hot vector to G's noise and ten one-hot planes to D's image;
     ``projection`` is a projection D (Miyato & Koyama 2018) with class-conditional BatchNorm
     in G; ``projection-d`` the projection D with G's input concatenation; ``late-concat`` the
@@ -182,7 +182,7 @@ class CGANConfig(DCGANConfig):
 
     experiment: str = "cgan"
     epochs: int = 15
-    label_design: str = "input-concat"
+    label_conditioning: str = "input-concat"
     # Matching-aware discriminator (Reed et al. 2016): real images paired with a wrong label
     # are shown to D as fakes, so D must read the label.  D's loss on fakes becomes the mean
     # of its loss on generated images and on mismatched real pairs.  Off: the report's CGAN.
@@ -346,9 +346,9 @@ def make_config(experiment: str, profile: str = "report", **overrides: Any) -> E
 
 # Settings added after runs were saved: a saved config without them ran as these say.
 # (ema_half_life: a run saved without it has no averaged generator in its checkpoint.)
-# (label_design: a conditional GAN saved without it joined the label at both inputs.)
+# (label_conditioning: a conditional GAN saved without it joined the label at both inputs.)
 _LEGACY_DEFAULTS: dict[str, Any] = {"share_fakes": False, "ema_half_life": 0,
-                                    "label_design": "input-concat"}
+                                    "label_conditioning": "input-concat"}
 
 
 def config_from_dict(values: dict[str, Any]) -> ExperimentConfig:
@@ -421,16 +421,16 @@ def _validate(config: ExperimentConfig) -> None:
     if isinstance(config, ACGANConfig) and config.class_loss not in ACGAN_CLASS_LOSSES:
         raise ConfigError(f"unknown class loss {config.class_loss!r}; choose one of "
                           f"{', '.join(ACGAN_CLASS_LOSSES)}")
-    if isinstance(config, CGANConfig) and config.label_design not in CGAN_LABEL_DESIGNS:
-        raise ConfigError(f"unknown label design {config.label_design!r}; choose one of "
-                          f"{', '.join(CGAN_LABEL_DESIGNS)}")
+    if isinstance(config, CGANConfig) and config.label_conditioning not in CGAN_LABEL_CONDITIONING:
+        raise ConfigError(f"unknown label design {config.label_conditioning!r}; choose one of "
+                          f"{', '.join(CGAN_LABEL_CONDITIONING)}")
     if isinstance(config, GANConfig):
         _validate_gan(config)
 
 
 ACGAN_CLASS_LOSSES = ("all", "real")
 # How the conditional GAN's label enters G and D (CGANConfig; replication.models.dcgan).
-CGAN_LABEL_DESIGNS = ("input-concat", "projection", "projection-d", "late-concat")
+CGAN_LABEL_CONDITIONING = ("input-concat", "projection", "projection-d", "late-concat")
 ACGAN_LEARNING_RATES = (1e-4, 2e-4, 3e-4)
 ACGAN_ACTIVATION_NOISE = (0.0, 0.1, 0.2)
 

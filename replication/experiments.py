@@ -266,25 +266,25 @@ class CGANExperiment(DCGANExperiment):
         ("baseline", {}, "today's settings"),
         ("matching", {"mismatched_labels": True},
          "wrong-label pairs as fakes, so D must read the label"),
-        ("projection", {"label_design": "projection"},
+        ("projection", {"label_conditioning": "projection"},
          "projection D and class-conditional BatchNorm in G (the field's cGAN standard)"),
-        ("projection-d", {"label_design": "projection-d"},
+        ("projection-d", {"label_conditioning": "projection-d"},
          "projection D with G's input concatenation (tells the two halves apart)"),
-        ("late-concat", {"label_design": "late-concat"},
+        ("late-concat", {"label_conditioning": "late-concat"},
          "the label joined to D's 4x4 features (Reed et al. 2016)"),
-        ("projection-matching", {"label_design": "projection", "mismatched_labels": True},
+        ("projection-matching", {"label_conditioning": "projection", "mismatched_labels": True},
          "projection design with wrong-label pairs as fakes"),
-        ("projection-b64", {"label_design": "projection", "batch_size": 64},
+        ("projection-b64", {"label_conditioning": "projection", "batch_size": 64},
          "projection design in batches of 64: twice the updates for the same images"),
         ("projection-matching-b64",
-         {"label_design": "projection", "mismatched_labels": True, "batch_size": 64},
+         {"label_conditioning": "projection", "mismatched_labels": True, "batch_size": 64},
          "projection design, wrong-label pairs, batches of 64"),
     )
 
     def networks(self, config, image_shape, num_classes: int = 10):
         from replication.models import dcgan
 
-        g_way, d_way = dcgan.label_ways(config.label_design)
+        g_way, d_way = dcgan.label_ways(config.label_conditioning)
         generator = dcgan.build_generator(image_shape, config.noise_dim, config.gen_filters,
                                           config.kernel_size, config.init_stddev,
                                           num_classes=num_classes, label_way=g_way)

@@ -7,7 +7,7 @@ import keras
 import numpy as np
 import pytest
 
-from replication.config import CGAN_LABEL_DESIGNS, ConfigError, make_config
+from replication.config import CGAN_LABEL_CONDITIONING, ConfigError, make_config
 from replication.experiments import get as get_experiment
 from replication.models import dcgan
 from replication.models.gan import GAN
@@ -17,16 +17,16 @@ TINY = dict(noise_dim=6, gen_filters=(8, 4), disc_filters=(4, 8))
 
 
 def _nets(design, **overrides):
-    config = make_config("cgan", "smoke", label_design=design, **{**TINY, **overrides})
+    config = make_config("cgan", "smoke", label_conditioning=design, **{**TINY, **overrides})
     keras.utils.set_random_seed(0)
     return get_experiment("cgan").networks(config, SHAPE, CLASSES)
 
 
 def test_every_config_design_has_a_builder():
-    assert set(CGAN_LABEL_DESIGNS) == set(dcgan.LABEL_DESIGNS)
-    assert make_config("cgan", "smoke").label_design in CGAN_LABEL_DESIGNS
+    assert set(CGAN_LABEL_CONDITIONING) == set(dcgan.LABEL_DESIGNS)
+    assert make_config("cgan", "smoke").label_conditioning in CGAN_LABEL_CONDITIONING
     with pytest.raises(ConfigError, match="label design"):
-        make_config("cgan", "smoke", label_design="sideways")
+        make_config("cgan", "smoke", label_conditioning="sideways")
 
 
 def test_projection_logit_is_psi_plus_embedding_row_dot_features():
@@ -83,7 +83,7 @@ def test_conditional_batchnorm_uses_the_row_of_each_class():
     assert len([l for l in generator.layers if l.name.endswith("_gamma")]) == len(norms)
 
 
-@pytest.mark.parametrize("design", CGAN_LABEL_DESIGNS)
+@pytest.mark.parametrize("design", CGAN_LABEL_CONDITIONING)
 def test_generator_output_changes_with_the_label_for_fixed_noise(design):
     generator, discriminator = _nets(design)
     rng = np.random.default_rng(2)
@@ -105,7 +105,7 @@ def test_generator_output_changes_with_the_label_for_fixed_noise(design):
 
 def test_designs_wire_the_label_where_they_say():
     names = {d: ({l.name for l in g.layers}, {l.name for l in d_.layers})
-             for d, (g, d_) in ((d, _nets(d)) for d in CGAN_LABEL_DESIGNS)}
+             for d, (g, d_) in ((d, _nets(d)) for d in CGAN_LABEL_CONDITIONING)}
     g, d = names["input-concat"]
     assert "noise_and_label" in g and "image_and_label" in d and "label_embedding" not in d
     g, d = names["projection"]
@@ -117,7 +117,7 @@ def test_designs_wire_the_label_where_they_say():
     assert "features_and_label" in d and "image_and_label" not in d and "joint_conv" in d
 
 
-@pytest.mark.parametrize("design", CGAN_LABEL_DESIGNS)
+@pytest.mark.parametrize("design", CGAN_LABEL_CONDITIONING)
 def test_saved_conditional_models_reload_without_custom_objects(design, tmp_path):
     generator, discriminator = _nets(design)
     noise = np.random.default_rng(3).normal(size=(4, TINY["noise_dim"])).astype("float32")

@@ -8,7 +8,7 @@ The number of stride-2 stages follows the image size: 32 = 4 * 2^3 (three stages
 (two stages, using the last two generator widths and the first two discriminator widths).
 
 The conditional GAN builds on the same trunk; how its label enters each network is a
-*label design* (:data:`LABEL_DESIGNS`, the config's ``label_design``):
+*label design* (:data:`LABEL_DESIGNS`, the config's ``label_conditioning``):
 
 * G ``"concat"``: the one-hot label joined to the noise (Mirza & Osindero 2014);
   G ``"cbn"``: class-conditional BatchNorm, a per-class scale and shift in every BatchNorm
@@ -28,7 +28,7 @@ from keras import layers
 from replication.models.layers import (batch_norm, class_conditional_batch_norm, normal_init,
                                        one_hot_label)
 
-# label design (the names are the config's CGAN_LABEL_DESIGNS) -> (G's way, D's way)
+# label design (the names are the config's CGAN_LABEL_CONDITIONING) -> (G's way, D's way)
 LABEL_DESIGNS = {
     "input-concat": ("concat", "planes"),
     "projection": ("cbn", "projection"),
