@@ -18,7 +18,7 @@ import time
 import keras
 
 from replication.checkpoint import save_state
-from replication.runs import RunDir, atomic_path
+from replication.runs import RunDir, atomic_path, report_log_line
 
 
 def _finite(logs) -> bool:
@@ -108,7 +108,8 @@ class EpochEnd(keras.callbacks.Callback):
         self._write_history(self._rows + [row])
         self._rows.append(row)
         self._writing = self.run.checkpoint_file
-        save_state(self.run.checkpoint_file, self.model, self.optimizers, epoch)
+        save_state(self.run.checkpoint_file, self.model, self.optimizers, epoch,
+                   previous=self.run.previous_checkpoint_file)
         self._writing = self.run.status_file
         self.run.set_status("running", epoch, **self.status_extra())
 
@@ -180,12 +181,7 @@ class ReportLogLine(keras.callbacks.Callback):
         self.keys = keys
         self.follow = follow
 
-    @staticmethod
-    def format(epoch: int, total: int, logs: dict, keys) -> str:
-        parts = [f"{k}={float(logs[k]):.3f}" for k in keys if k in logs]
-        return f"epoch = {epoch}/{total}, " + ", ".join(parts)
-
     def on_epoch_end(self, epoch, logs=None):
-        print(self.format(epoch + 1, self.total_epochs, logs or {}, self.keys), flush=True)
+        print(report_log_line(epoch + 1, self.total_epochs, logs or {}, self.keys), flush=True)
         for line in (self.follow() if self.follow is not None else []):
             print(line, flush=True)

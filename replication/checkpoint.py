@@ -9,12 +9,13 @@ from a different architecture is refused instead of half-loaded.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
 
 from replication.errors import RunError
-from replication.runs import atomic_path
+from replication.runs import atomic_path, read_npz
 
 
 class CheckpointError(RunError):
@@ -39,14 +40,20 @@ def build_optimizers(model, optimizers: dict, variables: dict | None = None) -> 
             optimizer.build(targets)
 
 
-def save_state(path, model, optimizers: dict, epoch: int) -> None:
+def save_state(path, model, optimizers: dict, epoch: int, previous=None) -> None:
+    """Write the checkpoint ``path`` whole (or not at all).  With ``previous``, the checkpoint
+    it replaces is kept there (one epoch older), so a damaged last checkpoint still leaves a
+    run resumable."""
     arrays = {"epoch": np.asarray(epoch, dtype=np.int64)}
     for group, variables in _groups(model, optimizers).items():
         for i, variable in enumerate(variables):
             arrays[f"{group}/{i:04d}"] = np.asarray(variable.numpy())
         arrays[f"{group}/paths"] = np.asarray([v.path for v in variables])
-    with atomic_path(Path(path), suffix=".npz") as tmp:
+    path = Path(path)
+    with atomic_path(path, suffix=".npz") as tmp:
         np.savez(tmp, **arrays)
+        if previous is not None and path.exists():  # the new one is complete: rotate
+            os.replace(path, previous)
 
 
 def load_state(path, model, optimizers: dict) -> int:
@@ -55,26 +62,25 @@ def load_state(path, model, optimizers: dict) -> int:
     The optimizers must already be built (see :func:`build_optimizers`).
     """
     path = Path(path)
-    try:
-        npz = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        raise CheckpointError(f"checkpoint {path} is unreadable ({exc})") from None
-    with npz:
-        for group, variables in _groups(model, optimizers).items():
-            key = f"{group}/paths"
-            if key not in npz.files:
-                raise CheckpointError(f"checkpoint {path} has no state for {group}")
-            saved_paths = [str(p) for p in npz[key]]
-            if len(saved_paths) != len(variables):
+    npz = read_npz(path, todo="resume from an earlier checkpoint or start the run again")
+    if "epoch" not in npz:
+        raise CheckpointError(f"checkpoint {path} has no epoch count: it was not written by "
+                              "this project")
+    for group, variables in _groups(model, optimizers).items():
+        key = f"{group}/paths"
+        if key not in npz:
+            raise CheckpointError(f"checkpoint {path} has no state for {group}")
+        saved_paths = [str(p) for p in npz[key]]
+        if len(saved_paths) != len(variables):
+            raise CheckpointError(
+                f"checkpoint {path}: {group} has {len(saved_paths)} variables, the model "
+                f"{len(variables)}; it was written by a different architecture")
+        for i, variable in enumerate(variables):
+            value = npz[f"{group}/{i:04d}"]
+            if tuple(value.shape) != tuple(variable.shape):
                 raise CheckpointError(
-                    f"checkpoint {path}: {group} has {len(saved_paths)} variables, the model "
-                    f"{len(variables)}; it was written by a different architecture")
-            for i, variable in enumerate(variables):
-                value = npz[f"{group}/{i:04d}"]
-                if tuple(value.shape) != tuple(variable.shape):
-                    raise CheckpointError(
-                        f"checkpoint {path}: {variable.path} has shape {value.shape}, the model "
-                        f"{tuple(variable.shape)}; it was written by a different architecture")
-            for i, variable in enumerate(variables):
-                variable.assign(npz[f"{group}/{i:04d}"])
-        return int(npz["epoch"])
+                    f"checkpoint {path}: {variable.path} has shape {value.shape}, the model "
+                    f"{tuple(variable.shape)}; it was written by a different architecture")
+        for i, variable in enumerate(variables):
+            variable.assign(npz[f"{group}/{i:04d}"])
+    return int(npz["epoch"])

@@ -27,6 +27,8 @@ PROFILES = ("smoke", "quick", "report", "paper")
 DATASETS = ("mnist", "cifar10")
 # The GAN losses (replication.models.losses implements each; the default is the report's).
 GAN_LOSSES = ("minimax", "non-saturating", "least-squares", "wasserstein")
+# The EfficientNet-VAE's encoder backbones (replication.models.efficientnet_vae).
+EFFNET_ENCODERS = ("efficientnet-b0", "efficientnet-lite0")
 # "report" and "paper" run the full schedules on the whole data; the others are short runs.
 FULL_SCHEDULE_PROFILES = ("report", "paper")
 
@@ -94,7 +96,8 @@ class EffNetVAEConfig(VAEConfig):
 
     Same latent head, decoder family, loss and optimiser as the Q1 VAE; MNIST padded to 32x32
     and repeated to three channels for the encoder.  ``encoder_weights``: "imagenet", "none" or
-    a path to a local weights file.
+    a path to a local weights file.  ``encoder``: one of :data:`EFFNET_ENCODERS`
+    ("efficientnet-lite0": its ImageNet weights come offline, from a pip package).
     """
 
     experiment: str = "effnet_vae"
@@ -102,6 +105,7 @@ class EffNetVAEConfig(VAEConfig):
     encoder_input_size: int = 32
     encoder_weights: str = "imagenet"
     freeze_encoder_epochs: int = 0
+    encoder: str = "efficientnet-b0"
 
 
 @dataclass(frozen=True)
@@ -123,7 +127,7 @@ class GANConfig(ExperimentConfig):
     # the reference PyTorch DCGAN; not with several critic steps).  Runs saved before this
     # setting existed trained without it (see _LEGACY_DEFAULTS).
     share_fakes: bool = True
-    # Stabilisers (README, "Stabilisers"): the report is silent on all of them, and each
+    # Stabilisers (docs/models.md): the report is silent on all of them, and each
     # default is the report's plain training.
     #   real_label: D's target for real images; below 1 is one-sided label smoothing
     #     (Salimans et al. 2016 use 0.9; fakes keep target 0).
@@ -232,7 +236,7 @@ class ClassifierConfig(ExperimentConfig):
     experiment: str = "classifier"
     dataset: str = "cifar10"
     # 20 epochs: the 10-epoch schedule reached 85.11 % on CIFAR-10; twice as long buys a few
-    # points for the extractor every GAN number depends on (measured: see README).
+    # points for the extractor every GAN number depends on (measured: docs/evaluation.md).
     epochs: int = 20
     batch_size: int = 256
     learning_rate: float = 0.1
@@ -347,8 +351,10 @@ def make_config(experiment: str, profile: str = "report", **overrides: Any) -> E
 # Settings added after runs were saved: a saved config without them ran as these say.
 # (ema_half_life: a run saved without it has no averaged generator in its checkpoint.)
 # (label_conditioning: a conditional GAN saved without it joined the label at both inputs.)
+# (encoder: an EfficientNet-VAE saved without it had the EfficientNet-B0 encoder.)
 _LEGACY_DEFAULTS: dict[str, Any] = {"share_fakes": False, "ema_half_life": 0,
-                                    "label_conditioning": "input-concat"}
+                                    "label_conditioning": "input-concat",
+                                    "encoder": "efficientnet-b0"}
 
 
 def config_from_dict(values: dict[str, Any]) -> ExperimentConfig:
@@ -410,6 +416,9 @@ def _validate(config: ExperimentConfig) -> None:
         raise ConfigError(f"seed must be non-negative, got {config.seed}")
     if isinstance(config, EffNetVAEConfig) and config.freeze_encoder_epochs < 0:
         raise ConfigError("freeze-encoder-epochs must be non-negative")
+    if isinstance(config, EffNetVAEConfig) and config.encoder not in EFFNET_ENCODERS:
+        raise ConfigError(f"unknown encoder {config.encoder!r}; choose one of "
+                          f"{', '.join(EFFNET_ENCODERS)}")
     if isinstance(config, ACGANConfig):
         if config.learning_rate not in ACGAN_LEARNING_RATES:
             raise ConfigError("the AC-GAN table allows learning rates 1e-4, 2e-4 or 3e-4, "

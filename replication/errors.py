@@ -21,6 +21,16 @@ class ReplicationError(Exception):
     exit_code = 2
 
 
+class DamagedFileError(ReplicationError):
+    """A file is there but cannot be read whole (truncated, corrupt, not what its name says);
+    the message names it, says what is wrong and what to do.  Nothing is deleted."""
+
+
+def damaged(path, problem: str, todo: str) -> DamagedFileError:
+    """The one wording of a damaged file's message."""
+    return DamagedFileError(f"{path} is damaged ({problem}); {todo}")
+
+
 class RunError(ReplicationError):
     """A run stopped; what it finished is kept (exit code 1)."""
 

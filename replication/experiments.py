@@ -1,12 +1,13 @@
 """The registry of experiments: everything that differs between them, in one place.
 
 Each experiment declares what it is (name, title, family, conditioning, default dataset via its
-config class, gallery section, the report's log keys, its figures in the report's order, the
-published numbers it is compared with, its precision preference and its reference timings) and
-how it is trained (value range of its images, ``networks(config, image_shape, num_classes)``,
+config class, gallery section, the report's log keys, its figures in the report's order and its
+precision preference) and how it is trained (value range of its images, ``networks(config, image_shape, num_classes)``,
 optimizers, per-epoch snapshot and quality tracker, final models).  The CLIs, ``evaluate``,
-``gallery``, ``reproduce``, ``bench`` and ``levers`` read their lists from here; nothing else
-spells an experiment's name.  Importing this module does not import TensorFlow.
+``gallery``, ``reproduce`` and ``bench`` read their lists from here.  What only one command
+reads stays with that command: the published numbers (:mod:`replication.evaluate.table`), the
+study variants (:mod:`replication.study`), the benchmark's overrides (:mod:`replication.bench`)
+and the time estimates (:mod:`replication.reproduce`).  Importing this module does not import TensorFlow.
 """
 
 from __future__ import annotations
@@ -36,18 +37,9 @@ class Experiment:
     uses_labels: bool = True       # training batches are (image, label) pairs
     validates: bool = False        # fit() gets the test split as validation data
     log_keys: tuple[str, ...] | None = None  # metrics of the report's per-epoch log line
-    # --precision auto: scripts/bench.py measured bf16 faster than fp32 on a CPU with
-    # AVX512-BF16 (README, "Speed"; replication.levers).
+    # --precision auto: the benchmark measured bf16 faster than fp32 on a CPU with
+    # AVX512-BF16 (docs/speed.md; replication.levers).
     bf16_on_cpu: bool = False
-    # reproduce_all's up-front estimate: seconds per training step at the report batch size on
-    # the reference 2-core Zen 4 CPU (fp32), fixed seconds per epoch and per stage.
-    reference_seconds: tuple[float, float, float] = (0.0, 0.0, 0.0)
-    # Published numbers for the same model (papers, benchmarks; README "Evaluation").
-    published: tuple[dict, ...] = ()
-    # Config overrides for the benchmark (settings that need a download, say).
-    bench_overrides: dict = {}
-    # The stabiliser study on the report schedule (replication.study): (name, settings, why).
-    study: tuple[tuple[str, dict, str], ...] = ()
     # The README's front picture (replication.figures.overview): the last snapshot's array it
     # shows and what the panel says; None: not shown.
     overview: tuple[str, str] | None = None
@@ -97,7 +89,6 @@ class VAEExperiment(Experiment):
     uses_labels = False
     validates = True
     bf16_on_cpu = True
-    reference_seconds = (0.056, 4.0, 25.0)
 
     def networks(self, config, image_shape, num_classes: int = 0):
         from replication.models.vae import build_vae
@@ -127,8 +118,6 @@ class EffNetVAEExperiment(VAEExperiment):
     figures = ("fig07", "fig08")
     overview = None
     bf16_on_cpu = False  # 1.8x slower in bf16 (its depthwise convolutions)
-    reference_seconds = (0.50, 8.0, 45.0)
-    bench_overrides = {"encoder_weights": "none"}
     pretrained_encoder = True  # reproduce_all resolves --encoder-weights auto for it
 
     def __init__(self):
@@ -137,7 +126,8 @@ class EffNetVAEExperiment(VAEExperiment):
     def preflight(self, config) -> None:
         from replication.models.efficientnet_vae import build_backbone
 
-        self._backbone = build_backbone(config.encoder_input_size, config.encoder_weights)
+        self._backbone = build_backbone(config.encoder_input_size, config.encoder_weights,
+                                        config.encoder)
 
     def networks(self, config, image_shape, num_classes: int = 0):
         from replication.models.efficientnet_vae import build_effnet_vae
@@ -199,10 +189,13 @@ class GANExperiment(Experiment):
                                             config.precision),
                     loss=config.loss, gp_weight=config.gp_weight, critic_steps=critic_steps,
                     share_fakes=config.share_fakes, real_label=config.real_label,
-                    class_loss_on=getattr(config, "class_loss", "all"),
-                    mismatched_labels=getattr(config, "mismatched_labels", False))
+                    **self.compile_options(config))
         return Built(gan, {"d": gan.d_optimizer, "g": gan.g_optimizer},
                      {"d": discriminator.trainable_variables, "g": generator.trainable_variables})
+
+    def compile_options(self, config) -> dict:
+        """``GAN.compile`` options of this experiment's own config fields."""
+        return {}
 
     def tracker(self, config, dataset, data_source: str):
         from replication.tracking import make_tracker
@@ -231,13 +224,6 @@ class DCGANExperiment(GANExperiment):
     title = "DCGAN"
     section = "Q2 — DCGAN"
     figures = ("fig09", "fig10", "fig11", "fig12", "dcgan.gif")
-    reference_seconds = (0.30, 1.5, 25.0)
-    published = ({"source": "PyTorch-StudioGAN benchmark", "IS": 6.11, "FID": 48.29},)
-    study = (
-        ("baseline", {}, "today's settings"),
-        ("smooth", {"real_label": 0.9},
-         "one-sided label smoothing against the dominant D behind the collapse"),
-    )
 
     def networks(self, config, image_shape, num_classes: int = 0):
         from replication.models import dcgan
@@ -260,26 +246,9 @@ class CGANExperiment(DCGANExperiment):
     overview = ("samples", "one row per class")
     figures = ("fig13", "fig14", "fig15", "fig16", "fig17", "fig18", "fig19", "fig20", "fig21",
                "cgan.gif")
-    reference_seconds = (0.31, 1.5, 30.0)
-    published = ()
-    study = (
-        ("baseline", {}, "today's settings"),
-        ("matching", {"mismatched_labels": True},
-         "wrong-label pairs as fakes, so D must read the label"),
-        ("projection", {"label_conditioning": "projection"},
-         "projection D and class-conditional BatchNorm in G (the field's cGAN standard)"),
-        ("projection-d", {"label_conditioning": "projection-d"},
-         "projection D with G's input concatenation (tells the two halves apart)"),
-        ("late-concat", {"label_conditioning": "late-concat"},
-         "the label joined to D's 4x4 features (Reed et al. 2016)"),
-        ("projection-matching", {"label_conditioning": "projection", "mismatched_labels": True},
-         "projection design with wrong-label pairs as fakes"),
-        ("projection-b64", {"label_conditioning": "projection", "batch_size": 64},
-         "projection design in batches of 64: twice the updates for the same images"),
-        ("projection-matching-b64",
-         {"label_conditioning": "projection", "mismatched_labels": True, "batch_size": 64},
-         "projection design, wrong-label pairs, batches of 64"),
-    )
+
+    def compile_options(self, config) -> dict:
+        return {"mismatched_labels": config.mismatched_labels}
 
     def networks(self, config, image_shape, num_classes: int = 10):
         from replication.models import dcgan
@@ -312,22 +281,9 @@ class ACGANExperiment(CGANExperiment):
     conditioning = "auxiliary"
     figures = ("table1", "fig22", "fig23", "fig24", "fig25", "fig26", "fig27", "fig28",
                "acgan.gif")
-    reference_seconds = (0.55, 2.0, 30.0)
-    published = ({"source": "AC-GAN paper (Odena et al. 2017)", "IS": 8.25},
-                 {"source": "PyTorch-StudioGAN benchmark", "IS": 7.33, "FID": 31.72})
-    # The paper's own options first (its table: a learning rate per network, activation
-    # noise); the real-only class loss departs from the paper's loss and stays an option.
-    study = (
-        ("baseline", {}, "today's settings"),
-        ("noise", {"activation_noise": 0.1},
-         "the paper's activation noise option against a D that wins"),
-        ("slow-d", {"d_learning_rate": 1e-4},
-         "the paper's lowest rate for D only, against a D that wins"),
-        ("fast-d", {"d_learning_rate": 3e-4},
-         "the paper's highest rate for D only (TTUR's faster D, within the paper's set)"),
-        ("real-cls", {"class_loss": "real"},
-         "D's class loss on real images only (departs from the paper's loss)"),
-    )
+
+    def compile_options(self, config) -> dict:
+        return {"class_loss_on": config.class_loss}
 
     def networks(self, config, image_shape, num_classes: int = 10):
         from replication.models import acgan

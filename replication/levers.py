@@ -20,11 +20,11 @@ XLA_SETTINGS = ("auto", "on", "off")
 
 # ``--precision auto``: bf16 for the experiments whose training step scripts/bench.py measured
 # faster in bf16 than in fp32 on a CPU with AVX512-BF16 (each experiment's ``bf16_on_cpu`` in
-# the registry, README "Speed": 1.3-1.4x for the conv VAE and the three GANs; the EfficientNet
+# the registry, docs/speed.md: 1.3-1.4x for the conv VAE and the three GANs; the EfficientNet
 # VAE is 1.8x *slower*, its depthwise convolutions).  Elsewhere (CPUs without BF16, GPUs: not
 # measured here) auto means fp32.
 
-# Measured with scripts/bench.py (README, "Speed"): on this 2-core Zen 4 CPU every model's
+# Measured with scripts/bench.py (docs/speed.md): on this 2-core Zen 4 CPU every model's
 # training step was slower with jit_compile=True.  GPUs: not measured here (no TensorFlow on
 # the GPU machines), so Keras decides.
 XLA_BY_DEVICE = {"CPU": False}
@@ -53,14 +53,12 @@ def cpu_has_bf16() -> bool:
         return False
 
 
-def resolve_precision(setting: str, experiment: str, kind: str | None = None) -> str:
-    """The concrete precision for ``setting`` (``auto`` -> the measured choice, see above)."""
+def resolve_precision(setting: str, bf16_on_cpu: bool, kind: str | None = None) -> str:
+    """The concrete precision for ``setting``: ``auto`` -> the measured choice (see above),
+    given the experiment's preference ``bf16_on_cpu`` (its registry entry's)."""
     if setting != "auto":
         return setting
-    from replication import experiments
-
-    if (kind or device_kind()) == "CPU" and cpu_has_bf16() and \
-            experiments.get(experiment).bf16_on_cpu:
+    if (kind or device_kind()) == "CPU" and cpu_has_bf16() and bf16_on_cpu:
         return "bf16"
     return "fp32"
 

@@ -250,6 +250,15 @@ def describe_layer(layer) -> str | None:
         return f"GaussianNoise σ={layer.stddev:g}"
     if isinstance(layer, L.Embedding):
         return f"Embedding {layer.input_dim}→{layer.output_dim}"
+    # The conditional GAN's label paths (replication.models.dcgan, models.layers)
+    if isinstance(layer, L.Multiply) and layer.name.endswith("_class_scale"):
+        return "× γ[y]"
+    if isinstance(layer, L.Add) and layer.name.endswith("_class_shift"):
+        return "+ β[y]"
+    if isinstance(layer, L.Dot) and layer.name == "projection":
+        return "+ ⟨embed(y), φ(x)⟩"
+    if isinstance(layer, L.Add) and layer.name == "logit_and_projection":
+        return ""
     return type(layer).__name__
 
 
@@ -272,12 +281,15 @@ def model_blocks(model) -> list[dict]:
     blocks = [{"ops": ["input"], "shape": tuple(model.inputs[0].shape[1:])}]
     for layer in model.layers:
         text = describe_layer(layer)
-        if text is None or layer.name.startswith("label"):
+        if not text or layer.name.startswith("label"):
             continue
         if isinstance(layer, L.Concatenate):
             extra = [t.shape[-1] for t in layer.input[1:]]
             text = "join one-hot label" + (f"\n({', '.join(map(str, extra))} channels)"
                                            if len(layer.output.shape) == 4 else "")
+        if isinstance(layer, L.Dot):  # the projection: a term beside the logit, not a block
+            blocks[-1]["ops"].append(text)
+            continue
         shape = tuple(layer.output.shape[1:]) if hasattr(layer, "output") else ()
         if _is_block_start(layer) or len(blocks) == 1:
             blocks.append({"ops": [text], "shape": shape})

@@ -11,21 +11,28 @@ each model's own progress bar, and after every epoch.
 
 from __future__ import annotations
 
-import argparse
+import sys
 import time
 from pathlib import Path
 
 from replication import experiments
 from replication.config import PROFILES, ConfigError, changed_from_profile, make_config
-from replication.distribute import STRATEGIES
+from replication.cli import (add_data_flag, add_encoder_weights_flag, add_precision_flags,
+                             add_strategy_flags, progress_verbosity, script_main)
 from replication.errors import run_command
-from replication.levers import PRECISION_SETTINGS, XLA_SETTINGS
 
-# The stages: the report's experiments in the report's order (replication.experiments).  Each
-# experiment's ``reference_seconds`` (per training step at its batch size on the reference
-# 2-core Zen 4 CPU in fp32, fixed per epoch and per stage) give the up-front estimate; once a
-# stage has run, measured epoch times replace them.
+# The stages: the report's experiments in the report's order (replication.experiments).
 STAGES = experiments.names()
+# The up-front estimate: seconds per training step at the report batch size on the reference
+# 2-core Zen 4 CPU (fp32), fixed seconds per epoch and per stage; once a stage has run,
+# measured epoch times replace them.
+REFERENCE_SECONDS: dict[str, tuple[float, float, float]] = {
+    "vae": (0.056, 4.0, 25.0),
+    "effnet_vae": (0.50, 8.0, 45.0),
+    "dcgan": (0.30, 1.5, 25.0),
+    "cgan": (0.31, 1.5, 30.0),
+    "acgan": (0.55, 2.0, 30.0),
+}
 _DATASET_SIZES = {"mnist": 60_000, "cifar10": 50_000}
 
 
@@ -43,7 +50,7 @@ def estimate_seconds(experiment: str, profile: str, epochs_done: int = 0) -> flo
     n = min(n, _DATASET_SIZES[config.dataset])
     steps = n // config.batch_size
     remaining = max(0, config.epochs - epochs_done)
-    per_step, per_epoch, per_stage = experiments.get(experiment).reference_seconds
+    per_step, per_epoch, per_stage = REFERENCE_SECONDS[experiment]
     return remaining * (steps * per_step + per_epoch) + per_stage
 
 
@@ -109,45 +116,34 @@ class Plan:
                 f"elapsed {_fmt(elapsed)}, estimated remaining {_fmt(self.remaining_seconds())}")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python scripts/reproduce_all.py",
-        description="Train every experiment of the report (or the chosen ones) and regenerate "
-                    "every figure, table and GIF into the profile's figures folder, with its "
-                    "gallery README.md. Finished runs are reused; interrupted ones resume. "
-                    "--pretrained redraws everything from the shipped runs instead.")
+DESCRIPTION = ("Train every experiment of the report (or the chosen ones) and regenerate every "
+               "figure, table and GIF into the profile's figures folder, with its gallery "
+               "README.md. Finished runs are reused; interrupted ones resume. --pretrained "
+               "redraws everything from the shipped runs instead.")
+
+
+def add_arguments(parser) -> None:
     parser.add_argument("--profile", choices=PROFILES, default="quick",
-                        help="schedule for every experiment (default: quick, minutes on 2 CPU cores)")
+                        help="schedule for every experiment (default: quick, minutes on 2 CPU "
+                             "cores)")
     parser.add_argument("--only", metavar="EXPERIMENTS",
                         help=f"comma-separated subset of {','.join(STAGES)}")
-    parser.add_argument("--data", default="bundled", metavar="SOURCE",
-                        help="bundled (default, offline) | tfds | PATH (see python -m replication "
-                             "train --help)")
-    parser.add_argument("--strategy", choices=STRATEGIES,
-                        default="default", help="tf.distribute strategy for every experiment")
-    parser.add_argument("--devices", metavar="LIST",
-                        help="devices for --strategy mirrored (default: all local GPUs)")
-    parser.add_argument("--precision", choices=PRECISION_SETTINGS,
-                        help="numeric precision of new runs: fp32 (default), bf16, fp16, or "
-                             "auto (bf16 where measured faster on this device: the report "
-                             "profile in ~3.1 h instead of ~4 h on a 2-core Zen 4 CPU)")
-    parser.add_argument("--xla", choices=XLA_SETTINGS,
-                        help="XLA for new runs (default auto: the choice measured per device)")
-    parser.add_argument("--encoder-weights", default="auto", metavar="WEIGHTS",
-                        help="EfficientNet-VAE encoder: auto (default: imagenet when it can be "
-                             "downloaded, otherwise random init, said loudly and recorded), "
-                             "imagenet, none, or a PATH")
+    add_data_flag(parser)
+    add_strategy_flags(parser)
+    add_precision_flags(parser)
+    add_encoder_weights_flag(parser, auto=True)
     parser.add_argument("--runs", default="runs", metavar="DIR", help="runs root (default: runs/)")
     parser.add_argument("--out", metavar="DIR",
                         help="figures folder (default: figures/ for the report profile, which "
                              "only report-profile runs draw into; figures/quick/ and "
                              "figures/paper/ for those profiles; RUNS/figures-smoke for smoke)")
-    parser.add_argument("--quiet", action="store_true", help="one line per epoch, no progress bar")
+    parser.add_argument("--quiet", action="store_true",
+                        help="one line per epoch, no progress bar (the default when the output "
+                             "is a file or a pipe)")
     parser.add_argument("--pretrained", action="store_true",
                         help="train nothing: redraw every report figure, GIF, the evaluation "
                              "table and the gallery from the runs shipped in pretrained/ "
                              "(about a minute), into --out (default figures/)")
-    return parser
 
 
 def _encoder_weights(choice: str) -> str:
@@ -179,21 +175,24 @@ def _unwritable(folder: Path) -> str | None:
 
 
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
-    stages = _stages(args)
+    return script_main("python scripts/reproduce_all.py", sys.modules[__name__], argv)
+
+
+def run_cli(args, parser) -> int:
+    stages = _stages(args, parser)
     if args.pretrained:
         return run_command(lambda: _redraw_pretrained(args, stages))
     return run_command(lambda: _reproduce(args, stages),
                        hint="rerun the same command to continue")
 
 
-def _stages(args) -> list[str]:
+def _stages(args, parser) -> list[str]:
     if not args.only:
         return list(STAGES)
     chosen = [s.strip() for s in args.only.split(",") if s.strip()]
     unknown = [s for s in chosen if s not in STAGES]
     if unknown:
-        build_parser().error(f"unknown experiment(s) {', '.join(unknown)}; choose from "
+        parser.error(f"unknown experiment(s) {', '.join(unknown)}; choose from "
                              f"{', '.join(STAGES)}")
     return [s for s in STAGES if s in chosen]
 
@@ -325,7 +324,7 @@ def _train_stage(args, plan: Plan, k: int, experiment: str):
             not run.config_file.exists():
         extra["encoder_weights"] = _encoder_weights(args.encoder_weights)
     train(experiment, args.profile, run_dir=run.path, data=args.data,
-          resume=run.config_file.exists(), verbose=2 if args.quiet else 1,
+          resume=run.config_file.exists(), verbose=progress_verbosity(args.quiet),
           strategy=args.strategy, devices=args.devices, precision=args.precision, xla=args.xla,
           callbacks=[overall_progress(plan, k)], **extra)
     return run

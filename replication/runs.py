@@ -26,6 +26,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from replication.config import is_full_schedule
+from replication.errors import ReplicationError, damaged
+
 
 def default_run_dir(experiment: str, profile: str, root="runs") -> Path:
     """``<root>/<experiment>/<profile>``: where a profile's run lives (and reproduce_all looks)."""
@@ -76,8 +79,45 @@ def write_json(path, data: Any) -> None:
         tmp.write_text(json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
 
 
+def report_log_line(epoch: int, total: int, logs: dict, keys) -> str:
+    """The report's per-epoch log line, ``epoch = 1/60, d_loss=0.479, g_loss=2.511``, from a
+    row of a run's history (or fit()'s logs)."""
+    parts = [f"{k}={float(logs[k]):.3f}" for k in keys if k in logs]
+    return f"epoch = {epoch}/{total}, " + ", ".join(parts)
+
+
 def read_json(path) -> Any:
-    return json.loads(Path(path).read_text())
+    """A JSON file of a run; a damaged one raises :class:`DamagedFileError` (a missing one
+    ``FileNotFoundError``, which callers check for)."""
+    path = Path(path)
+    try:
+        return json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise damaged(path, f"not valid JSON: {exc}", _RESTORE) from None
+
+
+_RESTORE = ("restore it from where it came from (git checkout -- FILE for a shipped run) or "
+            "retrain the run")
+
+
+def read_npz(path, todo: str = _RESTORE) -> dict:
+    """Every array of an ``.npz`` file (checkpoints, snapshots, reference arrays), read whole;
+    a truncated or corrupt file raises :class:`DamagedFileError`."""
+    import zipfile
+    import zlib
+
+    import numpy as np
+
+    path = Path(path)
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            return {k: npz[k] for k in npz.files}
+    except FileNotFoundError:
+        raise
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, KeyError) as exc:
+        problem = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else \
+            type(exc).__name__
+        raise damaged(path, f"not a complete .npz archive: {problem}", todo) from None
 
 
 def cpu_model() -> str:
@@ -142,8 +182,6 @@ def now() -> str:
 
 def provenance_line(info: dict) -> str:
     """One line saying how an artefact was made, for figure footers."""
-    from replication.config import is_full_schedule
-
     config = info.get("config", {})
     epochs = info.get("epochs_done", "?")
     total = config.get("epochs", "?")
@@ -170,23 +208,6 @@ AVERAGED_GENERATOR_FILE = "generator_ema.keras"
 FRAME_SUFFIX = "__jpeg"
 SHAPE_SUFFIX = "__shape"
 FRAME_QUALITY = 95
-
-
-def encode_frames(images):
-    """``(N, H, W, C)`` uint8 images (C = 1 or 3) as one JPEG of their grid: ``(bytes, shape)``."""
-    import io
-
-    import numpy as np
-    from PIL import Image
-
-    from replication.plots import tile
-
-    c = images.shape[-1]
-    grid = tile(images, int(np.ceil(np.sqrt(len(images)))), pad=0, pad_value=0)
-    buffer = io.BytesIO()
-    Image.fromarray(grid[..., 0] if c == 1 else grid).save(
-        buffer, "JPEG", quality=FRAME_QUALITY, subsampling=0, optimize=True)
-    return np.frombuffer(buffer.getvalue(), np.uint8), np.asarray(images.shape)
 
 
 def decode_frames(data, shape):
@@ -228,6 +249,12 @@ class RunDir:
         return self.path / "checkpoint" / "state.npz"
 
     @property
+    def previous_checkpoint_file(self) -> Path:
+        """The checkpoint of the epoch before the last (kept so that a damaged last one can
+        be resumed from it)."""
+        return self.path / "checkpoint" / "state.previous.npz"
+
+    @property
     def tensorboard_dir(self) -> Path:
         return self.path / "tensorboard"
 
@@ -252,10 +279,7 @@ class RunDir:
         return sorted(int(p.stem.split("_")[1]) for p in self.snapshot_dir.glob("epoch_*.npz"))
 
     def load_snapshot(self, epoch: int) -> dict:
-        import numpy as np
-
-        with np.load(self.snapshot_file(epoch), allow_pickle=False) as npz:
-            arrays = {k: npz[k] for k in npz.files}
+        arrays = read_npz(self.snapshot_file(epoch))
         for key in [k for k in arrays if k.endswith(FRAME_SUFFIX)]:  # a shipped run's frames
             name = key[:-len(FRAME_SUFFIX)]
             arrays[name] = decode_frames(arrays.pop(key), arrays.pop(name + SHAPE_SUFFIX))
@@ -304,3 +328,32 @@ class RunDir:
             data["finished_at"] = data["updated_at"]
         data.update(extra)
         write_json(self.status_file, data)
+
+
+# --------------------------------------------------------------------------------------------
+# Shipped runs (pretrained/): the run directories that come with the project
+
+PRETRAINED_DIR = Path(__file__).resolve().parent.parent / "pretrained"
+
+
+class ShippingError(ReplicationError):
+    """A run cannot be shipped, or a shipped run is missing."""
+
+
+def shipped_run(experiment: str, root=None) -> RunDir:
+    """The shipped run of ``experiment``; a clear error when there is none."""
+    path = Path(root if root is not None else PRETRAINED_DIR) / experiment
+    if not (path / "config.json").exists():
+        raise ShippingError(f"no shipped {experiment} run in {path.parent}; pass --run-dir with "
+                            f"a run of your own (python -m replication train {experiment})")
+    return RunDir(as_written(path))
+
+
+def as_written(path: Path) -> Path:
+    """``path`` relative to the working directory when it lies inside it (``pretrained/vae``
+    from the project root), so that the manifest, the gallery and the figures' footers name the
+    shipped run as a user would type it, not by this machine's absolute path."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        return path

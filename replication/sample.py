@@ -11,8 +11,11 @@ from pathlib import Path
 
 import numpy as np
 
+from replication import experiments
 from replication.errors import ReplicationError
-from replication.runs import AVERAGED_GENERATOR_FILE, GENERATOR_FILE, RunDir
+from replication.generation import draw
+from replication.runs import (AVERAGED_GENERATOR_FILE, GENERATOR_FILE, RunDir, atomic_path,
+                              provenance_line, shipped_run)
 
 class SampleError(ReplicationError):
     """Bad input to ``sample`` (a class the run does not have, a run without that model)."""
@@ -35,32 +38,6 @@ def resolve_class(value: str | None, class_names: list[str], experiment: str,
                       f"{', '.join(names)} (or 0-{len(names) - 1})")
 
 
-def draw(model, info: dict, n: int, seed: int = 0, klass: int | None = None):
-    """``n`` uint8 images from ``model`` (a VAE or a generator of the run described by
-    ``info``), and their class labels (None for unconditional models): all ``klass``, or for
-    the conditional models without it, ``n / K`` per class, class by class."""
-    from replication import experiments
-    from replication.batching import in_batches, inference
-    from replication.data import unscale_images
-
-    spec = experiments.get(info["experiment"])
-    config = info["config"]
-    rng = np.random.default_rng(seed)
-    if spec.family == "vae":
-        z = rng.standard_normal((n, config["latent_dim"])).astype(np.float32)
-        decode = inference(lambda batch: model.decode(batch))
-        return in_batches(lambda b: unscale_images(np.asarray(decode(b)), "unit"), z,
-                          batch_size=500), None
-    from replication.evaluate.gan import generate
-
-    labels = None
-    if spec.conditional:
-        classes = len(info.get("class_names") or []) or 10
-        labels = (np.full(n, klass) if klass is not None else
-                  np.repeat(np.arange(classes), -(-n // classes))[:n]).astype(np.int32)
-    return generate(model, n, config["noise_dim"], seed=seed, labels=labels)
-
-
 def model_file(run: RunDir, experiment: str, family: str, generator: str) -> Path:
     if family == "vae":
         if generator != "trained":
@@ -80,8 +57,7 @@ def model_file(run: RunDir, experiment: str, family: str, generator: str) -> Pat
 def sample(experiment: str, *, run_dir=None, klass: str | None = None, n: int = 64,
            seed: int = 0, generator: str = "trained", out=None, npz=None) -> Path:
     """Draw ``n`` samples and write the grid ``out`` (and the arrays ``npz``); return ``out``."""
-    from replication import experiments, load_model
-    from replication.shipping import shipped_run
+    from replication import load_model
 
     spec = experiments.get(experiment)
     run = RunDir(run_dir) if run_dir is not None else shipped_run(experiment)
@@ -99,12 +75,12 @@ def sample(experiment: str, *, run_dir=None, klass: str | None = None, n: int = 
         classes = len(names) or 10
         cols = max(1, round(n / classes))
         n, rows = cols * classes, names or [str(c) for c in range(classes)]
-    images, labels = draw(model, info, n, seed, index)
+    images, labels = draw(model, info, n, family=spec.family, conditional=spec.conditional,
+                          seed=seed, klass=index)
     out = Path(out) if out is not None else default_output(experiment, info, index, generator)
     _write_grid(images, out, cols, rows, _title(spec, info, index, generator, n, seed),
                 _footer(run, info))
     if npz is not None:
-        from replication.runs import atomic_path
 
         with atomic_path(npz, suffix=".npz") as tmp:
             np.savez_compressed(tmp, images=images,
@@ -140,8 +116,6 @@ def _title(spec, info, index, generator, n, seed) -> str:
 
 
 def _footer(run: RunDir, info: dict) -> str:
-    from replication.runs import provenance_line
-
     return f"{provenance_line(info)}\nfrom {run.path}"
 
 

@@ -26,50 +26,29 @@ from __future__ import annotations
 import contextlib
 import io
 import shutil
+import sys
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
-from replication.errors import ReplicationError
+from replication import experiments
+from replication.cli import script_main
+from replication.errors import ReplicationError, run_command
+from replication.generation import draw
 from replication.runs import (AVERAGED_GENERATOR_FILE, FRAME_QUALITY, FRAME_SUFFIX,
                               GENERATOR_FILE, SHAPE_SUFFIX, RunDir, atomic_path, command_line,
-                              decode_frames, now, read_json, write_json)
+                              PRETRAINED_DIR, ShippingError, as_written, decode_frames, now,
+                              read_json, shipped_run, write_json)
 
-PRETRAINED_DIR = Path(__file__).resolve().parent.parent / "pretrained"
 WEIGHTS_FILE = "model.weights.h5"  # inside a .keras archive
 CONFIG_FILE = "config.json"  # inside a .keras archive
 OPTIMIZER_GROUP = "optimizer"  # a compiled model's optimizer state in WEIGHTS_FILE
 
 
-class ShippingError(ReplicationError):
-    """A run cannot be shipped, or a shipped run is missing."""
-
-
-def shipped_run(experiment: str, root=None) -> RunDir:
-    """The shipped run of ``experiment``; a clear error when there is none."""
-    path = Path(root if root is not None else PRETRAINED_DIR) / experiment
-    if not (path / "config.json").exists():
-        raise ShippingError(f"no shipped {experiment} run in {path.parent}; pass --run-dir with "
-                            f"a run of your own (python -m replication train {experiment})")
-    return RunDir(_as_written(path))
-
-
-def _as_written(path: Path) -> Path:
-    """``path`` relative to the working directory when it lies inside it (``pretrained/vae``
-    from the project root), so that the manifest, the gallery and the figures' footers name the
-    shipped run as a user would type it, not by this machine's absolute path."""
-    try:
-        return path.resolve().relative_to(Path.cwd().resolve())
-    except ValueError:
-        return path
-
-
 def model_files(experiment: str) -> tuple[str, ...]:
     """The final models a shipped run keeps: what a user samples from (the first one is
     required; the averaged generator ships when the run averaged)."""
-    from replication import experiments
-
     spec = experiments.get(experiment)
     if spec.family == "vae":
         return (f"{spec.name}.keras",)
@@ -143,11 +122,24 @@ def figure_reads(run: RunDir, experiment: str) -> dict[int, dict[str, bool]]:
     return ctx.reads
 
 
+def encode_frames(images):
+    """``(N, H, W, C)`` uint8 images (C = 1 or 3) as one JPEG of their grid: ``(bytes, shape)``."""
+    from PIL import Image
+
+    from replication.plots import tile  # matplotlib: loaded only when shipping
+
+    c = images.shape[-1]
+    grid = tile(images, int(np.ceil(np.sqrt(len(images)))), pad=0, pad_value=0)
+    buffer = io.BytesIO()
+    Image.fromarray(grid[..., 0] if c == 1 else grid).save(
+        buffer, "JPEG", quality=FRAME_QUALITY, subsampling=0, optimize=True)
+    return np.frombuffer(buffer.getvalue(), np.uint8), np.asarray(images.shape)
+
+
+
 def _thin_snapshots(run: RunDir, target: RunDir, experiment: str) -> dict:
     """Copy the snapshots with only the arrays the figures read: those a still figure reads
     losslessly, the images only GIF frames read as JPEG frames.  Returns what was done."""
-    from replication.runs import encode_frames
-
     reads = figure_reads(run, experiment)
     target.snapshot_dir.mkdir(parents=True, exist_ok=True)
     errors, framed = [], 0
@@ -179,11 +171,12 @@ def pixel_difference(original: Path, shipped: Path, info: dict, n: int = 200) ->
     shipped model on the same ``n`` inputs (generators: noise and labels; VAEs: decoded prior
     draws)."""
     from replication import load_model
-    from replication.sample import draw
 
+    spec = experiments.get(info["experiment"])
+    kinds = dict(family=spec.family, conditional=spec.conditional, seed=12345)
     a, b = load_model(original, compile=False), load_model(shipped, compile=False)
-    first, _ = draw(a, info, n=n, seed=12345)
-    second, _ = draw(b, info, n=n, seed=12345)
+    first, _ = draw(a, info, n, **kinds)
+    second, _ = draw(b, info, n, **kinds)
     return int(np.abs(first.astype(np.int16) - second.astype(np.int16)).max())
 
 
@@ -245,22 +238,35 @@ def folder_bytes(path) -> int:
     return sum(f.stat().st_size for f in Path(path).rglob("*") if f.is_file())
 
 
+DESCRIPTION = ("Copy finished runs into pretrained/<experiment>/ (models with float16 weights, "
+               "the snapshots the figures read, history, metrics, config); a finished "
+               "classifier run becomes the package's evaluation classifier of its dataset "
+               "(replication/assets/classifiers/<dataset>/).")
+
+
 def main(argv=None) -> int:
-    import argparse
+    return script_main("python scripts/ship_runs.py", sys.modules[__name__], argv)
 
-    from replication.errors import run_command
 
-    parser = argparse.ArgumentParser(
-        prog="python scripts/ship_runs.py",
-        description="Copy finished runs into pretrained/<experiment>/ (models with float16 "
-                    "weights, the snapshots the figures read, history, metrics, config).")
+def add_arguments(parser) -> None:
     parser.add_argument("runs", nargs="+", metavar="RUN_DIR")
-    parser.add_argument("--root", metavar="DIR", help="where the shipped runs go (default: "
-                                                      "pretrained/ of the project)")
-    args = parser.parse_args(argv)
+    parser.add_argument("--root", metavar="DIR",
+                        help="where the shipped runs go (default: pretrained/ of the project; "
+                             "a classifier: DIR/<dataset>/ instead of the package's folder)")
 
+
+def run_cli(args, parser) -> int:
     def ship() -> None:
         for path in args.runs:
+            if _experiment_of(path) == "classifier":
+                from replication.extractors import ship_classifier
+
+                dest = None
+                if args.root:
+                    dest = Path(args.root) / read_json(Path(path) / "config.json")[
+                        "config"]["dataset"]
+                print(f"shipped {ship_classifier(path, dest)}", flush=True)
+                continue
             folder = ship_run(path, root=args.root)
             differences = read_json(Path(folder) / "config.json")["shipped"][
                 "max_pixel_difference"]
@@ -268,3 +274,8 @@ def main(argv=None) -> int:
                   f"difference of the float16 models: {differences}", flush=True)
 
     return run_command(ship)
+
+
+def _experiment_of(path) -> str | None:
+    config = Path(path) / "config.json"
+    return read_json(config).get("experiment") if config.exists() else None

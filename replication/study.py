@@ -1,7 +1,7 @@
 """``scripts/study.py``: the stabiliser studies on the report's schedules.
 
 For each GAN a few **variants** (today's settings and the stabilisers most likely to help, see
-README "Stabilisers") are trained on the ``report`` profile with ``--precision auto``, each on
+docs/models.md) are trained on the ``report`` profile with ``--precision auto``, each on
 two seeds, into ``runs/<experiment>/study/<variant>-s<seed>/``:
 
 * ``run EXPERIMENT [--variants a,b] [--seeds 0,1] [--stop-after N]`` trains them one after
@@ -40,11 +40,54 @@ from pathlib import Path
 
 import numpy as np
 
+from replication.cli import positive_int, script_main, train_flags
 from replication.config import PROFILES, ConfigError
 from replication.errors import run_command
 from replication.runs import RunDir, read_json
 
 SEEDS = (0, 1)
+
+# The variants of each study, today's settings first: (name, config overrides, why).  The
+# report is silent on every setting they change; the AC-GAN's come first from the paper's own
+# table (a learning rate per network, activation noise), and its real-only class loss departs
+# from the paper's loss and stays an option.
+STUDIES: dict[str, tuple[tuple[str, dict, str], ...]] = {
+    "dcgan": (
+        ("baseline", {}, "today's settings"),
+        ("smooth", {"real_label": 0.9},
+         "one-sided label smoothing against the dominant D behind the collapse"),
+    ),
+    "cgan": (
+        ("baseline", {}, "today's settings"),
+        ("matching", {"mismatched_labels": True},
+         "wrong-label pairs as fakes, so D must read the label"),
+        ("projection", {"label_conditioning": "projection"},
+         "projection D and class-conditional BatchNorm in G (the field's cGAN standard)"),
+        ("projection-d", {"label_conditioning": "projection-d"},
+         "projection D with G's input concatenation (tells the two halves apart)"),
+        ("late-concat", {"label_conditioning": "late-concat"},
+         "the label joined to D's 4x4 features (Reed et al. 2016)"),
+        ("projection-matching", {"label_conditioning": "projection",
+                                 "mismatched_labels": True},
+         "projection design with wrong-label pairs as fakes"),
+        ("projection-b64", {"label_conditioning": "projection", "batch_size": 64},
+         "projection design in batches of 64: twice the updates for the same images"),
+        ("projection-matching-b64",
+         {"label_conditioning": "projection", "mismatched_labels": True, "batch_size": 64},
+         "projection design, wrong-label pairs, batches of 64"),
+    ),
+    "acgan": (
+        ("baseline", {}, "today's settings"),
+        ("noise", {"activation_noise": 0.1},
+         "the paper's activation noise option against a D that wins"),
+        ("slow-d", {"d_learning_rate": 1e-4},
+         "the paper's lowest rate for D only, against a D that wins"),
+        ("fast-d", {"d_learning_rate": 3e-4},
+         "the paper's highest rate for D only (TTUR's faster D, within the paper's set)"),
+        ("real-cls", {"class_loss": "real"},
+         "D's class loss on real images only (departs from the paper's loss)"),
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -56,25 +99,16 @@ class Variant:
     def describe(self) -> str:
         if not self.settings:
             return "today's settings"
-        from replication.__main__ import train_flags
-
         return train_flags(self.settings)
 
 
 def variants_of(experiment: str) -> list[Variant]:
-    """The study's variants (each experiment's ``study`` in the registry): today's settings
-    first.  The report is silent on every setting they change; the AC-GAN's come first from
-    the paper's own table, and its real-only class loss departs from the paper's loss."""
-    from replication import experiments
-
-    return [Variant(name, dict(settings), why)
-            for name, settings, why in experiments.get(experiment).study]
+    """The study's variants (:data:`STUDIES`), today's settings first."""
+    return [Variant(name, dict(settings), why) for name, settings, why in STUDIES[experiment]]
 
 
 def studied() -> tuple[str, ...]:
-    from replication import experiments
-
-    return tuple(spec.name for spec in experiments.of_report() if spec.study)
+    return tuple(STUDIES)
 
 
 def run_dir(experiment: str, variant: str, seed: int, root="runs", profile="report") -> Path:
@@ -361,16 +395,17 @@ def _window(text: str) -> tuple[int, int]:
     return window
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python scripts/study.py",
-                                     formatter_class=argparse.RawDescriptionHelpFormatter,
-                                     description=__doc__.split("\n", 2)[2])
+DESCRIPTION = __doc__.split("\n", 2)[2]
+
+
+def add_arguments(parser) -> None:
     parser.add_argument("action", choices=("run", "plot", "table", "means", "promote", "record"))
     parser.add_argument("experiment", choices=studied())
     parser.add_argument("--variants", metavar="A,B",
                         help="variants to train (default: all); promote: the one variant")
-    parser.add_argument("--seeds", default=",".join(map(str, SEEDS)), metavar="0,1")
-    parser.add_argument("--stop-after", type=int, metavar="N",
+    parser.add_argument("--seeds", default=",".join(map(str, SEEDS)), metavar="0,1",
+                        help=f"seeds (default {','.join(map(str, SEEDS))})")
+    parser.add_argument("--stop-after", type=positive_int, metavar="N",
                         help="pause every run after epoch N (a screening pass); rerun without "
                              "it to continue")
     parser.add_argument("--epochs", type=_window, metavar="A-B",
@@ -382,13 +417,17 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default="figures/studies", metavar="DIR",
                         help="plot and record: where the figure and the records go (default "
                              "figures/studies)")
-    args = parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    return script_main("python scripts/study.py", sys.modules[__name__], argv)
+
+
+def run_cli(args, parser) -> int:
     try:
         seeds = [int(s) for s in args.seeds.split(",")]
     except ValueError:
         parser.error(f"--seeds: expected numbers like 0,1, got {args.seeds!r}")
-    if args.stop_after is not None and args.stop_after < 1:
-        parser.error(f"--stop-after: expected an epoch number of 1 or more, got {args.stop_after}")
     if args.action == "promote" and (not args.variants or "," in args.variants
                                      or len(seeds) != 1):
         parser.error("promote: name one variant and one seed, e.g. --variants baseline --seeds 0")

@@ -25,6 +25,11 @@ import time
 
 import numpy as np
 
+from replication.extractors import ExtractorError, tracking_extractor
+from replication.generation import generate
+from replication.metrics import (class_coverage, conditional_accuracy,
+                                 frechet_distance_from_moments)
+
 # Thresholds of the collapse warning.
 D_FAKE_ACCURACY_LIMIT = 0.995
 FID_RISE_LIMIT = 2.0
@@ -64,10 +69,6 @@ class QualityTracker:
 
     def score(self, generator) -> dict:
         """FID, coverage (and conditional accuracy) of ``generator`` on the fixed inputs."""
-        from replication.evaluate import generate
-        from replication.metrics import (class_coverage, conditional_accuracy,
-                                         frechet_distance_from_moments)
-
         images, labels = generate(generator, self.samples, self.noise_dim,
                                   self.num_classes if self.conditional else 0, seed=self.seed)
         features, logits = self.extractor(images)
@@ -133,10 +134,8 @@ def collapse_warnings(row: dict, earlier: list[dict]) -> list[str]:
 def make_tracker(config, dataset, conditional: bool, data_source: str):
     """The tracker of a GAN run, or ``None`` (with a printed reason) when it is off or no
     classifier exists for the run's data."""
-    if not getattr(config, "track_samples", 0):
+    if not config.track_samples:
         return None
-    from replication.extractors import ExtractorError, tracking_extractor
-
     try:
         extractor = tracking_extractor(config.dataset, data_source)
     except ExtractorError as exc:

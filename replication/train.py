@@ -8,13 +8,15 @@ run ends with the same weights as an uninterrupted one.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
 
 from replication import data as data_lib
 from replication.config import ConfigError, config_from_dict, make_config, replace
-from replication.errors import RunError
+from replication.checkpoint import CheckpointError, build_optimizers, load_state
+from replication.errors import DamagedFileError, RunError
 from replication.runs import (RunDir, atomic_path, command_line, default_run_dir,
                               device_description, now, package_versions, read_json,
                               remove_partial_files, write_json)
@@ -116,7 +118,7 @@ class _Session:
         config, self.run = prepare_run(experiment, profile, run_dir, resume, overrides, data,
                                        self.chief)
         if config.precision == "auto":  # recorded as the concrete choice in config.json
-            config = replace(config, precision=resolve_precision("auto", experiment))
+            config = replace(config, precision=resolve_precision("auto", self.spec.bf16_on_cpu))
         self.config = config
         self.distribution = make_strategy(strategy, devices)
         self.replicas = self.distribution.num_replicas_in_sync
@@ -134,7 +136,6 @@ class _Session:
     def build(self):
         import keras
 
-        from replication.checkpoint import build_optimizers
         from replication.levers import precision_policy, resolve_xla
 
         keras.utils.set_random_seed(self.config.seed)
@@ -147,15 +148,28 @@ class _Session:
             build_optimizers(self.model, self.built.optimizers, self.built.optimizer_variables)
 
     def restore(self, resume: bool):
-        from replication.checkpoint import load_state
-
         self.start_epoch = 0
-        if resume and self.run.checkpoint_file.exists():
-            with self.distribution.scope():
-                self.start_epoch = load_state(self.run.checkpoint_file, self.model,
-                                              self.built.optimizers)
-            print(f"resume: restored {self.run.checkpoint_file} after epoch {self.start_epoch}",
-                  flush=True)
+        if not resume:
+            return
+        last, previous = self.run.checkpoint_file, self.run.previous_checkpoint_file
+        candidates = [path for path in (last, previous) if path.exists()]
+        for path in candidates:
+            try:
+                with self.distribution.scope():
+                    self.start_epoch = load_state(path, self.model, self.built.optimizers)
+            except DamagedFileError as exc:
+                if path == candidates[-1]:
+                    raise CheckpointError(
+                        f"{exc}. There is no earlier good checkpoint, so {self.run.path} "
+                        "cannot resume: start the run again in a new --run-dir (nothing in "
+                        "this one was deleted)") from None
+                aside = path.with_name(path.stem + ".damaged.npz")
+                os.replace(path, aside)  # kept for a look, out of the rotation
+                print(f"warning: {exc}. Moved it to {aside.name} and resuming from the "
+                      f"checkpoint of the epoch before it, {previous}", flush=True)
+                continue
+            print(f"resume: restored {path} after epoch {self.start_epoch}", flush=True)
+            return
 
     def record(self, data: str, strategy: str):
         """config.json (how the run is made) and the real images its figures show."""

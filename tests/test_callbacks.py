@@ -10,7 +10,7 @@ import tensorflow as tf
 
 from replication.callbacks import EpochEnd, ReportLogLine
 from replication.checkpoint import build_optimizers, load_state
-from replication.runs import RunDir
+from replication.runs import RunDir, report_log_line
 
 
 class _Toy(keras.Model):
@@ -62,7 +62,7 @@ def test_nan_stops_training_and_keeps_the_last_good_checkpoint(tmp_path):
 
 
 def test_report_log_line_format():
-    line = ReportLogLine.format(1, 60, {"d_loss": 0.4791, "g_loss": 2.5114, "x": 1}, ("d_loss", "g_loss"))
+    line = report_log_line(1, 60, {"d_loss": 0.4791, "g_loss": 2.5114, "x": 1}, ("d_loss", "g_loss"))
     assert line == "epoch = 1/60, d_loss=0.479, g_loss=2.511"
 
 

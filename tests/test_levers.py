@@ -14,6 +14,7 @@ import pytest
 from replication import levers
 from replication.bench import _windows, count_flops
 from replication.config import ConfigError, make_config
+from replication.experiments import get
 
 
 def test_bad_lever_settings_are_config_errors():
@@ -31,12 +32,12 @@ def test_xla_choice_comes_from_the_measured_table():
 
 def test_auto_precision_is_the_measured_choice(monkeypatch):
     monkeypatch.setattr(levers, "cpu_has_bf16", lambda: True)
-    assert levers.resolve_precision("auto", "acgan", "CPU") == "bf16"
-    assert levers.resolve_precision("auto", "effnet_vae", "CPU") == "fp32"  # measured slower
-    assert levers.resolve_precision("auto", "acgan", "GPU") == "fp32"  # not measured
-    assert levers.resolve_precision("fp16", "acgan", "CPU") == "fp16"
+    assert levers.resolve_precision("auto", get("acgan").bf16_on_cpu, "CPU") == "bf16"
+    assert levers.resolve_precision("auto", get("effnet_vae").bf16_on_cpu, "CPU") == "fp32"  # measured slower
+    assert levers.resolve_precision("auto", get("acgan").bf16_on_cpu, "GPU") == "fp32"  # not measured
+    assert levers.resolve_precision("fp16", get("acgan").bf16_on_cpu, "CPU") == "fp16"
     monkeypatch.setattr(levers, "cpu_has_bf16", lambda: False)
-    assert levers.resolve_precision("auto", "acgan", "CPU") == "fp32"
+    assert levers.resolve_precision("auto", get("acgan").bf16_on_cpu, "CPU") == "fp32"
 
 
 def test_auto_precision_is_recorded_concretely_and_resumes(tmp_path, monkeypatch):

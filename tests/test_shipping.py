@@ -148,9 +148,9 @@ def test_a_short_run_never_draws_over_report_figures(tmp_path, vae_smoke_run):
 
 
 def test_redraw_from_shipped_runs_trains_nothing(shipped, tmp_path, monkeypatch, capsys):
-    from replication import reproduce, shipping
+    from replication import reproduce, runs
 
-    monkeypatch.setattr(shipping, "PRETRAINED_DIR", shipped)
+    monkeypatch.setattr(runs, "PRETRAINED_DIR", shipped)
     monkeypatch.setattr("replication.train.train", lambda *a, **k: pytest.fail("trained"))
     out = tmp_path / "out"
     assert reproduce.main(["--pretrained", "--only", "vae,cgan", "--out", str(out)]) == 0
@@ -176,7 +176,8 @@ def test_overview_puts_the_final_grids_side_by_side(tmp_path, vae_smoke_run, cga
 
 
 def test_frames_round_trip_within_a_few_levels():
-    from replication.runs import decode_frames, encode_frames
+    from replication.runs import decode_frames
+    from replication.shipping import encode_frames
 
     rng = np.random.default_rng(0)
     smooth = np.repeat(np.repeat(rng.integers(0, 256, (7, 8, 8, 3)), 4, 1), 4, 2).astype(np.uint8)

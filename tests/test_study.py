@@ -102,7 +102,8 @@ def test_every_variant_is_one_train_command_away():
     """The table names each variant by its train flags, and those flags set exactly it."""
     import shlex
 
-    from replication.__main__ import GAN_OPTIONS, build_parser
+    from replication.__main__ import build_parser
+    from replication.cli import GAN_OPTIONS
 
     for experiment in study.studied():
         for variant in study.variants_of(experiment):
@@ -111,7 +112,7 @@ def test_every_variant_is_one_train_command_away():
                 continue
             flags = variant.describe()
             args = build_parser().parse_args(["train", experiment, *shlex.split(flags)])
-            given = {name: getattr(args, name) for name in GAN_OPTIONS
+            given = {name: getattr(args, name) for name in GAN_OPTIONS + ("batch_size",)
                      if getattr(args, name) is not None}
             assert given == variant.settings, (experiment, variant.name, flags)
 

@@ -13,7 +13,9 @@ import sys
 from pathlib import Path
 
 from replication import experiments
+from replication.cli import command_parser, script_main
 from replication.config import PROFILES
+from replication.extractors import EXTRACTORS
 from replication.errors import ReplicationError, run_command
 from replication.runs import RunDir, now, read_json, write_json
 
@@ -22,13 +24,31 @@ class RunNotEvaluable(ReplicationError):
     """A run directory that cannot be evaluated (missing, unfinished, not a model)."""
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from replication.evaluate import __doc__ as description
-    from replication.extractors import EXTRACTORS
+DESCRIPTION = """\
+Writes RUN_DIR/metrics.json for each finished run and, with --table DIR, the comparison table
+DIR/metrics.md + DIR/metrics.json (which the gallery shows) beside the published numbers.
 
-    parser = argparse.ArgumentParser(
-        prog="python scripts/evaluate.py", formatter_class=argparse.RawDescriptionHelpFormatter,
-        description=description.split("\n", 2)[2])
+* VAEs (vae, effnet_vae): test-set negative ELBO, the importance-weighted bound (IWAE,
+  --iwae-samples k) and the reconstruction error, in nats per image.
+* GANs (dcgan, cgan, acgan): --samples N generated images (class-balanced for the conditional
+  models) against the whole real test split, through the --extractor (classifier: the
+  project's own classifier, offline; inception: Keras InceptionV3 with ImageNet weights): FID,
+  KID (mean +- sd over subsets), Inception Score (the classifier score with the classifier
+  extractor), class coverage and, for the conditional models, the conditional accuracy (the
+  share of the samples generated for class c that the classifier puts in class c).  Two
+  reference rows go with every model: the real training split against the test split (the
+  floor) and the untrained generator (the ceiling).
+
+Earlier results of a run that has not trained since are reused when made with the same
+settings (--force re-evaluates).
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    return command_parser("python scripts/evaluate.py", sys.modules[__name__])
+
+
+def add_arguments(parser) -> None:
     parser.add_argument("runs", nargs="+", metavar="RUN_DIR", help="finished run directories")
     parser.add_argument("--iwae-samples", type=int, default=1000,
                         help="VAEs: importance samples per test image (default 1000)")
@@ -53,12 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--table", metavar="DIR",
                         help="also merge the results into DIR/metrics.md and DIR/metrics.json "
                              "(the gallery's comparison table), e.g. figures")
-    return parser
 
 
-def _parse(argv):
-    parser = build_parser()
-    args = parser.parse_args(argv)
+def _check(args, parser):
     for name in ("iwae_samples", "samples", "kid_subsets", "kid_subset_size"):
         if getattr(args, name) < 2:
             parser.error(f"--{name.replace('_', '-')} must be at least 2")
@@ -178,7 +195,11 @@ def _print_gan(path: str, args, result: dict) -> None:
 
 
 def main(argv=None) -> int:
-    args = _parse(argv)
+    return script_main("python scripts/evaluate.py", sys.modules[__name__], argv)
+
+
+def run_cli(args, parser) -> int:
+    _check(args, parser)
     return run_command(lambda: _evaluate_all(args))
 
 

@@ -9,28 +9,9 @@ import time
 import numpy as np
 
 from replication import experiments, load_model
-from replication.batching import in_batches, inference
 from replication.evaluate.vae import real_test_limit
+from replication.generation import generate
 from replication.runs import AVERAGED_GENERATOR_FILE, GENERATOR_FILE, RunDir
-
-
-def generate(generator, num: int, noise_dim: int, num_classes: int = 0, seed: int = 0,
-             batch_size: int = 500, labels=None) -> tuple[np.ndarray, np.ndarray | None]:
-    """``num`` uint8 samples from ``generator`` (N(0, I) noise); class-balanced labels
-    ``0, 1, ..., K-1, 0, 1, ...`` when ``num_classes``, or the given ``labels`` (returned with
-    the images)."""
-    from replication.data import unscale_images
-    from replication.models.gan import generate_images
-
-    rng = np.random.default_rng(seed)
-    noise = rng.standard_normal((num, noise_dim)).astype(np.float32)
-    if labels is None and num_classes:
-        labels = (np.arange(num) % num_classes).astype(np.int32)
-    forward = inference(generator)
-    images = in_batches(lambda z, y: unscale_images(
-        np.asarray(generate_images(forward, z, y)), "tanh"), noise, labels,
-        batch_size=batch_size)
-    return images, labels
 
 
 def sample_metrics(features, logits, reference_features, num_classes: int,

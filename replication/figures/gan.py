@@ -7,17 +7,15 @@ from pathlib import Path
 
 import numpy as np
 
-from replication import plots
+from replication import experiments, plots
+from replication.config import config_from_dict
 from replication.figures.core import Context, FigureError, epoch_gif, figure
-from replication.runs import atomic_path
+from replication.runs import atomic_path, report_log_line
 
 
 def built_networks(ctx: Context):
     """The experiment's (generator, discriminator), rebuilt from the run's config (structure
     only: diagrams and tables need no trained weights)."""
-    from replication import experiments
-    from replication.config import config_from_dict
-
     config = config_from_dict(ctx.config)
     image_shape = tuple(ctx.snapshot()["samples"].shape[1:])
     return experiments.get(ctx.info["experiment"]).networks(config, image_shape,
@@ -26,10 +24,8 @@ def built_networks(ctx: Context):
 
 def _losses_title(ctx: Context, epoch: int) -> str:
     """The report's log line for ``epoch``: ``epoch = 1/60, d_loss=0.479, g_loss=2.511``."""
-    from replication.callbacks import ReportLogLine
-
     row = next((r for r in ctx.history if int(r["epoch"]) == epoch), {})
-    return ReportLogLine.format(epoch, ctx.total_epochs, row, ("d_loss", "g_loss"))
+    return report_log_line(epoch, ctx.total_epochs, row, ("d_loss", "g_loss"))
 
 
 def _samples_figure(ctx: Context, epoch: int, title: str | None = None, key: str = "samples"):
@@ -62,13 +58,11 @@ def averaged_grid(out: Path, spec, entry: dict, run: dict) -> list[str]:
 
 def report_log_lines(out: Path, spec, entry: dict, run: dict) -> list[str]:
     """Gallery: the report's DCGAN log lines beside this run's."""
-    from replication.callbacks import ReportLogLine
-
     history = run.get("history") or []
     if not history:
         return []
     total = run["config"]["epochs"]
-    ours = [ReportLogLine.format(int(r["epoch"]), total, r, ("d_loss", "g_loss"))
+    ours = [report_log_line(int(r["epoch"]), total, r, ("d_loss", "g_loss"))
             for r in (history[0], history[-1])]
     return ["The report's log lines beside ours:", "",
             "| | the report | this run |", "|---|---|---|",
@@ -237,17 +231,29 @@ def _class_grid_gif(ctx: Context, path: Path, name: str):
     epoch_gif(ctx, path, lambda epoch: _class_grid_figure(ctx, epoch, name))
 
 
+# How each label conditioning (CGANConfig.label_conditioning) feeds the label, for fig13.
+LABEL_ROUTES = {
+    "input-concat": ("one-hot label joined to the noise", "label planes joined to the image"),
+    "projection": ("class-conditional BatchNorm (γ[y], β[y] in every BN)",
+                   "projection: logit + ⟨embed(y), φ(x)⟩"),
+    "projection-d": ("one-hot label joined to the noise", "projection: logit + ⟨embed(y), φ(x)⟩"),
+    "late-concat": ("one-hot label joined to the noise", "label planes joined to the 4×4 features"),
+}
+
+
 @figure("fig13", "fig13.png",
-        "Structure of the conditional GAN: the class label enters both the generator (joined "
-        "to the noise) and the discriminator (joined to the image's channels).")
+        "Structure of the conditional GAN, drawn from the run's networks: where the class label "
+        "enters the generator and the discriminator (the run's label conditioning).")
 def _fig13(ctx: Context, path: Path):
     generator, discriminator = built_networks(ctx)
+    design = config_from_dict(ctx.config).label_conditioning
+    g_route, d_route = LABEL_ROUTES[design]
     fig = plots.model_diagram_figure([
-        (generator, f"generator G(z | y) ({generator.count_params():,} parameters)",
+        (generator, f"generator G(z | y): {g_route} ({generator.count_params():,} parameters)",
          "noise z (+ label y)"),
-        (discriminator, f"discriminator D(x | y) ({discriminator.count_params():,} parameters)",
-         "image x (+ label y)"),
-    ], title="Conditional GAN, built from the run's config")
+        (discriminator, f"discriminator D(x | y): {d_route} "
+                        f"({discriminator.count_params():,} parameters)", "image x (+ label y)"),
+    ], title=f"Conditional GAN, label conditioning '{design}', built from the run's config")
     plots.save_figure(fig, path, footer=ctx.footer)
 
 

@@ -22,7 +22,31 @@ except ImportError:  # pragma: no cover - a declared dependency; only effnet_vae
 
 def load_model(path, **kwargs):
     """``keras.saving.load_model`` with the project's classes registered (importing this
-    package does that); see :func:`replication.load_model`."""
+    package does that); see :func:`replication.load_model`.  A missing file raises
+    ``FileNotFoundError``; a truncated or corrupt one :class:`~replication.errors.DamagedFileError`
+    naming it (Keras itself would call it "not found")."""
+    import zipfile
+    from pathlib import Path
+
     import keras
 
-    return keras.saving.load_model(path, **kwargs)
+    from replication.errors import ReplicationError, damaged
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such model file")
+    todo = ("restore it (git checkout -- FILE for a shipped model) or retrain the run that "
+            "wrote it")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            broken = archive.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise damaged(path, f"not a complete .keras archive: {exc}", todo) from None
+    if broken is not None:
+        raise damaged(path, f"its member {broken} fails its checksum", todo)
+    try:
+        return keras.saving.load_model(path, **kwargs)
+    except Exception as exc:  # noqa: BLE001 - Keras raises many kinds for one bad archive
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
+        raise ReplicationError(f"{path} cannot be loaded as a Keras model ({first}); "
+                               f"{todo}") from None

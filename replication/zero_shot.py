@@ -1,0 +1,241 @@
+"""Zero-shot CIFAR-10 with ImageNet-trained EfficientNet-Lite0: a check of the weight port.
+
+Each CIFAR-10 test image is upsampled (bilinear) to the network's input size and classified by
+the unchanged 1000-way ImageNet head; the CIFAR-10 prediction is the class whose ImageNet
+classes (:data:`CIFAR10_FROM_IMAGENET`) together have the largest softmax probability.  A
+correct port scores far above the 10 % of chance; a wrong padding, channel order, input
+normalisation or BatchNorm epsilon drops it close to chance.  ``scripts/zero_shot_lite0.py``
+runs it and writes the result as JSON.
+"""
+
+from __future__ import annotations
+
+import platform
+import time
+
+import numpy as np
+
+# ImageNet-1k class indices (the standard ILSVRC-2012 order, i.e. sorted WordNet ids) that
+# stand for each CIFAR-10 class.  ImageNet has no generic deer, so antelopes stand in.
+CIFAR10_FROM_IMAGENET: dict[str, tuple[int, ...]] = {
+    "airplane": (
+        404,  # airliner
+        895,  # warplane, military plane
+        908,  # wing
+    ),
+    "automobile": (
+        436,  # beach wagon, station wagon
+        468,  # cab, taxi
+        511,  # convertible
+        581,  # grille, radiator grille
+        609,  # jeep, landrover
+        627,  # limousine
+        656,  # minivan
+        661,  # Model T
+        751,  # racer, race car
+        817,  # sports car
+    ),
+    "bird": (
+        *range(7, 25),     # cock, hen, ostrich, brambling, goldfinch ... bald eagle, vulture,
+                           # great grey owl
+        *range(80, 101),   # black grouse, ptarmigan ... peacock, quail, partridge, parrots,
+                           # coucal, bee eater, hornbill, hummingbird, jacamar, toucan, drake,
+                           # red-breasted merganser, goose, black swan
+        *range(127, 147),  # white stork, black stork, spoonbill, flamingo, herons, bittern,
+                           # crane, limpkin, gallinule, coot, bustard, waders, pelican,
+                           # king penguin, albatross
+    ),
+    "cat": (
+        281,  # tabby
+        282,  # tiger cat
+        283,  # Persian cat
+        284,  # Siamese cat
+        285,  # Egyptian cat
+    ),
+    "deer": (
+        350,  # ibex
+        351,  # hartebeest
+        352,  # impala
+        353,  # gazelle
+    ),
+    "dog": tuple(range(151, 269)),  # Chihuahua ... Mexican hairless: the 118 dog breeds
+    "frog": (
+        30,  # bullfrog
+        31,  # tree frog
+        32,  # tailed frog
+    ),
+    "horse": (
+        339,  # sorrel
+        603,  # horse cart
+    ),
+    "ship": (
+        403,  # aircraft carrier
+        472,  # canoe
+        484,  # catamaran
+        510,  # container ship
+        554,  # fireboat
+        576,  # gondola
+        625,  # lifeboat
+        628,  # liner, ocean liner
+        694,  # paddlewheel
+        724,  # pirate, pirate ship
+        780,  # schooner
+        814,  # speedboat
+        833,  # submarine
+        871,  # trimaran
+        913,  # wreck
+    ),
+    "truck": (
+        555,  # fire engine
+        569,  # garbage truck
+        675,  # moving van
+        717,  # pickup, pickup truck
+        734,  # police van
+        864,  # tow truck
+        867,  # trailer truck, tractor trailer
+    ),
+}
+CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse",
+                   "ship", "truck")
+
+
+def class_matrix() -> np.ndarray:
+    """(1000, 10) 0/1 matrix: ImageNet class -> CIFAR-10 class (each ImageNet class once)."""
+    matrix = np.zeros((1000, len(CIFAR10_CLASSES)), np.float32)
+    for j, name in enumerate(CIFAR10_CLASSES):
+        for i in CIFAR10_FROM_IMAGENET[name]:
+            if matrix[i].any():
+                raise ValueError(f"ImageNet class {i} is mapped twice")
+            matrix[i, j] = 1.0
+    return matrix
+
+
+def cifar_predictions(probs: np.ndarray) -> np.ndarray:
+    """CIFAR-10 class per row of ImageNet softmax probabilities (largest summed mass)."""
+    return np.argmax(np.asarray(probs) @ class_matrix(), axis=1)
+
+
+def zero_shot_cifar10(n: int = 2000, input_size: int = 224, normalisation: str = "lite",
+                      batch_size: int = 50, top5_examples: int = 10, verbose: bool = True) -> dict:
+    """Score ImageNet Lite0 zero-shot on ``n`` bundled CIFAR-10 test images; a JSON-able dict."""
+    import keras
+    import tensorflow as tf
+
+    from replication import data
+    from replication.models import efficientnet_lite as el
+
+    dataset = data.load("cifar10", "bundled", verbose=False)
+    split = dataset.test.take(n)
+    model = el.build_lite0((input_size, input_size, 3), include_top=True, weights="imagenet")
+    images, labels = split.images, np.asarray(split.labels)
+    probs, start = [], time.perf_counter()
+    for first in range(0, len(images), batch_size):
+        x = el.normalise(images[first:first + batch_size], normalisation)
+        x = tf.image.resize(x, (input_size, input_size), method="bilinear")
+        probs.append(np.asarray(model(x, training=False)))
+        done = min(first + batch_size, len(images))
+        if verbose and (done == len(images) or done % (10 * batch_size) == 0):
+            print(f"{done}/{len(images)} images", flush=True)
+    seconds = time.perf_counter() - start
+    probs = np.concatenate(probs)
+    predicted = cifar_predictions(probs)
+    correct = predicted == labels
+    per_class = {name: float(correct[labels == j].mean()) if (labels == j).any() else None
+                 for j, name in enumerate(CIFAR10_CLASSES)}
+    mapped_mass = probs @ class_matrix()
+    # A second rule, for comparison: the CIFAR class of the most probable mapped ImageNet class
+    # (the summed rule favours dog, which has 118 ImageNet classes).
+    best_mapped = np.argmax(probs * class_matrix().any(axis=1), axis=1)
+    max_rule = np.argmax(class_matrix()[best_mapped], axis=1)
+    owner = {i: name for name, indices in CIFAR10_FROM_IMAGENET.items() for i in indices}
+    examples = []
+    for j in range(min(top5_examples, len(CIFAR10_CLASSES))):  # the first image of each class
+        hits = np.flatnonzero(labels == j)
+        if not len(hits):
+            continue
+        i = int(hits[0])
+        top5 = np.argsort(probs[i])[::-1][:5]
+        examples.append({"index_in_subset": i, "label": CIFAR10_CLASSES[labels[i]],
+                         "predicted": CIFAR10_CLASSES[predicted[i]],
+                         "imagenet_top5": [{"class": int(k), "p": round(float(probs[i, k]), 4),
+                                            "counts_for": owner.get(int(k))} for k in top5]})
+    return {
+        "what": "zero-shot CIFAR-10 accuracy of ImageNet EfficientNet-Lite0 (weights: "
+                f"{el.WEIGHTS_REQUIREMENT}, read without PyTorch)",
+        "method": "bundled CIFAR-10 test images (a fixed stratified subset, data.Split.take), "
+                  f"upsampled bilinearly to {input_size}x{input_size}, ImageNet softmax summed "
+                  "over the ImageNet classes mapped to each CIFAR-10 class "
+                  "(replication.zero_shot.CIFAR10_FROM_IMAGENET); argmax",
+        "n": int(len(images)),
+        "input_size": input_size,
+        "normalisation": el.INPUT_NORMALISATION if normalisation == "lite"
+        else "torchvision ImageNet mean/std on [0, 1] RGB",
+        "accuracy": float(correct.mean()),
+        "per_class_accuracy": per_class,
+        "accuracy_max_rule": float((max_rule == labels).mean()),
+        "mean_mapped_probability": float(mapped_mass.sum(axis=1).mean()),
+        "imagenet_top5_examples": examples,
+        "seconds": round(seconds, 1),
+        "versions": {"python": platform.python_version(), "tensorflow": tf.__version__,
+                     "keras": keras.__version__, "numpy": np.__version__},
+        "device": "CPU" if not tf.config.list_physical_devices("GPU") else "GPU",
+        "platform": platform.platform(),
+    }
+
+
+def summary(result: dict) -> str:
+    """The result as a few human-readable lines."""
+    lines = [f"zero-shot CIFAR-10 accuracy of ImageNet EfficientNet-Lite0: "
+             f"{100 * result['accuracy']:.1f} % on {result['n']} test images "
+             f"({result['input_size']}x{result['input_size']}, {result['normalisation']}; "
+             f"chance 10 %); by the most probable mapped class instead of the summed "
+             f"probability: {100 * result['accuracy_max_rule']:.1f} %",
+             "per class: " + ", ".join(f"{name} {100 * acc:.0f} %" for name, acc in
+                                       result["per_class_accuracy"].items() if acc is not None)]
+    for example in result["imagenet_top5_examples"]:
+        top = ", ".join(f"{t['class']}{'/' + t['counts_for'] if t['counts_for'] else ''} "
+                        f"{t['p']:.2f}" for t in example["imagenet_top5"])
+        lines.append(f"  #{example['index_in_subset']} {example['label']} -> "
+                     f"{example['predicted']}; ImageNet top-5: {top}")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    import argparse
+    import json
+    from pathlib import Path
+
+    from replication.errors import run_command
+
+    parser = argparse.ArgumentParser(
+        prog="python scripts/zero_shot_lite0.py",
+        description="Zero-shot CIFAR-10 accuracy of ImageNet EfficientNet-Lite0 (offline), a "
+                    "check of the weight port; writes JSON.")
+    parser.add_argument("--n", type=int, default=2000, help="test images (default 2000)")
+    parser.add_argument("--input-size", type=int, default=224, help="default 224")
+    parser.add_argument("--normalisation", choices=("lite", "torchvision"), default="lite",
+                        help="input convention: lite ((pixel-127)/128, the weights' own; "
+                             "default) or torchvision (ImageNet mean/std), for comparison")
+    parser.add_argument("--batch-size", type=int, default=50)
+    parser.add_argument("--out", default="figures/zero_shot_lite0.json",
+                        help="JSON output (default figures/zero_shot_lite0.json)")
+    args = parser.parse_args(argv)
+
+    def run():
+        import sys
+
+        result = zero_shot_cifar10(args.n, args.input_size, args.normalisation,
+                                   args.batch_size)
+        result["command"] = "python scripts/zero_shot_lite0.py " + " ".join(
+            sys.argv[1:] if argv is None else argv)
+        print(summary(result))
+        out = Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(result, indent=2) + "\n")
+        print(f"wrote {out}")
+
+    return run_command(run)
+
+
+__all__ = ["CIFAR10_FROM_IMAGENET", "CIFAR10_CLASSES", "class_matrix", "cifar_predictions",
+           "zero_shot_cifar10", "summary", "main"]

@@ -1,0 +1,13 @@
+"""Zero-shot CIFAR-10 accuracy of ImageNet EfficientNet-Lite0, read offline from its PyTorch file.
+
+Usage: python scripts/zero_shot_lite0.py [--n 2000] [--normalisation lite|torchvision] [--out F]
+
+A check that the Keras port of the weights is right (replication.zero_shot): far above the
+10 % of chance when padding, channel order, normalisation and BatchNorm match the source.
+"""
+import sys
+
+from replication.zero_shot import main
+
+if __name__ == "__main__":
+    sys.exit(main())
