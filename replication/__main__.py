@@ -13,7 +13,8 @@ import sys
 
 from replication import bench, reproduce, shipping, study
 from replication.cli import (GAN_OPTIONS, Parser, add_gan_arguments, add_train_arguments,
-                             non_negative_int, positive_int, progress_verbosity)
+                             help_formatter, non_negative_int, positive_int,
+                             progress_verbosity)
 from replication.config import EXPERIMENTS
 from replication.errors import run_command
 from replication.evaluate import cli as evaluate_cli
@@ -59,9 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="cgan/acgan: the class, as the dataset names it (cat) or its index "
                              "(default: one row per class)")
     sample.add_argument("--n", type=positive_int, default=64, metavar="N",
-                        help="how many samples (default 64)")
+                        help="how many samples (default %(default)s)")
     sample.add_argument("--seed", type=non_negative_int, default=0, metavar="S",
-                        help="noise seed (default 0)")
+                        help="noise seed (default %(default)s)")
     sample.add_argument("--generator", choices=("trained", "averaged"), default="trained",
                         help="GANs: the trained generator (default; what the report shows) or "
                              "the averaged one (EMA)")
@@ -79,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     for verb, module, summary in VERBS:
         sub = commands.add_parser(verb, help=summary, description=module.DESCRIPTION,
-                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+                                  formatter_class=help_formatter(module.DESCRIPTION))
         module.add_arguments(sub)
         sub.set_defaults(handler=module.run_cli, verb_parser=sub)
     return parser

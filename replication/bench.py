@@ -289,12 +289,12 @@ def add_arguments(parser) -> None:
     parser.add_argument("--device", choices=("cpu", "gpu"), default="cpu")
     parser.add_argument("--precision", choices=tuple(PRECISIONS), default="fp32")
     parser.add_argument("--xla", choices=XLA_SETTINGS, default="auto")
-    parser.add_argument("--warmup", type=int, default=5, help="untimed steps first (default 5)")
-    parser.add_argument("--windows", type=int, default=5, help="timed windows (default 5)")
-    parser.add_argument("--window-steps", type=int, default=10, help="steps per window")
+    parser.add_argument("--warmup", type=int, default=5, help="untimed steps first (default %(default)s)")
+    parser.add_argument("--windows", type=int, default=5, help="timed windows (default %(default)s)")
+    parser.add_argument("--window-steps", type=int, default=10, help="steps per window (default %(default)s)")
     parser.add_argument("--rounds", type=int, default=2,
                         help="alternating fit()/plain-loop rounds of --windows windows each")
-    parser.add_argument("--out", default="bench.json", help="JSON results (default bench.json)")
+    parser.add_argument("--out", default="bench.json", help="JSON results (default %(default)s)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
 
 

@@ -222,9 +222,16 @@ def command_parser(prog: str, command) -> Parser:
     """The parser of a verb's ``command`` module (its ``DESCRIPTION``, ``add_arguments`` and
     ``run_cli``), as its script under ``scripts/`` uses it."""
     parser = Parser(prog=prog, description=command.DESCRIPTION,
-                    formatter_class=argparse.RawDescriptionHelpFormatter)
+                    formatter_class=help_formatter(command.DESCRIPTION))
     command.add_arguments(parser)
     return parser
+
+
+def help_formatter(description: str):
+    """A description laid out by hand (several lines) is kept as written; one paragraph is
+    wrapped to the terminal."""
+    return (argparse.RawDescriptionHelpFormatter if "\n" in description.strip()
+            else argparse.HelpFormatter)
 
 
 def script_main(prog: str, command, argv=None) -> int:

@@ -92,12 +92,13 @@ class VAEConfig(ExperimentConfig):
 
 @dataclass(frozen=True)
 class EffNetVAEConfig(VAEConfig):
-    """Q1 bonus: the VAE with an EfficientNet-B0 encoder (``efficientnet`` package).
+    """Q1 bonus: the VAE with a pretrained EfficientNet encoder.
 
     Same latent head, decoder family, loss and optimiser as the Q1 VAE; MNIST padded to 32x32
-    and repeated to three channels for the encoder.  ``encoder_weights``: "imagenet", "none" or
-    a path to a local weights file.  ``encoder``: one of :data:`EFFNET_ENCODERS`
-    ("efficientnet-lite0": its ImageNet weights come offline, from a pip package).
+    and repeated to three channels for the encoder.  ``encoder``: one of
+    :data:`EFFNET_ENCODERS` (EfficientNet-Lite0, whose ImageNet weights come offline from a
+    pip package, or EfficientNet-B0 from the ``efficientnet`` package, which downloads them);
+    ``encoder_weights``: "imagenet", "none" or a path to a local weights file.
     """
 
     experiment: str = "effnet_vae"
@@ -105,7 +106,9 @@ class EffNetVAEConfig(VAEConfig):
     encoder_input_size: int = 32
     encoder_weights: str = "imagenet"
     freeze_encoder_epochs: int = 0
-    encoder: str = "efficientnet-b0"
+    # The report names no EfficientNet variant and used pretrained weights: Lite0 is the
+    # EfficientNet whose ImageNet weights can be had offline (docs/models.md).
+    encoder: str = "efficientnet-lite0"
 
 
 @dataclass(frozen=True)
@@ -175,8 +178,8 @@ class DCGANConfig(GANConfig):
 class CGANConfig(DCGANConfig):
     """Q3: conditional GAN (Mirza & Osindero 2014) with DCGAN-style networks on CIFAR-10.
 
-    Both networks receive the label (the report fixes only that); ``label_conditioning`` says how
-    (one of :data:`CGAN_LABEL_CONDITIONING`, built by :mod:`replication.models.dcgan`):
+    Both networks receive the label (the report fixes only that); ``label_conditioning`` says
+    how (one of :data:`CGAN_LABEL_CONDITIONING`, built by :mod:`replication.models.dcgan`):
     ``input-concat`` joins a one-hot vector to G's noise and ten one-hot planes to D's image;
     ``projection`` is a projection D (Miyato & Koyama 2018) with class-conditional BatchNorm
     in G; ``projection-d`` the projection D with G's input concatenation; ``late-concat`` the
@@ -186,11 +189,15 @@ class CGANConfig(DCGANConfig):
 
     experiment: str = "cgan"
     epochs: int = 15
-    label_conditioning: str = "input-concat"
+    # The report is silent on how the label enters the networks, on wrong-label pairs and on
+    # the CGAN's batch size; chosen by the study in docs/studies.md.
+    batch_size: int = 64
+    label_conditioning: str = "projection"
     # Matching-aware discriminator (Reed et al. 2016): real images paired with a wrong label
     # are shown to D as fakes, so D must read the label.  D's loss on fakes becomes the mean
-    # of its loss on generated images and on mismatched real pairs.  Off: the report's CGAN.
-    mismatched_labels: bool = False
+    # of its loss on generated images and on mismatched real pairs (off: the report's
+    # two-term objective alone).
+    mismatched_labels: bool = True
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ class Experiment:
     uses_labels: bool = True       # training batches are (image, label) pairs
     validates: bool = False        # fit() gets the test split as validation data
     log_keys: tuple[str, ...] | None = None  # metrics of the report's per-epoch log line
+    pretrained_encoder: bool = False  # reproduce resolves --encoder-weights auto for it
     # --precision auto: the benchmark measured bf16 faster than fp32 on a CPU with
     # AVX512-BF16 (docs/speed.md; replication.levers).
     bf16_on_cpu: bool = False
@@ -118,7 +119,7 @@ class EffNetVAEExperiment(VAEExperiment):
     figures = ("fig07", "fig08")
     overview = None
     bf16_on_cpu = False  # 1.8x slower in bf16 (its depthwise convolutions)
-    pretrained_encoder = True  # reproduce_all resolves --encoder-weights auto for it
+    pretrained_encoder = True
 
     def __init__(self):
         self._backbone = None

@@ -132,7 +132,7 @@ def add_arguments(parser) -> None:
     add_strategy_flags(parser)
     add_precision_flags(parser)
     add_encoder_weights_flag(parser, auto=True)
-    parser.add_argument("--runs", default="runs", metavar="DIR", help="runs root (default: runs/)")
+    parser.add_argument("--runs", default="runs", metavar="DIR", help="runs root (default %(default)s)")
     parser.add_argument("--out", metavar="DIR",
                         help="figures folder (default: figures/ for the report profile, which "
                              "only report-profile runs draw into; figures/quick/ and "
@@ -146,13 +146,16 @@ def add_arguments(parser) -> None:
                              "(about a minute), into --out (default figures/)")
 
 
-def _encoder_weights(choice: str) -> str:
+def _encoder_weights(choice: str, config) -> str:
+    """``--encoder-weights`` of the EfficientNet-VAE: ``auto`` is imagenet when the config's
+    encoder can have its ImageNet weights here (Lite0's come offline from a package), else
+    none, said loudly."""
     if choice != "auto":
         return choice
     from replication.models.efficientnet_vae import EncoderWeightsError, build_backbone
 
     try:
-        build_backbone(32, "imagenet")
+        build_backbone(config.encoder_input_size, "imagenet", config.encoder)
         return "imagenet"
     except EncoderWeightsError as exc:
         print(f"WARNING: {exc}. reproduce_all continues with --encoder-weights none: the "
@@ -320,9 +323,8 @@ def _train_stage(args, plan: Plan, k: int, experiment: str):
         return run
     print(plan.line(k, "resuming" if run.config_file.exists() else "training"), flush=True)
     extra = {}
-    if getattr(experiments.get(experiment), "pretrained_encoder", False) and \
-            not run.config_file.exists():
-        extra["encoder_weights"] = _encoder_weights(args.encoder_weights)
+    if experiments.get(experiment).pretrained_encoder and not run.config_file.exists():
+        extra["encoder_weights"] = _encoder_weights(args.encoder_weights, config)
     train(experiment, args.profile, run_dir=run.path, data=args.data,
           resume=run.config_file.exists(), verbose=progress_verbosity(args.quiet),
           strategy=args.strategy, devices=args.devices, precision=args.precision, xla=args.xla,

@@ -57,23 +57,32 @@ STUDIES: dict[str, tuple[tuple[str, dict, str], ...]] = {
         ("smooth", {"real_label": 0.9},
          "one-sided label smoothing against the dominant D behind the collapse"),
     ),
+    # Every CGAN variant names all the settings it studies (the report profile's defaults
+    # changed with this study; a variant must mean the same run before and after).
     "cgan": (
-        ("baseline", {}, "today's settings"),
-        ("matching", {"mismatched_labels": True},
+        ("input-concat", dict(label_conditioning="input-concat", mismatched_labels=False,
+                              batch_size=128),
+         "the one-hot label at both inputs (the design before this study)"),
+        ("matching", dict(label_conditioning="input-concat", mismatched_labels=True,
+                          batch_size=128),
          "wrong-label pairs as fakes, so D must read the label"),
-        ("projection", {"label_conditioning": "projection"},
+        ("projection", dict(label_conditioning="projection", mismatched_labels=False,
+                            batch_size=128),
          "projection D and class-conditional BatchNorm in G (the field's cGAN standard)"),
-        ("projection-d", {"label_conditioning": "projection-d"},
+        ("projection-d", dict(label_conditioning="projection-d", mismatched_labels=False,
+                              batch_size=128),
          "projection D with G's input concatenation (tells the two halves apart)"),
-        ("late-concat", {"label_conditioning": "late-concat"},
+        ("late-concat", dict(label_conditioning="late-concat", mismatched_labels=False,
+                             batch_size=128),
          "the label joined to D's 4x4 features (Reed et al. 2016)"),
-        ("projection-matching", {"label_conditioning": "projection",
-                                 "mismatched_labels": True},
+        ("projection-matching", dict(label_conditioning="projection", mismatched_labels=True,
+                                     batch_size=128),
          "projection design with wrong-label pairs as fakes"),
-        ("projection-b64", {"label_conditioning": "projection", "batch_size": 64},
+        ("projection-b64", dict(label_conditioning="projection", mismatched_labels=False,
+                                batch_size=64),
          "projection design in batches of 64: twice the updates for the same images"),
-        ("projection-matching-b64",
-         {"label_conditioning": "projection", "mismatched_labels": True, "batch_size": 64},
+        ("projection-matching-b64", dict(label_conditioning="projection",
+                                         mismatched_labels=True, batch_size=64),
          "projection design, wrong-label pairs, batches of 64"),
     ),
     "acgan": (
@@ -410,7 +419,7 @@ def add_arguments(parser) -> None:
                              "it to continue")
     parser.add_argument("--epochs", type=_window, metavar="A-B",
                         help="means: the epochs to average (default: each run's last three)")
-    parser.add_argument("--runs", default="runs", metavar="DIR", help="runs root (default runs)")
+    parser.add_argument("--runs", default="runs", metavar="DIR", help="runs root (default %(default)s)")
     parser.add_argument("--profile", choices=PROFILES, default="report",
                         help="the schedule (default report, the study's; smoke tries the "
                              "machinery in seconds, into <experiment>/study-smoke)")

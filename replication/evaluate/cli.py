@@ -51,9 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
 def add_arguments(parser) -> None:
     parser.add_argument("runs", nargs="+", metavar="RUN_DIR", help="finished run directories")
     parser.add_argument("--iwae-samples", type=int, default=1000,
-                        help="VAEs: importance samples per test image (default 1000)")
+                        help="VAEs: importance samples per test image (default %(default)s)")
     parser.add_argument("--samples", type=int, default=10_000,
-                        help="GANs: generated samples (default 10000)")
+                        help="GANs: generated samples (default %(default)s)")
     parser.add_argument("--extractor", choices=EXTRACTORS, default="classifier",
                         help="GANs: feature extractor (default: classifier, offline)")
     parser.add_argument("--inception-weights", default="imagenet", metavar="imagenet|PATH",

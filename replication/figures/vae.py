@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from replication import plots
+from replication.config import config_from_dict
 from replication.figures.core import Context, FigureError, epoch_gif, figure
 
 @figure("fig01", "fig01.png",
@@ -140,13 +141,22 @@ def _vae_latent_gif(ctx: Context, path: Path):
 
 
 # --------------------------------------------------------------------------------------------
-# Q1 bonus: VAE with an EfficientNet-B0 encoder
+# Q1 bonus: VAE with an EfficientNet encoder (B0 or Lite0)
+
+ENCODER_NAMES = {"efficientnet-b0": "EfficientNet-B0", "efficientnet-lite0": "EfficientNet-Lite0"}
+
+
+def _encoder_name(ctx: Context) -> str:
+    """The run's encoder; a run saved before the choice existed had B0."""
+    return ENCODER_NAMES[config_from_dict(ctx.config).encoder]
 
 
 def _weights_note(ctx: Context) -> str:
     weights = ctx.config.get("encoder_weights", "?")
-    return {"imagenet": "ImageNet-pretrained encoder", "none": "randomly initialised encoder"}.get(
-        weights, f"encoder weights from {Path(str(weights)).name}")
+    name = _encoder_name(ctx)
+    return {"imagenet": f"ImageNet-pretrained {name} encoder",
+            "none": f"randomly initialised {name} encoder"}.get(
+        weights, f"{name} encoder, weights from {Path(str(weights)).name}")
 
 
 def _beside_fig06(out: Path, spec, entry: dict, run: dict) -> list[str]:
@@ -154,7 +164,8 @@ def _beside_fig06(out: Path, spec, entry: dict, run: dict) -> list[str]:
     if not (out / "fig06.png").exists():
         return []
     return ["Side by side, the two encoders' latent spaces (fig06: convolutional encoder; "
-            "fig07: EfficientNet-B0 encoder):", "",
+            f"fig07: {ENCODER_NAMES[config_from_dict(run['config']).encoder]} "
+            "encoder):", "",
             "| fig06 (Q1 VAE) | fig07 (EfficientNet VAE) |", "|---|---|",
             "| ![fig06](fig06.png) | ![fig07](fig07.png) |", ""]
 
