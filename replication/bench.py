@@ -12,7 +12,12 @@ between them) it measures:
   a fraction of a matrix-multiply peak measured in the same invocation, device and precision;
 * the **input pipeline** alone (images/s of batches from the data source with the model's
   preprocessing), which must be far above the training throughput;
-* **peak memory** (the process's peak resident set on CPU; the allocator's peak on GPU).
+* **peak memory** (the process's peak resident set on CPU; the allocator's peak on GPU);
+* a **per-op breakdown** of the traced training step (TensorFlow's profiler over
+  ``--profile-steps`` steps of the plain loop, read from its trace): the share of op time in
+  convolutions and matrix multiplies (forward, and their backward passes), BatchNorm, dtype
+  casts, the optimizers' updates and the remaining element-wise ops, with the op types that
+  take the most (:func:`op_breakdown`).
 
 Numbers go to a table on stdout and to ``bench.json``.  Nothing here is asserted: the README
 reports the measurements.
@@ -23,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -69,6 +75,101 @@ def count_flops(concrete_function) -> int:
     return int(model_analyzer.profile(concrete_function.graph, options=options).total_float_ops)
 
 
+# Op categories of the breakdown, in the order they are tried on a traced op "name:type"
+# (a cast inside a BatchNorm layer counts as a cast; the breakdown also says how much of the
+# cast time sits in BatchNorm layers).
+OP_CATEGORIES = ("optimizer", "cast", "batchnorm", "conv/matmul backward", "conv/matmul",
+                 "elementwise and other")
+_MATRIX_TYPES = ("Conv2D", "DepthwiseConv2d", "MatMul", "Einsum")  # and their backprops
+# Ops that only schedule or move data; their time is the executor's, not a computation's.
+_NOT_COMPUTE = ("ReadVariableOp", "Identity", "NoOp", "Const", "_Arg", "_Retval",
+                "VarHandleOp", "StatefulPartitionedCall", "PartitionedCall")
+
+
+def in_batchnorm(name: str) -> bool:
+    """Whether a traced op belongs to a BatchNorm layer: a scope named ``*_bn`` / ``bn*`` /
+    ``*batch_normalization*`` (Keras numbers repeated calls ``conv2_bn_1``), or Keras' own
+    ``batchnorm`` / ``moments`` scopes inside one."""
+    for scope in name.lower().split("/")[:-1]:
+        base = re.sub(r"_\d+$", "", scope)
+        if base.endswith("_bn") or re.fullmatch(r"bn\d*", base) or "batch_norm" in base \
+                or base in ("batchnorm", "moments"):
+            return True
+    return False
+
+
+def op_category(name: str, op_type: str) -> str:
+    """The breakdown category of one traced op, from its node ``name`` and its ``op_type``
+    (oneDNN's kernels are named ``_MklNative...`` / ``_MklFused...``; a transposed
+    convolution's forward pass is a ``Conv2DBackpropInput`` outside the gradient tape)."""
+    kind = op_type.replace("_MklNative", "").replace("_MklFused", "").replace("_Mkl", "")
+    lowered = name.lower()
+    backward = lowered.startswith(("gradient_tape/", "gradients/")) or "/gradient_tape/" in lowered
+    if "adam" in lowered or kind.startswith(("ResourceApply", "AssignAddVariable",
+                                             "AssignSubVariable")):
+        return "optimizer"
+    if kind == "Cast":
+        return "cast"
+    if "BatchNorm" in kind or in_batchnorm(name):
+        return "batchnorm"
+    if any(matrix in kind for matrix in _MATRIX_TYPES):
+        return "conv/matmul backward" if backward else "conv/matmul"
+    return "elementwise and other"
+
+
+def op_breakdown(step, batches, steps: int = 5, top: int = 8) -> dict:
+    """Where the time of ``steps`` calls of the traced ``step`` goes, by op category: the
+    op time summed over every executor thread (so shares, not wall time), read from
+    TensorFlow's profiler trace (the host plane's ``name:type`` op events)."""
+    import glob
+    import tempfile
+
+    import tensorflow as tf
+    from tensorflow.tsl.profiler.protobuf import xplane_pb2
+
+    with tempfile.TemporaryDirectory() as logdir:
+        tf.profiler.experimental.start(logdir)
+        try:
+            for _ in range(steps):
+                logs = step(next(batches))
+                float(next(iter(logs.values())))
+        finally:
+            tf.profiler.experimental.stop()
+        traces = glob.glob(f"{logdir}/**/*.xplane.pb", recursive=True)
+        space = xplane_pb2.XSpace()
+        space.ParseFromString(Path(traces[0]).read_bytes())
+    return breakdown_of_trace(space, steps, top)
+
+
+def breakdown_of_trace(space, steps: int, top: int = 8) -> dict:
+    """:func:`op_breakdown`'s numbers from a parsed ``XSpace``."""
+    import collections
+
+    by_category, by_type = collections.Counter(), collections.Counter()
+    cast_in_batchnorm = 0.0
+    for plane in space.planes:
+        for line in plane.lines:
+            for event in line.events:
+                label = plane.event_metadata[event.metadata_id].name
+                name, sep, op_type = label.rpartition(":")
+                if not sep or not name or "::" in label or " " in label or \
+                        op_type in _NOT_COMPUTE:
+                    continue  # executor and eager bookkeeping, not an op
+                seconds = event.duration_ps * 1e-12
+                category = op_category(name, op_type)
+                by_category[category] += seconds
+                by_type[op_type] += seconds
+                if category == "cast" and in_batchnorm(name):
+                    cast_in_batchnorm += seconds
+    total = sum(by_category.values())
+    if not total:
+        return {"error": "the trace holds no op events"}
+    return {"op_seconds_per_step": round(total / steps, 4), "steps": steps,
+            "share": {c: round(by_category[c] / total, 4) for c in OP_CATEGORIES},
+            "cast_in_batchnorm_share": round(cast_in_batchnorm / total, 4),
+            "top_op_types": [[t, round(s / total, 4)] for t, s in by_type.most_common(top)]}
+
+
 def _windows(times: list[float], batch: int, window_steps: int) -> list[float]:
     """images/s of consecutive windows of ``window_steps`` steps, from step-end timestamps."""
     return [window_steps * batch / (times[i + window_steps] - times[i])
@@ -111,7 +212,7 @@ def _pipeline(config, dataset, spec, epochs: int):
 
 
 def worker(name: str, precision: str, xla: str, warmup: int, windows: int,
-           window_steps: int, rounds: int = 2) -> dict:
+           window_steps: int, rounds: int = 2, profile_steps: int = 5) -> dict:
     import tensorflow as tf
 
     steps = warmup + windows * window_steps
@@ -127,8 +228,10 @@ def worker(name: str, precision: str, xla: str, warmup: int, windows: int,
         model, step, _pipeline(config, dataset, spec, epochs), iterator, batch, steps, warmup,
         window_steps, rounds)
 
-    # FLOPs of one traced training step (the same function the plain loop ran).
+    # FLOPs of one traced training step (the same function the plain loop ran), and where
+    # its time goes (profiled after the timing, so the profiler costs the timings nothing).
     flops = count_flops(step.get_concrete_function(next(iterator)))
+    breakdown = op_breakdown(step, iterator, profile_steps)
     peak = matmul_peak(precision)
     fit_median = statistics.median(fit_rates)
     result = {
@@ -144,6 +247,7 @@ def worker(name: str, precision: str, xla: str, warmup: int, windows: int,
         "fraction_of_peak": round(flops * fit_median / batch / peak, 4),
         "peak_memory_mib": _peak_memory_mib(),
         "measuring_seconds": round(fit_seconds, 1), "rounds": rounds,
+        "op_breakdown": breakdown,
     }
     steps_per_epoch = len(dataset.train.take(config.train_examples)) // batch
     result["report_epoch_seconds"] = round(steps_per_epoch * batch / fit_median, 1)
@@ -233,7 +337,7 @@ def _run_worker(name: str, args) -> dict:
     command = [sys.executable, "-m", "replication.bench", "--worker", name,
                "--precision", args.precision, "--xla", args.xla, "--warmup", str(args.warmup),
                "--windows", str(args.windows), "--window-steps", str(args.window_steps),
-               "--rounds", str(args.rounds)]
+               "--rounds", str(args.rounds), "--profile-steps", str(args.profile_steps)]
     env = dict(os.environ)
     if args.device == "cpu":
         env["CUDA_VISIBLE_DEVICES"] = "-1"
@@ -263,6 +367,16 @@ def _table(results: list[dict]) -> list[str]:
             f"{r['flops_per_step'] / 1e9:.1f} | {100 * r['fraction_of_peak']:.0f} % | "
             f"{r['input_images_per_s']:.0f} (×{r['input_over_training']:.0f}) | "
             f"{r['peak_memory_mib']:.0f} | {r['report_training_minutes']:.0f} min |")
+    profiled = [r for r in results if "share" in r.get("op_breakdown", {})]
+    if profiled:
+        lines += ["", "| model | precision | op s/step | " + " | ".join(OP_CATEGORIES)
+                  + " | top op types |", "|---|---|---|" + "---|" * (len(OP_CATEGORIES) + 1)]
+        for r in profiled:
+            b = r["op_breakdown"]
+            tops = ", ".join(f"{t} {100 * s:.0f} %" for t, s in b["top_op_types"][:4])
+            lines.append(f"| {r['model']} | {r['precision']} | {b['op_seconds_per_step']:.3f} | "
+                         + " | ".join(f"{100 * b['share'][c]:.0f} %" for c in OP_CATEGORIES)
+                         + f" | {tops} |")
     tracked = [r for r in results if "tracking_seconds" in r]
     if tracked:
         lines += ["", "| model | quality tracking, N | seconds per epoch | share of a report "
@@ -295,12 +409,16 @@ def add_arguments(parser) -> None:
     parser.add_argument("--rounds", type=int, default=2,
                         help="alternating fit()/plain-loop rounds of --windows windows each")
     parser.add_argument("--out", default="bench.json", help="JSON results (default %(default)s)")
+    parser.add_argument("--profile-steps", type=int, default=5,
+                        help="steps traced by the profiler for the per-op breakdown (default "
+                             "%(default)s)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
 
 
 def run_cli(args, parser) -> int:
-    if min(args.warmup, args.windows, args.window_steps, args.rounds) < 1:
-        parser.error("--warmup, --windows, --window-steps and --rounds must be at least 1")
+    if min(args.warmup, args.windows, args.window_steps, args.rounds, args.profile_steps) < 1:
+        parser.error("--warmup, --windows, --window-steps, --rounds and --profile-steps must "
+                     "be at least 1")
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     unknown = sorted(set(models) - set(experiment_names()))
     if unknown:
@@ -312,7 +430,7 @@ def run_cli(args, parser) -> int:
     import_tensorflow()
     if args.worker:
         result = worker(args.worker, args.precision, args.xla, args.warmup, args.windows,
-                        args.window_steps, args.rounds)
+                        args.window_steps, args.rounds, args.profile_steps)
         print(RESULT_MARK + json.dumps(result), flush=True)
         return 0
     if args.device == "gpu":

@@ -126,3 +126,41 @@ def test_bench_worker_measures_a_real_training_step(tmp_path):
     assert result["fit_images_per_s"]["median"] > 0 and result["plain_images_per_s"]["median"] > 0
     assert 0 < result["fraction_of_peak"] < 1.5 and result["peak_memory_mib"] > 100
     assert "| vae | fp32 | off | 128 |" in done.stdout
+
+
+def test_op_breakdown_reads_the_profiler_trace_of_a_real_step():
+    """The per-op breakdown of scripts/bench.py on a small traced training step: every op
+    time lands in a category, the shares add up, and the categories are the right ones."""
+    import tensorflow as tf
+
+    from replication.bench import OP_CATEGORIES, op_breakdown, op_category
+
+    assert op_category("gradient_tape/conv1/Conv2DBackpropFilter",
+                       "_MklNativeConv2DBackpropFilter") == "conv/matmul backward"
+    assert op_category("deconv1/conv2d_transpose", "Conv2DBackpropInput") == "conv/matmul"
+    assert op_category("deconv1_bn/FusedBatchNormV3", "_MklFusedBatchNormV3") == "batchnorm"
+    assert op_category("d_adam/Sqrt", "Sqrt") == "optimizer"
+    assert op_category("conv1/Cast", "Cast") == "cast"
+    # Keras numbers repeated layer calls: conv2_bn_1; its moments are BatchNorm's own work.
+    assert op_category("discriminator_1/conv2_bn_1/moments/mean", "Mean") == "batchnorm"
+    assert op_category("d_adam/Cast_14", "Cast") == "optimizer"
+    assert op_category("conv1_lrelu/LeakyRelu", "LeakyRelu") == "elementwise and other"
+
+    kernel = tf.Variable(tf.random.normal((3, 3, 8, 16), seed=0))
+
+    @tf.function
+    def step(x):
+        with tf.GradientTape() as tape:
+            y = tf.nn.conv2d(tf.cast(x, tf.float32), kernel, 1, "SAME")
+            loss = tf.reduce_mean(tf.nn.leaky_relu(y) ** 2)
+        kernel.assign_sub(0.01 * tape.gradient(loss, kernel))
+        return {"loss": loss}
+
+    batches = iter([tf.random.normal((16, 32, 32, 8), dtype=tf.float64)] * 3)
+    result = op_breakdown(step, batches, steps=3)
+    share = result["share"]
+    assert set(share) == set(OP_CATEGORIES)
+    assert abs(sum(share.values()) - 1.0) < 0.01
+    assert share["conv/matmul"] > 0 and share["conv/matmul backward"] > 0
+    assert share["cast"] > 0
+    assert result["op_seconds_per_step"] > 0 and result["top_op_types"]
