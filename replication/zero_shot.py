@@ -115,6 +115,63 @@ def cifar_predictions(probs: np.ndarray) -> np.ndarray:
     return np.argmax(np.asarray(probs) @ class_matrix(), axis=1)
 
 
+def imagenet_probabilities(images, input_size: int = 224, normalisation: str = "lite",
+                           batch_size: int = 50, verbose: bool = False) -> np.ndarray:
+    """ImageNet softmax of Lite0 (its own ImageNet weights) for uint8 32x32 RGB ``images``,
+    upsampled bilinearly to ``input_size``."""
+    import tensorflow as tf
+
+    from replication.models import efficientnet_lite as el
+
+    model = el.build_lite0((input_size, input_size, 3), include_top=True, weights="imagenet")
+    probs = []
+    for first in range(0, len(images), batch_size):
+        x = el.normalise(images[first:first + batch_size], normalisation)
+        x = tf.image.resize(x, (input_size, input_size), method="bilinear")
+        probs.append(np.asarray(model(x, training=False)))
+        done = min(first + batch_size, len(images))
+        if verbose and (done == len(images) or done % (10 * batch_size) == 0):
+            print(f"{done}/{len(images)} images", flush=True)
+    return np.concatenate(probs)
+
+
+def zero_shot_generated(run_dir, n: int = 2000, generator: str = "trained",
+                        input_size: int = 224, normalisation: str = "lite",
+                        batch_size: int = 50) -> dict:
+    """An independent judge of a conditional GAN: the share of ``n`` class-balanced samples of
+    the run's ``generator`` (trained | averaged) that ImageNet Lite0, zero-shot, puts in the
+    class they were generated for (the same rule as :func:`zero_shot_cifar10`, whose accuracy
+    on real test images is the ceiling to read it against)."""
+    from replication import experiments, load_model
+    from replication.generation import draw
+    from replication.runs import AVERAGED_GENERATOR_FILE, GENERATOR_FILE, RunDir
+
+    run = RunDir(run_dir)
+    info = run.info()
+    spec = experiments.get(info["experiment"])
+    if not spec.conditional:
+        raise ValueError(f"{run.path} is not a conditional GAN run")
+    path = run.model_dir / (GENERATOR_FILE if generator == "trained" else AVERAGED_GENERATOR_FILE)
+    images, labels = draw(load_model(path, compile=False), info, n, family=spec.family,
+                          conditional=True, seed=1234)
+    probs = imagenet_probabilities(images, input_size, normalisation, batch_size)
+    correct = cifar_predictions(probs) == labels
+    return {"run": str(run.path), "generator": generator, "n": int(n),
+            "epochs": info.get("epochs_done"),
+            "agreement": round(float(correct.mean()), 4),
+            "agreement_max_rule": round(float((max_rule_predictions(probs) == labels).mean()), 4),
+            "per_class_agreement": {name: round(float(correct[labels == j].mean()), 3)
+                                    for j, name in enumerate(CIFAR10_CLASSES)}}
+
+
+def max_rule_predictions(probs: np.ndarray) -> np.ndarray:
+    """CIFAR-10 class of the single most probable mapped ImageNet class (the summed rule
+    favours dog, which has 118 ImageNet classes)."""
+    matrix = class_matrix()
+    best_mapped = np.argmax(np.asarray(probs) * matrix.any(axis=1), axis=1)
+    return np.argmax(matrix[best_mapped], axis=1)
+
+
 def zero_shot_cifar10(n: int = 2000, input_size: int = 224, normalisation: str = "lite",
                       batch_size: int = 50, top5_examples: int = 10, verbose: bool = True) -> dict:
     """Score ImageNet Lite0 zero-shot on ``n`` bundled CIFAR-10 test images; a JSON-able dict."""
@@ -126,27 +183,16 @@ def zero_shot_cifar10(n: int = 2000, input_size: int = 224, normalisation: str =
 
     dataset = data.load("cifar10", "bundled", verbose=False)
     split = dataset.test.take(n)
-    model = el.build_lite0((input_size, input_size, 3), include_top=True, weights="imagenet")
     images, labels = split.images, np.asarray(split.labels)
-    probs, start = [], time.perf_counter()
-    for first in range(0, len(images), batch_size):
-        x = el.normalise(images[first:first + batch_size], normalisation)
-        x = tf.image.resize(x, (input_size, input_size), method="bilinear")
-        probs.append(np.asarray(model(x, training=False)))
-        done = min(first + batch_size, len(images))
-        if verbose and (done == len(images) or done % (10 * batch_size) == 0):
-            print(f"{done}/{len(images)} images", flush=True)
+    start = time.perf_counter()
+    probs = imagenet_probabilities(images, input_size, normalisation, batch_size, verbose)
     seconds = time.perf_counter() - start
-    probs = np.concatenate(probs)
     predicted = cifar_predictions(probs)
     correct = predicted == labels
     per_class = {name: float(correct[labels == j].mean()) if (labels == j).any() else None
                  for j, name in enumerate(CIFAR10_CLASSES)}
     mapped_mass = probs @ class_matrix()
-    # A second rule, for comparison: the CIFAR class of the most probable mapped ImageNet class
-    # (the summed rule favours dog, which has 118 ImageNet classes).
-    best_mapped = np.argmax(probs * class_matrix().any(axis=1), axis=1)
-    max_rule = np.argmax(class_matrix()[best_mapped], axis=1)
+    max_rule = max_rule_predictions(probs)  # a second rule, for comparison
     owner = {i: name for name, indices in CIFAR10_FROM_IMAGENET.items() for i in indices}
     examples = []
     for j in range(min(top5_examples, len(CIFAR10_CLASSES))):  # the first image of each class
@@ -219,11 +265,23 @@ def main(argv=None) -> int:
     parser.add_argument("--batch-size", type=int, default=50)
     parser.add_argument("--out", default="figures/zero_shot_lite0.json",
                         help="JSON output (default figures/zero_shot_lite0.json)")
+    parser.add_argument("--run", metavar="RUN_DIR", nargs="+",
+                        help="instead: judge conditional GAN runs, the share of their samples "
+                             "Lite0 puts in the class they were generated for (printed)")
     args = parser.parse_args(argv)
+
+    def judge():
+        for path in args.run:
+            for generator in ("trained", "averaged"):
+                r = zero_shot_generated(path, args.n, generator, args.input_size,
+                                        args.normalisation, args.batch_size)
+                print(json.dumps(r), flush=True)
 
     def run():
         import sys
 
+        if args.run:
+            return judge()
         result = zero_shot_cifar10(args.n, args.input_size, args.normalisation,
                                    args.batch_size)
         result["command"] = "python scripts/zero_shot_lite0.py " + " ".join(
