@@ -10,6 +10,7 @@ runs it and writes the result as JSON.
 
 from __future__ import annotations
 
+import functools
 import platform
 import time
 
@@ -115,6 +116,14 @@ def cifar_predictions(probs: np.ndarray) -> np.ndarray:
     return np.argmax(np.asarray(probs) @ class_matrix(), axis=1)
 
 
+@functools.lru_cache(maxsize=2)
+def _classifier(input_size: int):
+    """Lite0 with its ImageNet head and weights at ``input_size`` (built once per size)."""
+    from replication.models import efficientnet_lite as el
+
+    return el.build_lite0((input_size, input_size, 3), include_top=True, weights="imagenet")
+
+
 def imagenet_probabilities(images, input_size: int = 224, normalisation: str = "lite",
                            batch_size: int = 50, verbose: bool = False) -> np.ndarray:
     """ImageNet softmax of Lite0 (its own ImageNet weights) for uint8 32x32 RGB ``images``,
@@ -123,7 +132,7 @@ def imagenet_probabilities(images, input_size: int = 224, normalisation: str = "
 
     from replication.models import efficientnet_lite as el
 
-    model = el.build_lite0((input_size, input_size, 3), include_top=True, weights="imagenet")
+    model = _classifier(input_size)
     probs = []
     for first in range(0, len(images), batch_size):
         x = el.normalise(images[first:first + batch_size], normalisation)
