@@ -82,6 +82,14 @@ def test_activation_noise_option_adds_gaussian_noise_layers():
 @pytest.mark.parametrize("experiment", ["cgan", "acgan"])
 def test_conditioning_really_conditions(experiment):
     _, generator, _ = _networks(experiment)
+    # Class-conditional BatchNorm starts as plain BatchNorm (gamma 1, beta 0 for every class),
+    # so an untrained conditional-BN generator ignores the label: give the per-class tables
+    # distinct rows, as training does.
+    rng = np.random.default_rng(1)
+    for layer in generator.layers:
+        if isinstance(layer, keras.layers.Embedding):
+            shape = layer.get_weights()[0].shape
+            layer.set_weights([rng.normal(1.0, 0.3, size=shape).astype("float32")])
     noise = np.random.default_rng(0).standard_normal((1, 100)).astype("float32")
     outputs = [np.asarray(generator([noise, np.array([c], "int32")], training=False))
                for c in (3, 3, 7)]

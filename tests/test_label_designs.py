@@ -168,3 +168,19 @@ def test_the_structure_diagram_shows_where_the_label_enters():
     blocks = model_blocks(discriminator)
     joined = next(i for i, b in enumerate(blocks) if "join one-hot label" in " ".join(b["ops"]))
     assert blocks[joined]["shape"][:2] == (4, 4)  # the label meets the 4x4 features
+
+
+def test_a_run_saved_before_the_setting_resumes_with_its_own_design():
+    """Runs saved before label_conditioning existed joined the label at both inputs; the
+    report defaults changed since, but such a run keeps its design (and batch, pairs)."""
+    from replication.config import config_from_dict
+
+    saved = make_config("cgan", "report").to_dict()
+    saved.update(batch_size=128, mismatched_labels=False)
+    del saved["label_conditioning"]
+    config = config_from_dict(saved)
+    assert (config.label_conditioning, config.batch_size, config.mismatched_labels) == \
+        ("input-concat", 128, False)
+    report = make_config("cgan", "report")
+    assert (report.label_conditioning, report.mismatched_labels, report.batch_size) == \
+        ("projection", True, 64)
