@@ -220,13 +220,14 @@ def plot(experiment: str, root="runs", out="figures/studies", profile="report") 
                      frameon=False)
     info = runs[0][2].info()
     samples = info["config"].get("track_samples", 0)
-    fig.suptitle(f"{experiment}: stabiliser study on the report schedule (tracked with "
+    fig.suptitle(f"{experiment}: study on the report schedule (tracked with "
                  f"{samples:,} samples and the project classifier; solid: trained G, dashed: "
                  "averaged G)", fontsize=11)
     fig.tight_layout()
     target = Path(out) / f"{experiment}.png"
     target.parent.mkdir(parents=True, exist_ok=True)
-    footer = "; ".join(f"{v.name}: {v.describe()}" for v in variants_of(experiment))
+    footer = "\n".join(f"{v.name}: {v.describe()}" for v in variants_of(experiment)
+                       if v.name in names_present)  # the variants drawn, one a line
     return plots.save_figure(fig, target, footer=f"{footer}\n{info.get('device', '')}")
 
 
