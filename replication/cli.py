@@ -9,18 +9,16 @@ import argparse
 import sys
 
 from replication.config import (ACGAN_ACTIVATION_NOISE, ACGAN_CLASS_LOSSES, AUXILIARY,
-                                EFFNET_ENCODERS,
-                                CGAN_LABEL_CONDITIONING, DATASETS, EXPERIMENTS, GAN_LOSSES,
-                                PROFILES, CGANConfig, EffNetVAEConfig, ExperimentConfig,
-                                GANConfig, ACGANConfig)
+                                CGAN_LABEL_CONDITIONING, DATASETS, EFFNET_ENCODERS,
+                                EXPERIMENTS, GAN_LOSSES, PROFILES, ACGANConfig, CGANConfig,
+                                EffNetVAEConfig, ExperimentConfig, GANConfig)
 from replication.distribute import STRATEGIES
 from replication.levers import PRECISION_SETTINGS, XLA_SETTINGS
 
 # Config fields set by the "GAN stabilisers and instruments" flags (same names).
 GAN_OPTIONS = ("real_label", "d_learning_rate", "g_learning_rate", "class_loss",
                "activation_noise", "mismatched_labels", "label_conditioning", "ema_half_life",
-               "ema_ramp",
-               "track_samples")
+               "ema_ramp", "track_samples")
 
 
 def int_at_least(minimum: int, meaning: str):

@@ -164,7 +164,8 @@ class _Session:
                         "cannot resume: start the run again in a new --run-dir (nothing in "
                         "this one was deleted)") from None
                 aside = path.with_name(path.stem + ".damaged.npz")
-                os.replace(path, aside)  # kept for a look, out of the rotation
+                if self.chief:  # only the chief writes (other workers read the same files)
+                    os.replace(path, aside)  # kept for a look, out of the rotation
                 print(f"warning: {exc}. Moved it to {aside.name} and resuming from the "
                       f"checkpoint of the epoch before it, {previous}", flush=True)
                 continue
