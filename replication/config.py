@@ -275,8 +275,11 @@ _PROFILE_OVERRIDES: dict[str, dict[str, dict[str, Any]]] = {
         "paper": {},
     },
     "effnet_vae": {
+        # smoke keeps EfficientNet-B0, whose ImageNet weights need a download: the seconds-long
+        # profile exercises that path's fast offline refusal; Lite0's offline weights are
+        # exercised by `--encoder efficientnet-lite0` (tests, the acceptance checks).
         "smoke": dict(epochs=2, train_examples=512, eval_examples=512, latent_points=512,
-                      manifold_size=10),
+                      manifold_size=10, encoder="efficientnet-b0"),
         "quick": dict(epochs=2, train_examples=16_000),
         "report": {},
         "paper": {},

@@ -16,7 +16,8 @@ import time
 from pathlib import Path
 
 from replication import experiments
-from replication.config import PROFILES, ConfigError, changed_from_profile, make_config
+from replication.config import (PROFILES, ACGANConfig, CGANConfig, ConfigError, DCGANConfig,
+                                EffNetVAEConfig, VAEConfig, changed_from_profile, make_config)
 from replication.cli import (add_data_flag, add_encoder_weights_flag, add_precision_flags,
                              add_strategy_flags, progress_verbosity, script_main)
 from replication.errors import run_command
@@ -27,13 +28,13 @@ STAGES = experiments.names()
 # 2-core Zen 4 CPU (fp32), fixed seconds per epoch and per stage; once a stage has run,
 # measured epoch times replace them.
 REFERENCE_SECONDS: dict[str, tuple[float, float, float]] = {
-    "vae": (0.056, 4.0, 25.0),
-    "effnet_vae": (0.50, 8.0, 45.0),
-    "dcgan": (0.30, 1.5, 25.0),
+    VAEConfig.experiment: (0.056, 4.0, 25.0),
+    EffNetVAEConfig.experiment: (0.50, 8.0, 45.0),
+    DCGANConfig.experiment: (0.30, 1.5, 25.0),
     # batch 64 with wrong-label pairs: 0.198 s/step measured in bf16 (the study's runs, idle
     # CPU) times the 1.37x that bf16 bought the former CGAN step (docs/speed.md)
-    "cgan": (0.27, 1.5, 30.0),
-    "acgan": (0.55, 2.0, 30.0),
+    CGANConfig.experiment: (0.27, 1.5, 30.0),
+    ACGANConfig.experiment: (0.55, 2.0, 30.0),
 }
 _DATASET_SIZES = {"mnist": 60_000, "cifar10": 50_000}
 

@@ -227,18 +227,7 @@ def load_imagenet_weights(model, state_dict: dict[str, np.ndarray]) -> dict[str,
         return array
 
     for prefix, layer_name, kind in weight_mapping(model):
-        layer = model.get_layer(layer_name)
-        if kind == "bn":
-            variables = {"gamma": layer.gamma, "beta": layer.beta,
-                         "moving_mean": layer.moving_mean,
-                         "moving_variance": layer.moving_variance}
-            fields = _BN_FIELDS
-        elif kind == "dense":
-            variables = {"kernel": layer.kernel, "bias": layer.bias}
-            fields = (("weight", "kernel"), ("bias", "bias"))
-        else:
-            variables = {"kernel": layer.kernel}  # a DepthwiseConv2D's too (Keras 3)
-            fields = (("weight", "kernel"),)
+        variables, fields = _targets(model.get_layer(layer_name), kind)
         for field, target in fields:
             name = f"{prefix}.{field}"
             array = take(name)
@@ -265,21 +254,37 @@ def load_imagenet_weights(model, state_dict: dict[str, np.ndarray]) -> dict[str,
     unused = sorted(set(state_dict) - set(used))
     assigned = {id(variable) for variable, _ in plan}
     unset = [v.path for v in model.weights if id(v) not in assigned]
-    if missing or unused or problems or unset:
-        parts = []
-        if missing:
-            parts.append(f"missing tensors: {', '.join(missing)}")
-        if unused:
-            parts.append(f"unused tensors: {', '.join(unused)}")
-        if problems:
-            parts.append("; ".join(problems))
-        if unset:
-            parts.append(f"model weights left unset: {', '.join(unset)}")
-        raise LiteWeightsError("the state dict does not fit EfficientNet-Lite0: "
-                               + "; ".join(parts))
+    _refuse_misfits(missing, unused, problems, unset)
     for variable, value in plan:
         variable.assign(value.astype(variable.dtype))
     return used
+
+
+def _targets(layer, kind: str):
+    """``({Keras variable role: variable}, ((torch field, role), ...))`` of one layer."""
+    if kind == "bn":
+        return ({"gamma": layer.gamma, "beta": layer.beta, "moving_mean": layer.moving_mean,
+                 "moving_variance": layer.moving_variance}, _BN_FIELDS)
+    if kind == "dense":
+        return {"kernel": layer.kernel, "bias": layer.bias}, (("weight", "kernel"),
+                                                              ("bias", "bias"))
+    return {"kernel": layer.kernel}, (("weight", "kernel"),)  # DepthwiseConv2D's too (Keras 3)
+
+
+def _refuse_misfits(missing, unused, problems, unset) -> None:
+    """One :class:`LiteWeightsError` listing everything that does not fit, if anything."""
+    parts = []
+    if missing:
+        parts.append(f"missing tensors: {', '.join(missing)}")
+    if unused:
+        parts.append(f"unused tensors: {', '.join(unused)}")
+    if problems:
+        parts.append("; ".join(problems))
+    if unset:
+        parts.append(f"model weights left unset: {', '.join(unset)}")
+    if parts:
+        raise LiteWeightsError("the state dict does not fit EfficientNet-Lite0: "
+                               + "; ".join(parts))
 
 
 def stem_reference(image: np.ndarray, state_dict: dict[str, np.ndarray]) -> np.ndarray:
