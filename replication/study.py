@@ -47,6 +47,12 @@ from replication.runs import RunDir, read_json
 
 SEEDS = (0, 1)
 
+def _cgan(label_conditioning: str, mismatched_labels: bool, batch_size: int) -> dict:
+    """A conditional GAN study variant's settings, all three named."""
+    return dict(label_conditioning=label_conditioning, mismatched_labels=mismatched_labels,
+                batch_size=batch_size)
+
+
 # The variants of each study, today's settings first: (name, config overrides, why).  The
 # report is silent on every setting they change; the AC-GAN's come first from the paper's own
 # table (a learning rate per network, activation noise), and its real-only class loss departs
@@ -59,32 +65,24 @@ STUDIES: dict[str, tuple[tuple[str, dict, str], ...]] = {
     ),
     # Every CGAN variant names all the settings it studies (the report profile's defaults
     # changed with this study; a variant must mean the same run before and after).
-    "cgan": (
-        ("input-concat", dict(label_conditioning="input-concat", mismatched_labels=False,
-                              batch_size=128),
+    "cgan": tuple((name, _cgan(*settings), why) for name, settings, why in (
+        ("input-concat", ("input-concat", False, 128),
          "the one-hot label at both inputs (the design before this study)"),
-        ("matching", dict(label_conditioning="input-concat", mismatched_labels=True,
-                          batch_size=128),
+        ("matching", ("input-concat", True, 128),
          "wrong-label pairs as fakes, so D must read the label"),
-        ("projection", dict(label_conditioning="projection", mismatched_labels=False,
-                            batch_size=128),
+        ("projection", ("projection", False, 128),
          "projection D and class-conditional BatchNorm in G (the field's cGAN standard)"),
-        ("projection-d", dict(label_conditioning="projection-d", mismatched_labels=False,
-                              batch_size=128),
+        ("projection-d", ("projection-d", False, 128),
          "projection D with G's input concatenation (tells the two halves apart)"),
-        ("late-concat", dict(label_conditioning="late-concat", mismatched_labels=False,
-                             batch_size=128),
+        ("late-concat", ("late-concat", False, 128),
          "the label joined to D's 4x4 features (Reed et al. 2016)"),
-        ("projection-matching", dict(label_conditioning="projection", mismatched_labels=True,
-                                     batch_size=128),
+        ("projection-matching", ("projection", True, 128),
          "projection design with wrong-label pairs as fakes"),
-        ("projection-b64", dict(label_conditioning="projection", mismatched_labels=False,
-                                batch_size=64),
+        ("projection-b64", ("projection", False, 64),
          "projection design in batches of 64: twice the updates for the same images"),
-        ("projection-matching-b64", dict(label_conditioning="projection",
-                                         mismatched_labels=True, batch_size=64),
+        ("projection-matching-b64", ("projection", True, 64),
          "projection design, wrong-label pairs, batches of 64"),
-    ),
+    )),
     "acgan": (
         ("baseline", {}, "today's settings"),
         ("noise", {"activation_noise": 0.1},

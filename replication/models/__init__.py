@@ -38,15 +38,15 @@ def load_model(path, **kwargs):
     todo = ("restore it (git checkout -- FILE for a shipped model) or retrain the run that "
             "wrote it")
     try:
+        return keras.saving.load_model(path, **kwargs)
+    except Exception as exc:  # noqa: BLE001 - Keras raises many kinds for one bad archive
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
+    # Only now is the archive read a second time: to say whether it is damaged.
+    try:
         with zipfile.ZipFile(path) as archive:
             broken = archive.testzip()
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
         raise damaged(path, f"not a complete .keras archive: {exc}", todo) from None
     if broken is not None:
         raise damaged(path, f"its member {broken} fails its checksum", todo)
-    try:
-        return keras.saving.load_model(path, **kwargs)
-    except Exception as exc:  # noqa: BLE001 - Keras raises many kinds for one bad archive
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
-        raise ReplicationError(f"{path} cannot be loaded as a Keras model ({first}); "
-                               f"{todo}") from None
+    raise ReplicationError(f"{path} cannot be loaded as a Keras model ({first}); {todo}")

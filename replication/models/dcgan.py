@@ -154,5 +154,5 @@ def build_discriminator(image_shape, filters, kernel_size, init_stddev, leaky_sl
 
 def _label_planes(one_hot, num_classes, size, tag):
     """The one-hot label broadcast to ``num_classes`` constant planes of ``size``."""
-    planes = layers.Reshape((1, 1, num_classes), name=f"label_planes_{tag}")(one_hot)
-    return layers.UpSampling2D(size, name=f"label_broadcast_{tag}")(planes)
+    planes = layers.Reshape((1, 1, num_classes), name=f"label_planes{tag}")(one_hot)
+    return layers.UpSampling2D(size, name=f"label_broadcast{tag}")(planes)
