@@ -40,6 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
+from replication import experiments
 from replication.cli import positive_int, script_main, train_flags
 from replication.config import PROFILES, ConfigError
 from replication.errors import run_command
@@ -51,6 +52,12 @@ def _cgan(label_conditioning: str, mismatched_labels: bool, batch_size: int) -> 
     """A conditional GAN study variant's settings, all three named."""
     return dict(label_conditioning=label_conditioning, mismatched_labels=mismatched_labels,
                 batch_size=batch_size)
+
+
+def _effnet(encoder_weights: str, freeze_encoder_epochs: int) -> dict:
+    """An EfficientNet-VAE study variant's settings: always the Lite0 encoder."""
+    return dict(encoder="efficientnet-lite0", encoder_weights=encoder_weights,
+                freeze_encoder_epochs=freeze_encoder_epochs)
 
 
 # The variants of each study, today's settings first: (name, config overrides, why).  The
@@ -82,6 +89,17 @@ STUDIES: dict[str, tuple[tuple[str, dict, str], ...]] = {
          "projection design in batches of 64: twice the updates for the same images"),
         ("projection-matching-b64", ("projection", True, 64),
          "projection design, wrong-label pairs, batches of 64"),
+    )),
+    # The bonus VAE's pretrained encoder: every variant names the encoder, its weights and its
+    # freezing (the report used pretrained weights and is silent on freezing them).
+    "effnet_vae": tuple((name, _effnet(*settings), why) for name, settings, why in (
+        ("imagenet", ("imagenet", 0),
+         "Lite0 with its ImageNet weights, trained end to end from the first step"),
+        ("imagenet-frozen-2", ("imagenet", 2),
+         "Lite0 with its ImageNet weights frozen for two epochs (the head and decoder settle "
+         "first), then fine-tuned"),
+        ("random", ("none", 0),
+         "Lite0 from random initialisation: what the pretrained weights add"),
     )),
     "acgan": (
         ("baseline", {}, "today's settings"),
@@ -177,13 +195,16 @@ def plot(experiment: str, root="runs", out="figures/studies", profile="report") 
                           f"{run_dir(experiment, '', 0, root, profile).parent}")
     import matplotlib.pyplot as plt
 
-    from replication import experiments
-
-    conditional = experiments.get(experiment).conditional
-    keys = [("fid", "tracked FID (classifier features)"), ("coverage", "classes covered")]
-    if conditional:
-        keys.append(("cond_acc", "conditional accuracy"))
-    keys.append(("d_acc_fake", "D's accuracy on fakes"))
+    vae = experiments.get(experiment).family == "vae"
+    if vae:  # the test split's per-epoch loss terms (fit()'s validation), nats per image
+        keys = [("val_loss", "negative ELBO on the test split (nats)"),
+                ("val_reconstruction_loss", "reconstruction term (nats)"),
+                ("val_kl_loss", "KL term (nats)")]
+    else:
+        keys = [("fid", "tracked FID (classifier features)"), ("coverage", "classes covered")]
+        if experiments.get(experiment).conditional:
+            keys.append(("cond_acc", "conditional accuracy"))
+        keys.append(("d_acc_fake", "D's accuracy on fakes"))
     names_present = {variant.name for variant, _, _ in runs}
     rows = -(-2 * len(runs) // len(names_present))  # legend rows: a column per variant
     fig, grid = plt.subplots(2, len(keys), figsize=(5.2 * len(keys), 4.2 + 0.2 * rows),
@@ -201,9 +222,9 @@ def plot(experiment: str, root="runs", out="figures/studies", profile="report") 
         marker = "os"[SEEDS.index(seed) % 2]
         for ax, (key, title) in zip(axes[0], keys):
             label = f"{variant.name}, seed {seed}"
+            trained = ", trained G" if not vae and key != "d_acc_fake" else ""
             ax.plot(epochs, [r.get(key, np.nan) for r in history], f"{colour}-{marker}",
-                    markersize=3, linewidth=1.3, label=label + (", trained G" if
-                                                                 key != "d_acc_fake" else ""))
+                    markersize=3, linewidth=1.3, label=label + trained)
             if f"{key}_ema" in history[0]:
                 ax.plot(epochs, [r.get(f"{key}_ema", np.nan) for r in history],
                         f"{colour}--{marker}", markersize=2, linewidth=1.0, alpha=0.8,
@@ -211,16 +232,21 @@ def plot(experiment: str, root="runs", out="figures/studies", profile="report") 
             ax.set_title(title, fontsize=10)
             ax.set_xlabel("epoch")
             ax.grid(alpha=0.3)
-    axes[0][0].set_yscale("log")
+    if not vae:
+        axes[0][0].set_yscale("log")
     # One legend below the panels, a column per variant (its seeds, trained and averaged G).
     handles, labels = axes[0][0].get_legend_handles_labels()
     legend_ax.legend(handles, labels, loc="center", ncol=len(names_present), fontsize=8,
                      frameon=False)
     info = runs[0][2].info()
     samples = info["config"].get("track_samples", 0)
-    fig.suptitle(f"{experiment}: study on the report schedule (tracked with "
-                 f"{samples:,} samples and the project classifier; solid: trained G, dashed: "
-                 "averaged G)", fontsize=11)
+    if vae:
+        fig.suptitle(f"{experiment}: study on the report schedule (fit()'s validation on the "
+                     "test split after each epoch)", fontsize=11)
+    else:
+        fig.suptitle(f"{experiment}: study on the report schedule (tracked with "
+                     f"{samples:,} samples and the project classifier; solid: trained G, "
+                     "dashed: averaged G)", fontsize=11)
     fig.tight_layout()
     target = Path(out) / f"{experiment}.png"
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -229,7 +255,45 @@ def plot(experiment: str, root="runs", out="figures/studies", profile="report") 
     return plots.save_figure(fig, target, footer=f"{footer}\n{info.get('device', '')}")
 
 
+def _run_state(run: RunDir, history: list[dict]) -> tuple[str, float]:
+    """'done/total' epochs, with why a run stopped short, and its summed epoch hours."""
+    info = run.info()
+    state = info.get("state", "?")
+    epochs = f"{info.get('epochs_done', len(history))}/{info['config']['epochs']}"
+    if state == "paused":
+        epochs += " (stopped there)"
+    elif state != "finished":
+        epochs += f" ({state})"
+    return epochs, run.training_seconds() / 3600
+
+
+def _vae_table(experiment: str, root: str, profile: str) -> list[str]:
+    """The VAE family's study table: per-epoch negative ELBO on the test split (last / best)
+    and, once evaluated, the test bounds of ``evaluate`` (ELBO and IWAE, nats per image)."""
+    lines = ["| variant | seed | settings | epochs | test negative ELBO per epoch, last / best "
+             "(epoch) | evaluated negative ELBO / IWAE bound | wall time |",
+             "|---|---|---|---|---|---|---|"]
+    for variant, seed, run in study_runs(experiment, root, profile):
+        history = run.history()
+        losses = [(r["val_loss"], int(r["epoch"])) for r in history
+                  if np.isfinite(r.get("val_loss", np.nan))]
+        last = f"{losses[-1][0]:.2f}" if losses else "—"
+        best = f"{min(losses)[0]:.2f} ({min(losses)[1]})" if losses else "—"
+        metrics = read_json(run.path / "metrics.json") if (run.path / "metrics.json").exists() \
+            else {}
+        bounds = (f"{metrics['neg_elbo']:.2f} / {metrics['neg_iwae']:.2f} "
+                  f"({metrics.get('iwae_samples', '?')} samples)" if "neg_elbo" in metrics
+                  else "not evaluated")
+        epochs, hours = _run_state(run, history)
+        settings = f"`{variant.describe()}`" if variant.settings else variant.describe()
+        lines.append(f"| {variant.name} | {seed} | {settings} | {epochs} | {last} / {best} | "
+                     f"{bounds} | {hours:.2f} h |")
+    return lines
+
+
 def table(experiment: str, root="runs", profile="report") -> list[str]:
+    if experiments.get(experiment).family == "vae":
+        return _vae_table(experiment, root, profile)
     lines = ["| variant | seed | settings | epochs | tracked FID last / best (epoch) | "
              "FID, 10k (trained / averaged) | coverage (trained / averaged) | "
              "conditional accuracy (trained / averaged) | wall time |",
@@ -255,13 +319,7 @@ def table(experiment: str, root="runs", profile="report") -> list[str]:
             return " / ".join(values)
 
         settings = f"`{variant.describe()}`" if variant.settings else variant.describe()
-        hours = run.training_seconds() / 3600
-        state = info.get("state", "?")
-        epochs = f"{info.get('epochs_done', len(history))}/{info['config']['epochs']}"
-        if state == "paused":
-            epochs += " (stopped there)"
-        elif state != "finished":
-            epochs += f" ({state})"
+        epochs, hours = _run_state(run, history)
         lines.append(
             f"| {variant.name} | {seed} | {settings} | {epochs} | {last} / {best} | "
             f"{pair('FID', lambda v: f'{v:.1f}')} | "
@@ -290,8 +348,6 @@ def means(experiment: str, window: tuple[int, int] | None = None, root="runs",
     """Each run's tracked values averaged over the epochs ``window`` (first, last), both
     included; ``None``: each run's last three epochs.  A run that has not reached the window's
     end is averaged over the epochs it has and says so."""
-    from replication import experiments
-
     keys = [("fid", "FID", lambda v: f"{v:.1f}"),
             ("coverage", "coverage", lambda v: f"{v:.1f}")]
     if experiments.get(experiment).conditional:

@@ -112,7 +112,9 @@ def test_every_variant_is_one_train_command_away():
                 continue
             flags = variant.describe()
             args = build_parser().parse_args(["train", experiment, *shlex.split(flags)])
-            given = {name: getattr(args, name) for name in GAN_OPTIONS + ("batch_size",)
+            names = GAN_OPTIONS + ("batch_size", "encoder", "encoder_weights",
+                                   "freeze_encoder_epochs")
+            given = {name: getattr(args, name) for name in names
                      if getattr(args, name) is not None}
             assert given == variant.settings, (experiment, variant.name, flags)
 
@@ -187,3 +189,39 @@ def test_records_redraw_the_table_and_figure_without_the_runs(screened, tmp_path
     assert study.main(["plot", "dcgan", "--profile", "smoke", "--runs", str(records),
                        "--out", str(tmp_path)]) == 0
     assert (tmp_path / "dcgan.png").stat().st_size > 10_000
+
+
+def _vae_study_run(root, variant, epochs_done, val_losses, metrics=None):
+    """A study run directory of the EfficientNet-VAE as training leaves it (no training)."""
+    path = study.run_dir("effnet_vae", variant, 0, root)
+    path.mkdir(parents=True)
+    (path / "config.json").write_text(json.dumps({"experiment": "effnet_vae",
+                                                  "config": {"epochs": 10, "seed": 0}}))
+    state = "finished" if epochs_done == 10 else "paused"
+    (path / "status.json").write_text(json.dumps({"state": state, "epochs_done": epochs_done}))
+    rows = [f"{i + 1},{v + 5},{v},{v - 5},{600.0}" for i, v in enumerate(val_losses)]
+    (path / "history.csv").write_text(
+        "epoch,val_kl_loss,val_loss,val_reconstruction_loss,seconds\n" + "\n".join(rows) + "\n")
+    if metrics:
+        (path / "metrics.json").write_text(json.dumps(metrics))
+
+
+def test_vae_study_table_reads_the_test_bounds_not_gan_numbers(tmp_path):
+    _vae_study_run(tmp_path, "imagenet", 10, [150.0, 140.5, 141.25],
+                   {"neg_elbo": 139.876, "neg_iwae": 133.5, "iwae_samples": 100})
+    _vae_study_run(tmp_path, "random", 3, [170.0, 160.0, 155.0])
+    lines = study.table("effnet_vae", tmp_path)
+    assert "negative ELBO" in lines[0] and "FID" not in lines[0]
+    imagenet, random = (next(line for line in lines if line.startswith(f"| {name} |"))
+                        for name in ("imagenet", "random"))
+    assert "| 141.25 / 140.50 (2) |" in imagenet and "139.88 / 133.50 (100 samples)" in imagenet
+    assert "| 10/10 |" in imagenet and "0.50 h" in imagenet
+    assert "3/10 (stopped there)" in random and "not evaluated" in random
+    assert "--encoder-weights none" in random
+
+
+def test_vae_study_plot_draws_the_loss_terms(tmp_path):
+    _vae_study_run(tmp_path, "imagenet", 3, [150.0, 140.5, 141.25])
+    _vae_study_run(tmp_path, "random", 3, [170.0, 160.0, 155.0])
+    target = study.plot("effnet_vae", tmp_path, tmp_path / "out")
+    assert target.name == "effnet_vae.png" and target.stat().st_size > 10_000
