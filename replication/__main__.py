@@ -18,6 +18,7 @@ from replication.cli import (GAN_OPTIONS, Parser, add_gan_arguments, add_train_a
 from replication.config import EXPERIMENTS
 from replication.errors import run_command
 from replication.evaluate import cli as evaluate_cli
+from replication.runs import SHIPPED_SCHEDULES
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -66,8 +67,12 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--generator", choices=("trained", "averaged"), default="trained",
                         help="GANs: the trained generator (default; what the report shows) or "
                              "the averaged one (EMA)")
+    sample.add_argument("--run", choices=SHIPPED_SCHEDULES, default=SHIPPED_SCHEDULES[0],
+                        help="which shipped run: the one at the report's schedule (default; "
+                             "pretrained/<experiment>) or at the paper's (pretrained/"
+                             "<experiment>_paper, where one ships)")
     sample.add_argument("--run-dir", metavar="DIR",
-                        help="run directory to sample from (default: the shipped run)")
+                        help="run directory to sample from instead of a shipped run")
     sample.add_argument("--out", metavar="FILE.png",
                         help="the grid (default: runs/samples/<experiment>[-<class>].png)")
     sample.add_argument("--npz", metavar="FILE",
@@ -129,8 +134,8 @@ def _figures(args) -> None:
 def _sample(args) -> None:
     from replication.sample import sample
 
-    sample(args.experiment, run_dir=args.run_dir, klass=args.klass, n=args.n, seed=args.seed,
-           generator=args.generator, out=args.out, npz=args.npz)
+    sample(args.experiment, run_dir=args.run_dir, schedule=args.run, klass=args.klass, n=args.n,
+           seed=args.seed, generator=args.generator, out=args.out, npz=args.npz)
 
 
 def _gallery(args) -> None:

@@ -44,6 +44,13 @@ CLASS_NAMES = {
                 "dog", "frog", "horse", "ship", "truck"),
 }
 DATASET_TITLES = {"mnist": "MNIST", "cifar10": "CIFAR-10"}
+# The training split's size of each dataset (the bundled archives, tensorflow-datasets).
+TRAIN_SIZES = {"mnist": 60_000, "cifar10": 50_000}
+
+
+def train_size(name: str) -> int:
+    """Images in ``name``'s training split (a user's folder used as that dataset may differ)."""
+    return TRAIN_SIZES[name]
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 _CACHE_VERSION = 1
 

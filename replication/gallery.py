@@ -10,7 +10,7 @@ from pathlib import Path
 
 from replication import experiments
 from replication.config import is_full_schedule
-from replication.figures import FIGURES
+from replication.figures import FIGURES, schedule
 from replication.runs import RunDir, atomic_path, read_json
 
 # The report's captions, translated from the Persian original (figure ids; the report numbers Fig. 3 twice
@@ -115,6 +115,7 @@ def build(out="figures") -> Path:
         run = runs.setdefault(entry["run"], _run_summary(entry["run"]))
         for hook in spec.gallery:  # what the figure adds to the gallery (declared with it)
             lines += hook(out, spec, entry, run)
+    lines += schedule.gallery_section(out, manifest)
     lines += _evaluation(out)
     path = out / "README.md"
     with atomic_path(path, suffix=".md") as tmp:

@@ -15,11 +15,12 @@ import sys
 import time
 from pathlib import Path
 
-from replication import experiments
+from replication import experiments, study
 from replication.config import (PROFILES, ACGANConfig, CGANConfig, ConfigError, DCGANConfig,
                                 EffNetVAEConfig, VAEConfig, changed_from_profile, make_config)
 from replication.cli import (add_data_flag, add_encoder_weights_flag, add_precision_flags,
                              add_strategy_flags, progress_verbosity, script_main)
+from replication.data import train_size
 from replication.errors import run_command
 
 # The stages: the report's experiments in the report's order (replication.experiments).
@@ -36,7 +37,6 @@ REFERENCE_SECONDS: dict[str, tuple[float, float, float]] = {
     CGANConfig.experiment: (0.27, 1.5, 30.0),
     ACGANConfig.experiment: (0.55, 2.0, 30.0),
 }
-_DATASET_SIZES = {"mnist": 60_000, "cifar10": 50_000}
 
 
 def _fmt(seconds: float) -> str:
@@ -49,8 +49,7 @@ def _fmt(seconds: float) -> str:
 def estimate_seconds(experiment: str, profile: str, epochs_done: int = 0) -> float:
     """Estimated wall time of the remaining training and drawing of one stage (reference CPU)."""
     config = make_config(experiment, profile)
-    n = config.train_examples or _DATASET_SIZES[config.dataset]
-    n = min(n, _DATASET_SIZES[config.dataset])
+    n = min(config.train_examples or train_size(config.dataset), train_size(config.dataset))
     steps = n // config.batch_size
     remaining = max(0, config.epochs - epochs_done)
     per_step, per_epoch, per_stage = REFERENCE_SECONDS[experiment]
@@ -238,9 +237,30 @@ def _redraw_pretrained(args, stages) -> int:
     if rows:
         print(f"evaluation table: {update_table(out, rows)}", flush=True)
     _overview({experiment: run.path for experiment, run in runs.items()}, out)
+    _paper_schedule_sections(runs, out)
     print(f"gallery: {gallery.build(out)}", flush=True)
     print(f"redrawn from the shipped runs in {_fmt(time.perf_counter() - started)}", flush=True)
     return 0
+
+
+def _paper_schedule_sections(runs: dict, out) -> None:
+    """The gallery's section on each shipped run at the paper's schedule, beside the report
+    run drawn here (and the study runs recorded at that schedule)."""
+    from replication.figures import Context, schedule
+    from replication.runs import ShippingError
+    from replication.shipping import shipped_run
+
+    for experiment, report in runs.items():
+        if not experiments.get(experiment).conditional:
+            continue
+        try:
+            paper = shipped_run(experiment, schedule=schedule.PROFILE)
+        except ShippingError:
+            continue
+        print(f"[{experiment}] the paper's schedule, from {paper.path}", flush=True)
+        others = tuple(Context(run) for run in schedule.schedule_runs(experiment,
+                                                                       study.RECORDS))
+        schedule.draw_schedule_figures(Context(paper), Context(report), out, others)
 
 
 def _reproduce(args, stages) -> int:

@@ -340,12 +340,31 @@ class ShippingError(ReplicationError):
     """A run cannot be shipped, or a shipped run is missing."""
 
 
-def shipped_run(experiment: str, root=None) -> RunDir:
-    """The shipped run of ``experiment``; a clear error when there is none."""
-    path = Path(root if root is not None else PRETRAINED_DIR) / experiment
+# The schedules a shipped run can have: the report's (``pretrained/<experiment>``, what the
+# report's figures are drawn from) and the paper's (``pretrained/<experiment>_paper``).
+SHIPPED_SCHEDULES = ("report", "paper")
+
+
+def shipped_name(experiment: str, profile: str | None = "report") -> str:
+    """The folder under ``pretrained/`` of a shipped run of ``experiment`` trained at
+    ``profile``: ``<experiment>`` for the report's schedule (and the short profiles, which only
+    tests ship), ``<experiment>_paper`` for the paper's."""
+    return f"{experiment}_{profile}" if profile in SHIPPED_SCHEDULES[1:] else experiment
+
+
+def shipped_run(experiment: str, root=None, schedule: str = "report") -> RunDir:
+    """The shipped run of ``experiment`` at ``schedule`` (:data:`SHIPPED_SCHEDULES`); a clear
+    error when there is none."""
+    if schedule not in SHIPPED_SCHEDULES:
+        raise ShippingError(f"no such schedule {schedule!r}; shipped runs have "
+                            f"{', '.join(SHIPPED_SCHEDULES)}")
+    path = Path(root if root is not None else PRETRAINED_DIR) / shipped_name(experiment, schedule)
     if not (path / "config.json").exists():
-        raise ShippingError(f"no shipped {experiment} run in {path.parent}; pass --run-dir with "
-                            f"a run of your own (python -m replication train {experiment})")
+        where = "" if schedule == "report" else f" at the {schedule}'s schedule"
+        raise ShippingError(f"no shipped {experiment} run{where} in {path.parent}; pass "
+                            f"--run-dir with a run of your own (python -m replication train "
+                            f"{experiment}" + ("" if schedule == "report" else
+                                               f" --profile {schedule}") + ")")
     return RunDir(as_written(path))
 
 

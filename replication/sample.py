@@ -1,6 +1,7 @@
 """``python -m replication sample EXPERIMENT``: a grid of new samples from a trained model.
 
-From the shipped run of the experiment (``pretrained/<experiment>/``, the default) or any run
+From a shipped run of the experiment (``pretrained/<experiment>/``, the default, or the one at
+the paper's schedule with ``--run paper``) or any run
 directory: the GANs draw N(0, I) noise (and, for the conditional models, class labels: one
 class with ``--class`` or every class in turn); the VAEs decode draws of z ~ N(0, I).
 """
@@ -54,13 +55,14 @@ def model_file(run: RunDir, experiment: str, family: str, generator: str) -> Pat
     return path
 
 
-def sample(experiment: str, *, run_dir=None, klass: str | None = None, n: int = 64,
-           seed: int = 0, generator: str = "trained", out=None, npz=None) -> Path:
-    """Draw ``n`` samples and write the grid ``out`` (and the arrays ``npz``); return ``out``."""
+def sample(experiment: str, *, run_dir=None, schedule: str = "report", klass: str | None = None,
+           n: int = 64, seed: int = 0, generator: str = "trained", out=None, npz=None) -> Path:
+    """Draw ``n`` samples from ``run_dir`` (default: the shipped run at ``schedule``) and write
+    the grid ``out`` (and the arrays ``npz``); return ``out``."""
     from replication import load_model
 
     spec = experiments.get(experiment)
-    run = RunDir(run_dir) if run_dir is not None else shipped_run(experiment)
+    run = RunDir(run_dir) if run_dir is not None else shipped_run(experiment, schedule=schedule)
     try:
         info = run.info()
     except FileNotFoundError as exc:

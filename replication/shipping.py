@@ -1,4 +1,5 @@
-"""Trained runs that ship with the project: ``pretrained/<experiment>/``.
+"""Trained runs that ship with the project: ``pretrained/<experiment>/`` (a run at the
+paper's schedule: ``pretrained/<experiment>_paper/``, :func:`replication.runs.shipped_name`).
 
 A shipped run is a small run directory, readable by everything that reads runs (figures,
 ``evaluate.py``, ``python -m replication sample``, :func:`replication.load_model`):
@@ -37,9 +38,9 @@ from replication.cli import script_main
 from replication.errors import ReplicationError, run_command
 from replication.generation import draw
 from replication.runs import (AVERAGED_GENERATOR_FILE, FRAME_QUALITY, FRAME_SUFFIX,
-                              GENERATOR_FILE, SHAPE_SUFFIX, RunDir, atomic_path, command_line,
-                              PRETRAINED_DIR, ShippingError, as_written, decode_frames, now,
-                              read_json, shipped_run, write_json)
+                              GENERATOR_FILE, PRETRAINED_DIR, SHAPE_SUFFIX, RunDir, ShippingError,
+                              as_written, atomic_path, command_line, decode_frames, now,
+                              read_json, shipped_name, shipped_run, write_json)
 
 WEIGHTS_FILE = "model.weights.h5"  # inside a .keras archive
 CONFIG_FILE = "config.json"  # inside a .keras archive
@@ -113,12 +114,14 @@ def figure_reads(run: RunDir, experiment: str) -> dict[int, dict[str, bool]]:
     found by drawing every figure of the run into a scratch folder."""
     import tempfile
 
-    from replication.figures import Context, figures_of
+    from replication.figures import Context, figures_of, schedule
     from replication.figures.manifest import draw_figures
 
     ctx = Context(run)
     with tempfile.TemporaryDirectory() as scratch, contextlib.redirect_stdout(io.StringIO()):
         draw_figures(ctx, figures_of(experiment), Path(scratch))
+        if ctx.config.get("profile") == schedule.PROFILE and experiments.get(experiment).conditional:
+            schedule.draw_schedule_figures(ctx, None, Path(scratch))  # the gallery's section
     return ctx.reads
 
 
@@ -193,7 +196,8 @@ def ship_run(run_dir, dest=None, root=None) -> Path:
         raise ShippingError(f"{run.path} is not finished ({info.get('state')}); only finished "
                             "runs ship")
     target = RunDir(Path(dest) if dest is not None else
-                    Path(root if root is not None else PRETRAINED_DIR) / experiment)
+                    Path(root if root is not None else PRETRAINED_DIR)
+                    / shipped_name(experiment, info["config"].get("profile")))
     if target.path.resolve() == run.path.resolve():
         raise ShippingError(f"{run.path} is already where it would be shipped")
     required, *optional = model_files(experiment)

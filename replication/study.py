@@ -54,6 +54,11 @@ def _cgan(label_conditioning: str, mismatched_labels: bool, batch_size: int) -> 
                 batch_size=batch_size)
 
 
+# Where the study figures go and where finished study runs are recorded (committed).
+FIGURES_DIR = "figures/studies"
+RECORDS = Path(FIGURES_DIR) / "records"
+
+
 def _effnet(encoder_weights: str, freeze_encoder_epochs: int) -> dict:
     """An EfficientNet-VAE study variant's settings: always the Lite0 encoder."""
     return dict(encoder="efficientnet-lite0", encoder_weights=encoder_weights,
@@ -186,7 +191,7 @@ def study_runs(experiment: str, root="runs", profile="report") -> list[tuple[Var
     return out
 
 
-def plot(experiment: str, root="runs", out="figures/studies", profile="report") -> Path:
+def plot(experiment: str, root="runs", out=FIGURES_DIR, profile="report") -> Path:
     from replication import plots
 
     runs = study_runs(experiment, root, profile)
@@ -421,7 +426,7 @@ def promote(experiment: str, variant: str, seed: int, root="runs", profile="repo
 RECORD_FILES = ("config.json", "status.json", "history.csv", "metrics.json")
 
 
-def record(experiment: str, root="runs", out="figures/studies", profile="report") -> list[Path]:
+def record(experiment: str, root="runs", out=FIGURES_DIR, profile="report") -> list[Path]:
     """Copy every study run's :data:`RECORD_FILES` (those it has) to
     ``<out>/records/<experiment>/study/<run>/``, the layout of a runs root, so the records read
     as runs with ``--runs <out>/records``.  A record is replaced whole (files of an older copy
@@ -478,7 +483,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--profile", choices=PROFILES, default="report",
                         help="the schedule (default report, the study's; smoke tries the "
                              "machinery in seconds, into <experiment>/study-smoke)")
-    parser.add_argument("--out", default="figures/studies", metavar="DIR",
+    parser.add_argument("--out", default=FIGURES_DIR, metavar="DIR",
                         help="plot and record: where the figure and the records go (default "
                              "figures/studies)")
 

@@ -191,7 +191,7 @@ def run_epoch_for(ctx: Context, report_epoch: int, report_total: int) -> int:
     return ctx.nearest_epoch(wanted)
 
 
-def _class_grid_figure(ctx: Context, epoch: int, name: str, report_epoch=None, report_total=None,
+def class_grid_figure(ctx: Context, epoch: int, name: str, report_epoch=None, report_total=None,
                        key: str = "samples", note: str | None = None):
     snap = ctx.snapshot(epoch)
     classes = ctx.info.get("class_names") or [str(i) for i in range(int(snap["sample_labels"].max()) + 1)]
@@ -213,10 +213,10 @@ def _register_class_grids(name, epochs, report_total):
     for fid, report_epoch in epochs.items():
         def draw(ctx, path, report_epoch=report_epoch, final=fid == last):
             epoch = run_epoch_for(ctx, report_epoch, report_total)
-            plots.save_figure(_class_grid_figure(ctx, epoch, name, report_epoch, report_total),
+            plots.save_figure(class_grid_figure(ctx, epoch, name, report_epoch, report_total),
                               path, footer=ctx.footer)
             if final:
-                return _averaged_companion(ctx, epoch, path, lambda key, note: _class_grid_figure(
+                return _averaged_companion(ctx, epoch, path, lambda key, note: class_grid_figure(
                     ctx, epoch, name, report_epoch, report_total, key=key, note=note))
             return []
 
@@ -228,7 +228,7 @@ def _register_class_grids(name, epochs, report_total):
 
 
 def _class_grid_gif(ctx: Context, path: Path, name: str):
-    epoch_gif(ctx, path, lambda epoch: _class_grid_figure(ctx, epoch, name))
+    epoch_gif(ctx, path, lambda epoch: class_grid_figure(ctx, epoch, name))
 
 
 # How each label conditioning (CGANConfig.label_conditioning) feeds the label, for fig13.

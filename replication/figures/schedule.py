@@ -1,0 +1,227 @@
+"""A run at the paper's schedule beside the report's run: the gallery's section on it.
+
+The report trained the AC-GAN for 18 epochs of 500 iterations (9,000); the paper's table says
+50,000.  The ``paper`` profile runs that schedule, and its shipped run (``pretrained/acgan_paper``,
+:func:`replication.runs.shipped_name`) adds, beside the report's own figures 22-28 (which stay
+drawn from the report run: that is what the report shows), into ``figures/<experiment>_paper/``:
+
+* ``grid.png`` / ``grid_ema.png``: the last epoch's class grid, trained and averaged G;
+* ``same_noise.png``: the class grid of the same noise and labels at the report's last
+  iteration and at the paper's last, side by side (trained G);
+* ``curves.png``: the tracked FID, conditional accuracy and class coverage per iteration of the
+  report run, the paper run and any other runs at the paper's schedule (a study's variants).
+
+Every file goes into the folder's ``manifest.json`` like the report's figures, and
+:func:`gallery_section` turns them into the gallery's section.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from replication import experiments, plots
+from replication.data import train_size
+from replication.figures.core import Context, FigureError
+from replication.figures.gan import AVERAGED_NOTE, QUALITY_TAG, class_grid_figure
+from replication.figures.manifest import manifest_entry, update_manifest
+from replication.runs import RunDir
+
+PROFILE = "paper"
+FILES = ("grid.png", "grid_ema.png", "same_noise.png", "curves.png")
+CAPTIONS = {
+    "grid.png": "The last epoch's class grid at the paper's schedule (one row per class, the "
+                "fixed noise of every epoch), trained generator.",
+    "grid_ema.png": "The same grid from the averaged generator.",
+    "same_noise.png": "The same noise and labels at the report's last iteration and at the "
+                      "paper's last, trained generator.",
+    "curves.png": "Tracked quality per iteration: the report run, the paper-schedule run and the "
+                  "other runs at the paper's schedule.",
+}
+
+
+class _Spec:
+    """What :func:`manifest_entry` reads of a figure, for a file of this section."""
+
+    def __init__(self, experiment: str, filename: str):
+        self.id = f"{experiment}_{PROFILE}/{filename}"
+        self.caption = CAPTIONS[filename]
+        self.experiment = experiment
+
+
+def folder_name(experiment: str) -> str:
+    return f"{experiment}_{PROFILE}"
+
+
+def iterations_per_epoch(ctx: Context) -> int:
+    config = ctx.config
+    size = train_size(config["dataset"])
+    examples = min(config.get("train_examples") or size, size)
+    return examples // int(config["batch_size"])
+
+
+def report_epochs(experiment: str) -> int:
+    """The report profile's epoch count of ``experiment`` (its last iteration / epoch length)."""
+    from replication.config import make_config
+
+    return make_config(experiment, "report").epochs
+
+
+def draw_schedule_figures(ctx: Context, report: Context | None, out: Path,
+                          others: tuple[Context, ...] = ()) -> list[Path]:
+    """Draw the section's files of the paper-schedule run ``ctx`` into
+    ``out/<experiment>_paper/``; ``report``: the report run (for the curves), ``others``: more
+    runs at the paper's schedule.  Returns the files written, recorded in ``out``'s manifest."""
+    experiment = ctx.info["experiment"]
+    spec = experiments.get(experiment)
+    if not spec.conditional:
+        raise FigureError(f"the paper-schedule section is drawn for the conditional GANs, "
+                          f"not {experiment}")
+    if ctx.config.get("profile") != PROFILE:
+        raise FigureError(f"{ctx.run.path} is a {ctx.config.get('profile')}-profile run, not "
+                          f"one at the paper's schedule")
+    folder = Path(out) / folder_name(experiment)
+    folder.mkdir(parents=True, exist_ok=True)
+    name, last = spec.title, ctx.last_epoch
+    written = []
+
+    def save(fig, filename, footer=None):
+        written.append(plots.save_figure(fig, folder / filename, footer=footer or ctx.footer))
+
+    save(class_grid_figure(ctx, last, name), "grid.png")
+    if "ema_samples" in ctx.snapshot(last):
+        save(class_grid_figure(ctx, last, name, key="ema_samples", note=AVERAGED_NOTE),
+             "grid_ema.png")
+    # The report run's length (its last epoch), else the report profile's.
+    report_epoch = report.last_epoch if report is not None else report_epochs(experiment)
+    if ctx.nearest_epoch(report_epoch) < last:
+        save(same_noise_figure(ctx, report_epoch, name), "same_noise.png")
+    else:
+        print(f"{ctx.run.path} has no epoch past the report's {report_epoch}: no same-noise "
+              "comparison", flush=True)
+    runs = ([("report schedule", report)] if report is not None else []) + \
+        [("paper schedule", ctx)] + [(_label(other), other) for other in others]
+    save(curves_figure(runs, name), "curves.png",
+         footer="\n".join(f"{label}: {run.run.path} ({run.footer.splitlines()[0]})"
+                          for label, run in runs))
+    update_manifest(Path(out), {f"{folder.name}/{path.name}":
+                                manifest_entry(_Spec(experiment, path.name), ctx)
+                                for path in written})
+    for path in written:
+        print(f"wrote {path}", flush=True)
+    return written
+
+
+def _label(ctx: Context) -> str:
+    """A study run by its folder's name (``<variant>-s<seed>``)."""
+    return f"paper schedule, {ctx.run.path.name}"
+
+
+def same_noise_figure(ctx: Context, report_epoch: int, name: str):
+    """The class grids of the same noise and labels at epoch ``report_epoch`` (the report's last
+    iteration) and at the run's last epoch, side by side."""
+    import matplotlib.pyplot as plt
+
+    first = ctx.nearest_epoch(report_epoch)
+    last = ctx.last_epoch
+    if first == last:
+        raise FigureError(f"{ctx.run.path} has no snapshot between the report's schedule and "
+                          "its last epoch")
+    steps = iterations_per_epoch(ctx)
+    classes = ctx.class_names or [str(i) for i in range(ctx.num_classes)]
+    fig, axes = plt.subplots(1, 2, figsize=(13, 7.2))
+    for ax, epoch in zip(axes, (first, last)):
+        snap = ctx.snapshot(epoch)
+        columns = int(snap["columns"])
+        grid = plots.tile(snap["samples"], columns)
+        ax.imshow(grid.squeeze(), cmap="gray" if grid.shape[-1] == 1 else None)
+        ax.set_xticks([])
+        rows = int(np.ceil(len(snap["samples"]) / columns))
+        ax.set_yticks([(i + 0.5) * grid.shape[0] / rows for i in range(rows)])
+        ax.set_yticklabels(classes[:rows], fontsize=9)
+        ax.set_title(f"epoch {epoch}: {epoch * steps:,} iterations", fontsize=11)
+    fig.suptitle(f"{name}: the same noise and labels after the report's {first * steps:,} "
+                 f"iterations and the paper's {last * steps:,} (trained generator)", fontsize=12)
+    fig.tight_layout()
+    return fig
+
+
+def curves_figure(runs: list[tuple[str, Context]], name: str):
+    """Tracked FID, conditional accuracy and coverage per iteration, one line per run (solid:
+    trained G, dashed: averaged G)."""
+    import matplotlib.pyplot as plt
+
+    classes = runs[0][1].num_classes
+    keys = (("fid", "tracked FID (classifier features)", None),
+            ("cond_acc", "conditional accuracy", (0.0, 1.0)),
+            ("coverage", "classes covered", (0, classes + 0.3)))
+    fig, axes = plt.subplots(1, len(keys), figsize=(5.4 * len(keys), 4.6))
+    for k, (label, run) in enumerate(runs):
+        if not run.history or "fid" not in run.history[0]:
+            continue
+        x = run.history_column("epoch") * iterations_per_epoch(run)
+        for ax, (key, title, ylim) in zip(axes, keys):
+            ax.plot(x, run.history_column(key), f"C{k}-", linewidth=1.4,
+                    label=f"{label}, trained G")
+            if f"{key}_ema" in run.history[0]:
+                ax.plot(x, run.history_column(f"{key}_ema"), f"C{k}--", linewidth=1.1,
+                        alpha=0.85, label=f"{label}, averaged G")
+            ax.set_title(title, fontsize=10)
+            ax.set_xlabel("iteration")
+            ax.grid(alpha=0.3)
+            if ylim is None:
+                ax.set_yscale("log")
+            else:
+                ax.set_ylim(*ylim)
+    if runs[0][0] == "report schedule":  # where the report's schedule ends
+        end = runs[0][1].last_epoch * iterations_per_epoch(runs[0][1])
+        for ax in axes:
+            ax.axvline(end, color="0.5", linestyle=":", linewidth=1.0)
+        axes[1].annotate("the report's end", (end, 0.02), fontsize=8, color="0.4",
+                         xytext=(-4, 0), textcoords="offset points", ha="right")
+    samples = int(runs[0][1].config.get("track_samples", 0))
+    axes[0].legend(fontsize=7)
+    fig.suptitle(f"{name} per iteration, tracked after every epoch with {samples:,} samples and "
+                 f"the project classifier {QUALITY_TAG}", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def schedule_runs(experiment: str, records: Path) -> list[RunDir]:
+    """Other runs at the paper's schedule recorded under ``records`` (a study's variants at the
+    ``paper`` profile, :mod:`replication.study`), in name order."""
+    folder = Path(records) / experiment / f"study-{PROFILE}"
+    if not folder.is_dir():
+        return []
+    return [RunDir(path) for path in sorted(folder.iterdir())
+            if (path / "history.csv").exists()]
+
+
+def gallery_section(out: Path, manifest: dict) -> list[str]:
+    """The gallery's lines for every paper-schedule section drawn into ``out``."""
+    lines = []
+    for experiment in experiments.names():
+        folder = folder_name(experiment)
+        entries = {name: entry for name, entry in manifest.items()
+                   if name.startswith(folder + "/") and (Path(out) / name).exists()}
+        if not entries:
+            continue
+        entry = next(iter(entries.values()))
+        try:
+            config = RunDir(entry["run"]).info()["config"]
+            size = train_size(config["dataset"])
+            per_epoch = min(config.get("train_examples") or size, size) // config["batch_size"]
+            when = f"{int(entry['epochs_run']) * per_epoch:,} iterations"
+        except (FileNotFoundError, ValueError, KeyError):
+            when = "schedule"  # the run is not on this machine: the gallery still shows it
+        lines += [f"## {experiments.get(experiment).title} at the paper's {when}", "",
+                  f"The run `{entry['run']}` at the paper's schedule: {entry['epochs_run']} of "
+                  f"{entry['epochs_planned']} epochs ({entry.get('device')}, seed "
+                  f"{entry.get('seed')}, {entry.get('precision')}). The report's own figures "
+                  "above stay drawn from the report's run.", ""]
+        for filename in FILES:
+            key = f"{folder}/{filename}"
+            if key in entries:
+                lines += [f"*{CAPTIONS[filename]}*", "", f"![{filename}]({key})", ""]
+    return lines
