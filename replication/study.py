@@ -42,7 +42,7 @@ import numpy as np
 
 from replication import experiments
 from replication.cli import positive_int, script_main, train_flags
-from replication.config import PROFILES, ConfigError
+from replication.config import PROFILES, ConfigError, EffNetVAEConfig
 from replication.errors import run_command
 from replication.runs import RunDir, read_json
 
@@ -97,7 +97,7 @@ STUDIES: dict[str, tuple[tuple[str, dict, str], ...]] = {
     )),
     # The bonus VAE's pretrained encoder: every variant names the encoder, its weights and its
     # freezing (the report used pretrained weights and is silent on freezing them).
-    "effnet_vae": tuple((name, _effnet(*settings), why) for name, settings, why in (
+    EffNetVAEConfig.experiment: tuple((name, _effnet(*settings), why) for name, settings, why in (
         ("imagenet", ("imagenet", 0),
          "Lite0 with its ImageNet weights, trained end to end from the first step"),
         ("imagenet-frozen-2", ("imagenet", 2),
