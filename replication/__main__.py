@@ -11,11 +11,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from replication import bench, reproduce, shipping, study
+from replication import bench, experiments, reproduce, shipping, study
 from replication.cli import (GAN_OPTIONS, Parser, add_gan_arguments, add_train_arguments,
                              help_formatter, non_negative_int, positive_int,
                              progress_verbosity)
-from replication.config import EXPERIMENTS
 from replication.errors import run_command
 from replication.evaluate import cli as evaluate_cli
 from replication.runs import SHIPPED_SCHEDULES
@@ -39,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Draw the report's figures and GIFs of one experiment from a finished "
                     "(or partly finished) run directory, without retraining, and list them in "
                     "OUT/manifest.json.")
-    figures.add_argument("experiment", choices=EXPERIMENTS)
+    figures.add_argument("experiment", choices=experiments.names())
     figures.add_argument("--run-dir", metavar="DIR",
                          help="run directory (default: runs/<experiment>/quick)")
     figures.add_argument("--out", metavar="DIR",
@@ -56,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "<experiment>/) or from any run directory: the GANs from N(0, I) noise "
                     "(the conditional ones for one class, or one row per class), the VAEs "
                     "by decoding z ~ N(0, I). Seconds on a CPU.")
-    sample.add_argument("experiment", choices=EXPERIMENTS)
+    sample.add_argument("experiment", choices=experiments.names())
     sample.add_argument("--class", dest="klass", metavar="NAME|INDEX",
                         help="cgan/acgan: the class, as the dataset names it (cat) or its index "
                              "(default: one row per class)")

@@ -36,7 +36,7 @@ import time
 from pathlib import Path
 
 from replication.cli import script_main
-from replication.config import EffNetVAEConfig
+from replication.experiments.effnet_vae import EffNetVAEConfig
 from replication.experiments import names as experiment_names
 from replication.levers import PRECISIONS, XLA_SETTINGS
 
@@ -188,7 +188,7 @@ def _build(name: str, precision: str, xla: str):
 
     from replication import data, experiments
     from replication.checkpoint import build_optimizers
-    from replication.config import make_config
+    from replication.experiments import make_config
     from replication.levers import precision_policy, resolve_xla
 
     spec = experiments.get(name)

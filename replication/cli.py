@@ -8,10 +8,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-from replication.config import (ACGAN_ACTIVATION_NOISE, ACGAN_CLASS_LOSSES, AUXILIARY,
-                                CGAN_LABEL_CONDITIONING, DATASETS, EFFNET_ENCODERS,
-                                EXPERIMENTS, GAN_LOSSES, PROFILES, ACGANConfig, CGANConfig,
-                                EffNetVAEConfig, ExperimentConfig, GANConfig, make_config)
+from replication import experiments
+from replication.config import DATASETS, GAN_LOSSES, PROFILES, ExperimentConfig, GANConfig
+from replication.experiments import make_config
+from replication.experiments.acgan import ACTIVATION_NOISE, CLASS_LOSSES, ACGANConfig
+from replication.experiments.cgan import LABEL_CONDITIONING, CGANConfig
+from replication.experiments.effnet_vae import EFFNET_ENCODERS, EffNetVAEConfig
 from replication.distribute import STRATEGIES
 from replication.levers import PRECISION_SETTINGS, XLA_SETTINGS
 
@@ -110,7 +112,7 @@ def add_encoder_weights_flag(parser, auto: bool = False) -> None:
 
 
 def add_train_arguments(train) -> None:
-    train.add_argument("experiment", choices=EXPERIMENTS + AUXILIARY,
+    train.add_argument("experiment", choices=experiments.available(),
                        help="which model of the report (or the evaluation's classifier)")
     train.add_argument("--profile", choices=PROFILES, default="quick",
                        help="schedule: smoke (seconds, tests), quick (minutes on a 2-core CPU), "
@@ -159,14 +161,14 @@ def add_gan_arguments(train) -> None:
                           "experiment's learning rate; the AC-GAN allows 1e-4, 2e-4, 3e-4)")
     gan.add_argument("--g-lr", type=positive_float, metavar="RATE", dest="g_learning_rate",
                      help="G's Adam learning rate (TTUR; default as --d-lr)")
-    gan.add_argument("--class-loss", choices=ACGAN_CLASS_LOSSES,
+    gan.add_argument("--class-loss", choices=CLASS_LOSSES,
                      help="acgan: D's class loss on 'all' images (default: the paper's loss) or "
                           "on 'real' images only (Keras' mnist_acgan, StudioGAN) - 'real' is a "
                           "DEPARTURE from the AC-GAN paper's loss")
-    gan.add_argument("--activation-noise", type=float, choices=ACGAN_ACTIVATION_NOISE,
+    gan.add_argument("--activation-noise", type=float, choices=ACTIVATION_NOISE,
                      metavar="STD",
                      help="acgan: std of the Gaussian noise added to activations, the paper's "
-                          f"option (its table: {', '.join(map(str, ACGAN_ACTIVATION_NOISE))}; default "
+                          f"option (its table: {', '.join(map(str, ACTIVATION_NOISE))}; default "
                           f"{ACGANConfig.activation_noise})")
     gan.add_argument("--mismatched-labels", action=argparse.BooleanOptionalAction,
                      default=None,
@@ -174,7 +176,7 @@ def add_gan_arguments(train) -> None:
                           "(matching-aware discriminator, Reed et al. 2016), so D must read "
                           "the label; --no-mismatched-labels trains on the two-term objective "
                           f"alone (default: {'on' if CGANConfig.mismatched_labels else 'off'})")
-    gan.add_argument("--label-conditioning", choices=CGAN_LABEL_CONDITIONING,
+    gan.add_argument("--label-conditioning", choices=LABEL_CONDITIONING,
                      help="cgan: how the label enters the networks: 'input-concat' (one-hot "
                           "joined to G's noise and to D's image as planes), 'projection' "
                           "(projection D, Miyato & Koyama 2018, and class-conditional "

@@ -16,8 +16,13 @@ import time
 from pathlib import Path
 
 from replication import experiments, study
-from replication.config import (PROFILES, ACGANConfig, CGANConfig, ConfigError, DCGANConfig,
-                                EffNetVAEConfig, VAEConfig, changed_from_profile, make_config)
+from replication.config import PROFILES, ConfigError
+from replication.experiments import changed_from_profile, make_config
+from replication.experiments.acgan import ACGANConfig
+from replication.experiments.cgan import CGANConfig
+from replication.experiments.dcgan import DCGANConfig
+from replication.experiments.effnet_vae import EffNetVAEConfig
+from replication.experiments.vae import VAEConfig
 from replication.cli import (add_data_flag, add_encoder_weights_flag, add_precision_flags,
                              add_strategy_flags, progress_verbosity, script_main)
 from replication.data import train_size

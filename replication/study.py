@@ -42,7 +42,8 @@ import numpy as np
 
 from replication import experiments
 from replication.cli import positive_int, script_main, train_flags
-from replication.config import PROFILES, ConfigError, EffNetVAEConfig
+from replication.config import PROFILES, ConfigError
+from replication.experiments.effnet_vae import EffNetVAEConfig
 from replication.errors import run_command
 from replication.runs import RunDir, read_json
 
@@ -389,7 +390,7 @@ def promote(experiment: str, variant: str, seed: int, root="runs", profile="repo
     test as reproduce_all's, which would refuse to draw from it)."""
     import shutil
 
-    from replication.config import changed_from_profile
+    from replication.experiments import changed_from_profile
     from replication.runs import default_run_dir, now, write_json
 
     _variants(experiment, variant)  # an unknown variant: one clear error

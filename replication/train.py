@@ -14,7 +14,8 @@ import time
 from pathlib import Path
 
 from replication import data as data_lib
-from replication.config import ConfigError, config_from_dict, make_config, replace
+from replication.config import ConfigError, replace
+from replication.experiments import config_from_dict, make_config
 from replication.checkpoint import CheckpointError, build_optimizers, load_state
 from replication.errors import DamagedFileError, RunError
 from replication.runs import (RunDir, atomic_path, command_line, default_run_dir,

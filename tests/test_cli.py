@@ -9,7 +9,9 @@ import pytest
 
 from replication import cli
 from replication.__main__ import COMMANDS, VERBS, build_parser, main
-from replication.config import CGANConfig, EffNetVAEConfig, GANConfig
+from replication.config import GANConfig
+from replication.experiments.cgan import CGANConfig
+from replication.experiments.effnet_vae import EffNetVAEConfig
 
 
 def _options(parser) -> set[str]:

@@ -10,7 +10,8 @@ import pytest
 import tensorflow as tf
 
 from replication.__main__ import main
-from replication.config import ConfigError, make_config
+from replication.config import ConfigError
+from replication.experiments import make_config
 from replication.experiments import get as get_experiment
 from replication.models.acgan import TABLE_HEADER, architecture_rows
 from replication.models.gan import GAN

@@ -38,7 +38,7 @@ def test_figures_from_the_run_directory(dcgan_smoke_run, tmp_path):
 
 
 def test_saved_networks_reproduce_the_snapshot(dcgan_smoke_run):
-    from replication.config import make_config
+    from replication.experiments import make_config
     from replication.snapshots import GANSnapshot
 
     run = RunDir(dcgan_smoke_run)

@@ -385,7 +385,7 @@ def test_a_photograph_is_recognised(imagenet_lite0):
 
 
 def test_the_lite0_vae_encoder_carries_the_imagenet_weights(imagenet_state):
-    from replication.config import make_config
+    from replication.experiments import make_config
     from replication.models import efficientnet_vae as ev
 
     config = make_config("effnet_vae", "smoke", encoder="efficientnet-lite0",
@@ -426,7 +426,10 @@ def test_lite0_weights_from_a_path_and_clear_errors(tmp_path, imagenet_state):
 
 
 def test_the_encoder_setting_is_validated_and_old_configs_are_b0():
-    from replication.config import ConfigError, config_from_dict, make_config
+    from replication.config import ConfigError
+
+    # The report profile: the EfficientNet whose ImageNet weights can be had offline.
+    from replication.experiments import config_from_dict, make_config
 
     # The report profile: the EfficientNet whose ImageNet weights can be had offline.
     assert make_config("effnet_vae", "report").encoder == "efficientnet-lite0"

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from replication.__main__ import main
-from replication.config import make_config
+from replication.experiments import make_config
 from replication.models import efficientnet_vae as ev
 from replication.runs import RunDir
 from replication.train import train

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from replication.config import make_config
+from replication.experiments import make_config
 from replication.experiments import get as get_experiment
 from replication.models import dcgan
 from replication.models.gan import GAN
@@ -83,7 +83,7 @@ def test_shared_fakes_g_loss_comes_from_the_updated_discriminator():
 
 
 def test_runs_saved_before_share_fakes_existed_keep_the_old_step():
-    from replication.config import config_from_dict, make_config
+    from replication.experiments import config_from_dict, make_config
 
     saved = make_config("dcgan", "report").to_dict()
     assert saved.pop("share_fakes") is True

@@ -7,7 +7,9 @@ import keras
 import numpy as np
 import pytest
 
-from replication.config import CGAN_LABEL_CONDITIONING, ConfigError, make_config
+from replication.config import ConfigError
+from replication.experiments import make_config
+from replication.experiments.cgan import LABEL_CONDITIONING as CGAN_LABEL_CONDITIONING
 from replication.experiments import get as get_experiment
 from replication.models import dcgan
 from replication.models.gan import GAN
@@ -173,7 +175,7 @@ def test_the_structure_diagram_shows_where_the_label_enters():
 def test_a_run_saved_before_the_setting_resumes_with_its_own_design():
     """Runs saved before label_conditioning existed joined the label at both inputs; the
     report defaults changed since, but such a run keeps its design (and batch, pairs)."""
-    from replication.config import config_from_dict
+    from replication.experiments import config_from_dict
 
     saved = make_config("cgan", "report").to_dict()
     saved.update(batch_size=128, mismatched_labels=False)

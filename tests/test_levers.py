@@ -13,7 +13,8 @@ import pytest
 
 from replication import levers
 from replication.bench import _windows, count_flops
-from replication.config import ConfigError, make_config
+from replication.config import ConfigError
+from replication.experiments import make_config
 from replication.experiments import get
 
 

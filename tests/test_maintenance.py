@@ -13,7 +13,8 @@ import pytest
 from replication import experiments
 from replication.__main__ import main
 from replication.checkpoint import CheckpointError, build_optimizers, load_state, save_state
-from replication.config import ConfigError, make_config
+from replication.config import ConfigError
+from replication.experiments import make_config
 from replication.data import Dataset, Split
 from replication.errors import ReplicationError, RunError, run_command
 from replication.models.gan import GAN

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from replication import metrics
-from replication.config import make_config
+from replication.experiments import make_config
 from replication.models.vae import build_vae
 
 

@@ -11,7 +11,8 @@ import pytest
 
 from replication import experiments
 from replication.checkpoint import build_optimizers
-from replication.config import ConfigError, make_config
+from replication.config import ConfigError
+from replication.experiments import make_config
 from replication.data import Dataset, Split
 from replication.models.gan import (discriminator_objective, ema_beta, generator_objective)
 from replication.models.losses import LOSSES

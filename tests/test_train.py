@@ -55,7 +55,7 @@ def test_final_model_loads_and_decodes_the_snapshot_images(vae_smoke_run):
     model = keras.saving.load_model(run.model_dir / "vae.keras")
     snap = run.load_snapshot(2)
     from replication.snapshots import VAESnapshot
-    from replication.config import make_config
+    from replication.experiments import make_config
     from replication import data
 
     config = make_config("vae", "smoke")

@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import pytest
 
-from replication.config import make_config
+from replication.experiments import make_config
 from replication.models.vae import VAE, bernoulli_nll, build_vae, gaussian_kl
 
 

@@ -52,7 +52,7 @@ def evaluate_gan(run: RunDir, info: dict, extractor, references: References, *, 
     import keras
 
     from replication import data
-    from replication.config import config_from_dict
+    from replication.experiments import config_from_dict
 
     name = info["experiment"]
     config = config_from_dict(info["config"])

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from replication import experiments, plots
-from replication.config import config_from_dict
+from replication.experiments import config_from_dict
 from replication.figures.core import Context, FigureError, epoch_gif, figure
 from replication.runs import atomic_path, report_log_line
 

@@ -63,9 +63,7 @@ def iterations_per_epoch(ctx: Context) -> int:
 
 def report_epochs(experiment: str) -> int:
     """The report profile's epoch count of ``experiment`` (its last iteration / epoch length)."""
-    from replication.config import make_config
-
-    return make_config(experiment, "report").epochs
+    return experiments.make_config(experiment, "report").epochs
 
 
 def draw_schedule_figures(ctx: Context, report: Context | None, out: Path,

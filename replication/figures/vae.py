@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from replication import plots
-from replication.config import config_from_dict
+from replication.experiments import config_from_dict
 from replication.figures.core import Context, FigureError, epoch_gif, figure
 
 @figure("fig01", "fig01.png",

@@ -7,7 +7,7 @@ image: summed sigmoid cross-entropy over pixels plus the analytic KL to ``N(0, I
 
 Example::
 
-    config = make_config("vae", "smoke")  # replication.config
+    config = make_config("vae", "smoke")  # replication.experiments
     vae = build_vae(config, image_shape=(28, 28, 1))
     vae.compile(optimizer=keras.optimizers.Adam(config.learning_rate))
 """
@@ -169,7 +169,7 @@ class VAE(keras.Model):
 
 
 def build_vae(config, image_shape) -> VAE:
-    """The Q1 VAE of ``config`` (a :class:`replication.config.VAEConfig`)."""
+    """The Q1 VAE of ``config`` (a :class:`replication.experiments.vae.VAEConfig`)."""
     encoder = build_conv_encoder(image_shape, config.conv_filters, config.kernel_size,
                                  config.dense_units, config.latent_dim)
     decoder = build_conv_decoder(image_shape, config.conv_filters, config.kernel_size,

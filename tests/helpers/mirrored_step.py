@@ -21,7 +21,7 @@ import numpy as np  # noqa: E402
 
 from replication import data  # noqa: E402
 from replication.checkpoint import build_optimizers  # noqa: E402
-from replication.config import make_config  # noqa: E402
+from replication.experiments import make_config  # noqa: E402
 from replication.distribute import make_strategy  # noqa: E402
 from replication.experiments import get  # noqa: E402
 

@@ -1,0 +1,91 @@
+"""Q3: the AC-GAN on CIFAR-10, the paper's table - its settings, profiles, networks, figures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from replication.config import ConfigError, GANConfig
+from replication.experiments.cgan import CGANExperiment
+
+# The paper's table: its learning rates and activation-noise options; D's class loss: on all
+# images (the paper) or on real ones only.
+LEARNING_RATES = (1e-4, 2e-4, 3e-4)
+ACTIVATION_NOISE = (0.0, 0.1, 0.2)
+CLASS_LOSSES = ("all", "real")
+
+
+@dataclass(frozen=True)
+class ACGANConfig(GANConfig):
+    """Q3: AC-GAN (Odena et al. 2016), the paper's CIFAR-10 architecture table exactly.
+
+    Adam with one of the table's learning rates {1e-4, 2e-4, 3e-4} and beta_1 0.5, beta_2 0.999;
+    batch 100; LeakyReLU 0.2; dropout 0.5 in D; weights N(0, 0.02), biases 0; activation noise
+    std from the table's options {0, 0.1, 0.2}.  ``report``: the report's ~18 epochs of 500
+    iterations; ``paper``: the paper's 50,000 iterations (100 epochs).
+    """
+
+    experiment: str = "acgan"
+    dataset: str = "cifar10"
+    epochs: int = 18
+    batch_size: int = 100
+    learning_rate: float = 2e-4
+    gen_linear_maps: int = 384
+    gen_filters: tuple[int, ...] = (192, 96)
+    gen_kernel_size: int = 5
+    disc_filters: tuple[int, ...] = (16, 32, 64, 128, 256, 512)
+    disc_strides: tuple[int, ...] = (2, 1, 2, 1, 2, 1)
+    disc_kernel_size: int = 3
+    dropout: float = 0.5
+    activation_noise: float = 0.0
+    # D's class loss: "all" (the paper: on real and generated images) or "real" (on real
+    # images only, as Keras' mnist_acgan example and StudioGAN do; a departure from the
+    # paper's loss).  G's class loss on its own samples is the same either way.
+    class_loss: str = "all"
+
+    def validate(self) -> None:
+        super().validate()
+        for name in ("learning_rate", "d_learning_rate", "g_learning_rate"):
+            value = getattr(self, name)
+            if value is not None and value not in LEARNING_RATES:
+                what = "" if name == "learning_rate" else f" per network, got " \
+                    f"{name.replace('_', '-')}"
+                raise ConfigError(f"the AC-GAN table allows learning rates 1e-4, 2e-4 or 3e-4"
+                                  f"{what or ', got'} {value}")
+        if self.activation_noise not in ACTIVATION_NOISE:
+            raise ConfigError("the AC-GAN table allows activation noise "
+                              f"{', '.join(map(str, ACTIVATION_NOISE))}, "
+                              f"got {self.activation_noise}")
+        if self.class_loss not in CLASS_LOSSES:
+            raise ConfigError(f"unknown class loss {self.class_loss!r}; choose one of "
+                              f"{', '.join(CLASS_LOSSES)}")
+
+
+PROFILES = {
+    "smoke": dict(epochs=2, batch_size=25, train_examples=250, eval_examples=250,
+                  track_samples=200),
+    "quick": dict(epochs=5, train_examples=10_000),
+    "paper": dict(epochs=100),  # 50,000 iterations of batch 100 on the 50,000 images
+}
+
+
+class ACGANExperiment(CGANExperiment):
+    config_class = ACGANConfig
+    profiles = PROFILES
+    name = "acgan"
+    title = "AC-GAN"
+    section = "Q3 — AC-GAN (CIFAR-10)"
+    conditioning = "auxiliary"
+    figures = ("table1", "fig22", "fig23", "fig24", "fig25", "fig26", "fig27", "fig28",
+               "acgan.gif")
+
+    def compile_options(self, config) -> dict:
+        return {"class_loss_on": config.class_loss}
+
+    def networks(self, config, image_shape, num_classes: int = 10):
+        from replication.models import acgan
+
+        return (acgan.build_generator(config, num_classes, image_shape),
+                acgan.build_discriminator(config, num_classes, image_shape))
+
+
+EXPERIMENT = ACGANExperiment()

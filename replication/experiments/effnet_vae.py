@@ -1,0 +1,95 @@
+"""Q1 bonus: the VAE with a pretrained EfficientNet encoder on MNIST - its settings, profiles,
+networks and figures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from replication.config import ConfigError
+from replication.experiments.base import Built
+from replication.experiments.vae import VAEConfig, VAEExperiment
+
+# The encoder backbones (replication.models.efficientnet_vae).
+EFFNET_ENCODERS = ("efficientnet-b0", "efficientnet-lite0")
+
+
+@dataclass(frozen=True)
+class EffNetVAEConfig(VAEConfig):
+    """Q1 bonus: the VAE with a pretrained EfficientNet encoder.
+
+    Same latent head, decoder family, loss and optimiser as the Q1 VAE; MNIST padded to 32x32
+    and repeated to three channels for the encoder.  ``encoder``: one of
+    :data:`EFFNET_ENCODERS` (EfficientNet-Lite0, whose ImageNet weights come offline from a
+    pip package, or EfficientNet-B0 from the ``efficientnet`` package, which downloads them);
+    ``encoder_weights``: "imagenet", "none" or a path to a local weights file.
+    """
+
+    experiment: str = "effnet_vae"
+    epochs: int = 10
+    encoder_input_size: int = 32
+    encoder_weights: str = "imagenet"
+    freeze_encoder_epochs: int = 0
+    # The report names no EfficientNet variant and used pretrained weights: Lite0 is the
+    # EfficientNet whose ImageNet weights can be had offline (docs/models.md).
+    encoder: str = "efficientnet-lite0"
+
+    def validate(self) -> None:
+        super().validate()
+        if self.freeze_encoder_epochs < 0:
+            raise ConfigError("freeze-encoder-epochs must be non-negative")
+        if self.encoder not in EFFNET_ENCODERS:
+            raise ConfigError(f"unknown encoder {self.encoder!r}; choose one of "
+                              f"{', '.join(EFFNET_ENCODERS)}")
+
+
+PROFILES = {
+    # smoke keeps EfficientNet-B0, whose ImageNet weights need a download: the seconds-long
+    # profile exercises that path's fast offline refusal; Lite0's offline weights are
+    # exercised by `--encoder efficientnet-lite0` (tests, the acceptance checks).
+    "smoke": dict(epochs=2, train_examples=512, eval_examples=512, latent_points=512,
+                  manifold_size=10, encoder="efficientnet-b0"),
+    "quick": dict(epochs=2, train_examples=16_000),
+}
+
+
+class EffNetVAEExperiment(VAEExperiment):
+    config_class = EffNetVAEConfig
+    profiles = PROFILES
+    name = "effnet_vae"
+    title = "EfficientNet-VAE"
+    section = "Q1 bonus — VAE with a pretrained EfficientNet encoder (MNIST)"
+    figures = ("fig07", "fig08")
+    overview = None
+    bf16_on_cpu = False  # 1.8x slower in bf16 (its depthwise convolutions)
+    pretrained_encoder = True
+
+    def __init__(self):
+        self._backbone = None
+
+    def preflight(self, config) -> None:
+        from replication.models.efficientnet_vae import build_backbone
+
+        self._backbone = build_backbone(config.encoder_input_size, config.encoder_weights,
+                                        config.encoder)
+
+    def networks(self, config, image_shape, num_classes: int = 0):
+        from replication.models.efficientnet_vae import build_effnet_vae
+
+        backbone, self._backbone = self._backbone, None
+        return build_effnet_vae(config, image_shape, backbone)
+
+    def build(self, config, dataset) -> Built:
+        import keras
+
+        model = self.networks(config, dataset.image_shape, dataset.num_classes)
+        model.compile(optimizer=keras.optimizers.Adam(config.learning_rate))
+        # Built over every variable, frozen or not, so unfreezing later needs no new optimizer.
+        return Built(model, {"vae": model.optimizer}, {"vae": model.trainable_variables})
+
+    def callbacks(self, config) -> list:
+        from replication.models.efficientnet_vae import FreezeEncoder
+
+        return [FreezeEncoder(config.freeze_encoder_epochs)] if config.freeze_encoder_epochs else []
+
+
+EXPERIMENT = EffNetVAEExperiment()

@@ -1,0 +1,84 @@
+"""Q1: the variational autoencoder on MNIST - its settings, profiles, networks and figures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from replication.config import ExperimentConfig
+from replication.experiments.base import Built, Experiment, save_keras
+
+
+@dataclass(frozen=True)
+class VAEConfig(ExperimentConfig):
+    """Q1: convolutional VAE with a 2-D latent space on MNIST (Kingma & Welling 2013).
+
+    The report fixes the objective (ELBO with cross-entropy reconstruction and KL); the project fixes
+    the silent parts: 2-D latent, convolutional encoder/decoder, Bernoulli decoder, Adam,
+    30 epochs, batch 128.
+    """
+
+    experiment: str = "vae"
+    dataset: str = "mnist"
+    epochs: int = 30
+    batch_size: int = 128
+    learning_rate: float = 1e-3
+    latent_dim: int = 2
+    conv_filters: tuple[int, ...] = (32, 64)
+    kernel_size: int = 3
+    dense_units: int = 256
+    # Figures (fig02-fig06): sizes of the per-epoch snapshots.
+    manifold_size: int = 20          # fig02: n x n grid over the latent plane
+    manifold_quantile: float = 0.05  # grid spans the N(0,1) quantiles [q, 1-q] on each axis
+    num_samples: int = 64            # fig03: decoded z ~ N(0, I)
+    num_reconstructions: int = 10    # fig03b
+    num_interpolations: int = 6      # fig04: rows
+    interpolation_steps: int = 10    # fig04: columns
+    latent_points: int = 10_000      # fig06: encoded test images in the scatter
+
+
+# The schedules of the profiles (replication.config.PROFILES): smoke and quick shrink only the
+# schedule and the data, never the architecture; report and paper are the dataclass defaults.
+PROFILES = {
+    "smoke": dict(epochs=2, train_examples=2048, eval_examples=1024, latent_points=1024),
+    "quick": dict(epochs=4, train_examples=40_000),
+}
+
+
+class VAEExperiment(Experiment):
+    config_class = VAEConfig
+    profiles = PROFILES
+    name = "vae"
+    title = "VAE"
+    family = "vae"
+    section = "Q1 — Variational autoencoder (MNIST)"
+    figures = ("fig01", "fig02", "fig03", "fig03b", "fig04", "fig05", "fig06", "vae_grid.gif",
+               "vae_latent.gif")
+    overview = ("manifold", "the decoder over the 2-D latent plane")
+    value_range = "unit"
+    uses_labels = False
+    validates = True
+    bf16_on_cpu = True
+
+    def networks(self, config, image_shape, num_classes: int = 0):
+        from replication.models.vae import build_vae
+
+        return build_vae(config, image_shape)
+
+    def build(self, config, dataset) -> Built:
+        import keras
+
+        model = self.networks(config, dataset.image_shape, dataset.num_classes)
+        model.compile(optimizer=keras.optimizers.Adam(config.learning_rate))
+        return Built(model, {"vae": model.optimizer}, {"vae": model.trainable_variables})
+
+    def snapshot_fn(self, config, dataset):
+        from replication.snapshots import VAESnapshot
+
+        return VAESnapshot(config, dataset.test if dataset.test is not None else dataset.train)
+
+    def save_final(self, model, model_dir: Path) -> list[Path]:
+        return [save_keras(model, model_dir / f"{self.name}.keras")]
+
+
+EXPERIMENT = VAEExperiment()
