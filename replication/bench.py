@@ -449,10 +449,17 @@ def run_cli(args, parser) -> int:
     lines = _table(results)
     print("\n".join(lines))
     write_json(Path(args.out), {"device": device_description(), "measured_at": now(),
-                                "settings": vars(args), "versions": package_versions(),
+                                "settings": _settings(args), "versions": package_versions(),
                                 "results": results, "table": lines})
     print(f"wrote {args.out}")
     return 0 if all("error" not in r for r in results) else 1
+
+
+def _settings(args) -> dict:
+    """The command's options as given (not the parser's own entries: its handler, the worker
+    role)."""
+    return {k: v for k, v in vars(args).items()
+            if k not in ("worker", "handler", "verb_parser") and not callable(v)}
 
 
 if __name__ == "__main__":

@@ -76,12 +76,13 @@ class EpochEnd(keras.callbacks.Callback):
             self.model.stop_training = True
         if self.failure is not None:
             return
-        seconds = time.perf_counter() - self._epoch_started
+        ended = time.perf_counter()
+        seconds = ended - self._epoch_started
         snapshot = self.snapshot_fn(self.model) if self.snapshot_fn is not None else None
         self.epoch_lines = []
         if self.is_chief:
             try:
-                self._write_epoch(epoch + 1, logs, logs_in, seconds, snapshot)
+                self._write_epoch(epoch + 1, logs, logs_in, seconds, snapshot, ended)
             except OSError as exc:  # a full disk, a folder gone: stop, keeping the last epoch
                 self.failure = f"cannot write {self._writing} ({exc.strerror or exc})"
                 self.write_failed = True
@@ -89,10 +90,14 @@ class EpochEnd(keras.callbacks.Callback):
                 return
         self.epochs_done = epoch + 1
 
-    def _write_epoch(self, epoch: int, logs: dict, logs_in: dict, seconds: float, snapshot):
+    def _write_epoch(self, epoch: int, logs: dict, logs_in: dict, seconds: float, snapshot,
+                     ended: float):
         """Snapshot, quality, history row, checkpoint, status; each file written whole or not
-        at all (``atomic_path``), the checkpoint last but one, so a refused write leaves the
-        previous epoch's checkpoint in place."""
+        at all (``atomic_path``), the checkpoint after the history row, so a refused write
+        leaves the previous epoch's checkpoint in place.  The row's ``seconds`` are the epoch's
+        steps (and validation), ``track_seconds`` its quality tracking and ``overhead_seconds``
+        the rest of the epoch's own work since ``ended`` (snapshot, checkpoint, files), written
+        into the row once the checkpoint is saved."""
         import numpy as np
 
         if snapshot is not None:
@@ -110,6 +115,10 @@ class EpochEnd(keras.callbacks.Callback):
         self._writing = self.run.checkpoint_file
         save_state(self.run.checkpoint_file, self.model, self.optimizers, epoch,
                    previous=self.run.previous_checkpoint_file)
+        row["overhead_seconds"] = round(time.perf_counter() - ended
+                                        - row.get("track_seconds", 0.0), 2)
+        self._writing = self.run.history_file
+        self._write_history(self._rows)
         self._writing = self.run.status_file
         self.run.set_status("running", epoch, **self.status_extra())
 

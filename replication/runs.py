@@ -225,6 +225,12 @@ def decode_frames(data, shape):
     return np.ascontiguousarray(images[:n])
 
 
+# The columns of history.csv that together are an epoch's wall time: its training steps (and
+# validation), its quality tracking, and its own other work (snapshot, checkpoint, files; runs
+# saved before that column existed lack it).
+EPOCH_TIME_COLUMNS = ("seconds", "track_seconds", "overhead_seconds")
+
+
 class RunDir:
     """Paths and metadata of one run directory."""
 
@@ -306,13 +312,13 @@ class RunDir:
                      for k, v in row.items()} for row in csv.DictReader(fh)]
 
     def training_seconds(self, history: list[dict] | None = None) -> float:
-        """The run's training time: every epoch's own time plus its quality tracking, summed
+        """The run's training time: every epoch's steps, quality tracking and own work, summed
         from ``history.csv`` (or its rows, already read), so that a run resumed across
         sessions, or copied, counts only the time its epochs took, not the waits between them."""
         import math
 
         return float(sum(value for row in (self.history() if history is None else history)
-                         for value in (row.get("seconds"), row.get("track_seconds"))
+                         for value in (row.get(key) for key in EPOCH_TIME_COLUMNS)
                          if value is not None and math.isfinite(value)))
 
     def set_status(self, state: str, epochs_done: int, **extra) -> None:

@@ -18,9 +18,9 @@ from replication.config import ConfigError, replace
 from replication.experiments import config_from_dict, make_config
 from replication.checkpoint import CheckpointError, build_optimizers, load_state
 from replication.errors import DamagedFileError, RunError
-from replication.runs import (RunDir, atomic_path, command_line, default_run_dir,
-                              device_description, now, package_versions, read_json,
-                              remove_partial_files, write_json)
+from replication.runs import (EPOCH_TIME_COLUMNS, RunDir, atomic_path, command_line,
+                              default_run_dir, device_description, now, package_versions,
+                              read_json, remove_partial_files, write_json)
 
 
 class TrainingError(RunError):
@@ -258,7 +258,8 @@ class _Session:
             raise TrainingError(f"training diverged ({epoch_end.failure}); {kept} - lower the "
                                 "learning rate or change --seed")
         print(f"trained {epoch_end.epochs_done - self.start_epoch} epochs in "
-              f"{time.perf_counter() - started:.0f} s", flush=True)
+              f"{time.perf_counter() - started:.0f} s{_time_split(run, self.start_epoch)}",
+              flush=True)
         if epoch_end.epochs_done < config.epochs:
             self._status("paused", epoch_end.epochs_done)
             print(f"paused after epoch {epoch_end.epochs_done} of {config.epochs}; continue "
@@ -275,6 +276,21 @@ class _Session:
         except OSError as exc:
             print(f"warning: could not update {self.run.status_file} "
                   f"({exc.strerror or exc})", file=sys.stderr, flush=True)
+
+
+def _time_split(run: RunDir, start_epoch: int) -> str:
+    """Where this invocation's epochs spent their time (history.csv's columns), so that what
+    fit() took beyond them (its start and end) shows."""
+    import math
+
+    rows = [r for r in run.history() if r.get("epoch", 0) > start_epoch]
+    sums = {key: sum(r[key] for r in rows if math.isfinite(r.get(key, math.nan)))
+            for key in EPOCH_TIME_COLUMNS}
+    if not rows:
+        return ""
+    return (f" (training steps {sums['seconds']:.0f} s, quality tracking "
+            f"{sums['track_seconds']:.0f} s, snapshots and checkpoints "
+            f"{sums['overhead_seconds']:.0f} s)")
 
 
 def _finish(spec, model, run: RunDir, epochs_done: int) -> None:
