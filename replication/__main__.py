@@ -118,6 +118,7 @@ def _train(args) -> None:
           resume=args.resume, verbose=progress_verbosity(args.quiet), epochs=args.epochs,
           batch_size=args.batch_size, seed=args.seed, dataset=args.dataset, loss=args.loss,
           encoder_weights=args.encoder_weights, encoder=args.encoder,
+          encoder_upsample=args.encoder_upsample,
           freeze_encoder_epochs=args.freeze_encoder_epochs, strategy=args.strategy,
           devices=args.devices, precision=args.precision, xla=args.xla,
           **{name: getattr(args, name) for name in GAN_OPTIONS})

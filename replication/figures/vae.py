@@ -147,8 +147,14 @@ ENCODER_NAMES = {"efficientnet-b0": "EfficientNet-B0", "efficientnet-lite0": "Ef
 
 
 def _encoder_name(ctx: Context) -> str:
-    """The run's encoder; a run saved before the choice existed had B0."""
-    return ENCODER_NAMES[config_from_dict(ctx.config).encoder]
+    """The run's encoder (a run saved before the choice existed had B0), and its input size
+    when the digit is upsampled for it."""
+    config = config_from_dict(ctx.config)
+    name = ENCODER_NAMES[config.encoder]
+    if config.encoder_upsample > 1:
+        size = config.encoder_input_size * config.encoder_upsample
+        name += f" ({size}x{size} input)"
+    return name
 
 
 def _weights_note(ctx: Context) -> str:

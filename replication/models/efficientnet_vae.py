@@ -1,7 +1,8 @@
 """Q1 bonus: the VAE with a pretrained EfficientNet-B0 (or EfficientNet-Lite0) encoder.
 
 The encoder takes the 28x28x1 MNIST digit in [0, 1], pads it with zeros to 32x32 (the smallest
-input EfficientNet takes without degenerate feature maps), repeats it to three channels and
+input EfficientNet takes without degenerate feature maps; ``encoder_upsample`` F > 1 then
+resizes it bilinearly to 32F x 32F for the backbone), repeats it to three channels and
 normalises it as the ImageNet weights expect (the ``efficientnet`` package's ``"torch"``
 preprocessing: mean 0.485/0.456/0.406, std 0.229/0.224/0.225 on [0, 1] pixels).  EfficientNet-B0
 without its top, global-average pooled (1,280 features), feeds the same dense layer and 2-D
@@ -129,8 +130,9 @@ def build_encoder(config, image_shape, backbone=None, name="encoder") -> keras.M
     if size < max(height, width):
         raise ValueError(f"encoder_input_size {size} is smaller than the {height}x{width} image")
     encoder = config.encoder
+    factor = config.encoder_upsample
     if backbone is None:
-        backbone = build_backbone(size, config.encoder_weights, encoder)
+        backbone = build_backbone(size * factor, config.encoder_weights, encoder)
     backbone.name = BACKBONE_NAMES[encoder]
     mean, std = _input_normalisation(encoder)
     inputs = keras.Input(shape=image_shape, name="image")
@@ -139,6 +141,9 @@ def build_encoder(config, image_shape, backbone=None, name="encoder") -> keras.M
                              name="pad")(inputs)
     if channels == 1:
         x = layers.Concatenate(name="to_rgb")([x, x, x])
+    if factor > 1:
+        x = layers.Resizing(size * factor, size * factor, interpolation="bilinear",
+                            name="upsample")(x)
     x = layers.Normalization(mean=mean, variance=[s * s for s in std],
                              name="imagenet_normalisation")(x)
     features = backbone(x)
