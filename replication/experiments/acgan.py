@@ -71,7 +71,6 @@ PROFILES = {
 class ACGANExperiment(CGANExperiment):
     config_class = ACGANConfig
     profiles = PROFILES
-    name = "acgan"
     title = "AC-GAN"
     section = "Q3 — AC-GAN (CIFAR-10)"
     conditioning = "auxiliary"

@@ -25,7 +25,6 @@ class Built:
 
 
 class Experiment:
-    name: str = ""
     config_class: type | None = None  # its frozen dataclass of settings (replication.config)
     # Profile overrides of the dataclass defaults ({profile: {field: value}}; report and paper
     # are the defaults unless listed), and per (dataset, profile) on top of them.
@@ -47,6 +46,11 @@ class Experiment:
     # The README's front picture (replication.figures.overview): the last snapshot's array it
     # shows and what the panel says; None: not shown.
     overview: tuple[str, str] | None = None
+
+    @property
+    def name(self) -> str:
+        """The experiment's name (in the CLI, the run directories, the figures): its config's."""
+        return self.config_class.experiment
 
     @property
     def conditional(self) -> bool:

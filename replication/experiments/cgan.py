@@ -55,7 +55,6 @@ class CGANExperiment(DCGANExperiment):
     config_class = CGANConfig
     profiles = PROFILES
     dataset_profiles = {}
-    name = "cgan"
     title = "Conditional GAN"
     section = "Q3 — Conditional GAN (CIFAR-10)"
     conditioning = "input"

@@ -52,7 +52,6 @@ class ClassifierExperiment(Experiment):
     profiles = PROFILES
     dataset_profiles = DATASET_PROFILES
 
-    name = "classifier"
     title = "classifier"
     family = "classifier"
     value_range = "unit"

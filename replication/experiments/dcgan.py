@@ -39,7 +39,6 @@ class DCGANExperiment(GANExperiment):
     config_class = DCGANConfig
     profiles = PROFILES
     dataset_profiles = DATASET_PROFILES
-    name = "dcgan"
     title = "DCGAN"
     section = "Q2 — DCGAN"
     figures = ("fig09", "fig10", "fig11", "fig12", "dcgan.gif")

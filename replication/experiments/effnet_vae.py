@@ -62,7 +62,6 @@ PROFILES = {
 class EffNetVAEExperiment(VAEExperiment):
     config_class = EffNetVAEConfig
     profiles = PROFILES
-    name = "effnet_vae"
     title = "EfficientNet-VAE"
     section = "Q1 bonus — VAE with a pretrained EfficientNet encoder (MNIST)"
     figures = ("fig07", "fig08")

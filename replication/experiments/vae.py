@@ -48,7 +48,6 @@ PROFILES = {
 class VAEExperiment(Experiment):
     config_class = VAEConfig
     profiles = PROFILES
-    name = "vae"
     title = "VAE"
     family = "vae"
     section = "Q1 — Variational autoencoder (MNIST)"
