@@ -106,6 +106,9 @@ def class_coverage(predicted, num_classes: int) -> int:
     return int((counts >= len(predicted) / (2.0 * num_classes)).sum())
 
 
+DECODE_ROWS = 5000  # latent points decoded at once by vae_bounds
+
+
 def vae_bounds(vae, images: np.ndarray, samples: int = 1000, batch_size: int = 50,
                seed: int = 0) -> dict[str, float]:
     """Test-set bounds of a :class:`replication.models.vae.VAE`, in nats per image.
@@ -129,9 +132,14 @@ def vae_bounds(vae, images: np.ndarray, samples: int = 1000, batch_size: int = 5
         eps = rng.standard_normal((samples, *mean.shape))
         z = mean[None] + std[None] * eps                              # (k, B, d)
         flat = z.reshape(-1, z.shape[-1]).astype(np.float32)
-        logits = vae.decoder(flat, training=False)
         repeated = np.broadcast_to(x[None], (samples, *x.shape)).reshape(-1, *x.shape[1:])
-        log_px = -np.asarray(bernoulli_nll(repeated, logits), np.float64).reshape(samples, -1)
+        # Decoded in slices of DECODE_ROWS latent points: k x B of them at once (1,000 x 50)
+        # would need gigabytes of activations.
+        log_px = -np.concatenate([
+            np.asarray(bernoulli_nll(repeated[i:i + DECODE_ROWS],
+                                     vae.decoder(flat[i:i + DECODE_ROWS], training=False)),
+                       np.float64)
+            for i in range(0, len(flat), DECODE_ROWS)]).reshape(samples, -1)
         log_pz = -0.5 * (z ** 2 + log_2pi).sum(-1)
         log_qz = -0.5 * (eps ** 2 + log_2pi + log_var[None]).sum(-1)
         log_w = log_px + log_pz - log_qz                               # (k, B)
