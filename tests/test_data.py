@@ -1,4 +1,5 @@
-"""Data sources: bundled archive, tensorflow-datasets (mocked), class-per-folder trees."""
+"""replication/data.py: bundled archive, tensorflow-datasets (mocked), class-per-folder trees,
+the input pipeline."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ import tarfile
 import numpy as np
 import pytest
 
-from conftest import make_image_tree
 from replication import data
 from replication.data import DataError, Split
+from tests.helpers.images import make_image_tree
 
 
 def test_bundled_mnist_is_the_real_dataset_in_official_label_order(mnist):

@@ -8,8 +8,6 @@ import ast
 import re
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "replication"
 DOC = ROOT / "docs" / "development.md"
@@ -139,16 +137,3 @@ def test_the_checker_sees_cycles_and_upward_imports():
     assert layer_of("replication.models.gan", layers) == 2
     assert layer_of("replication.config", layers) == 1
     assert layer_of("replication.unknown", layers) is None
-
-
-@pytest.mark.parametrize("light", ["replication.__main__", "replication.experiments"])
-def test_light_modules_do_not_load_tensorflow(light):
-    """--help answers at once: the command line and the registry load no heavy library."""
-    import subprocess
-    import sys
-
-    code = (f"import sys, {light}; "
-            "print(sorted(m for m in ('tensorflow', 'keras', 'matplotlib') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         cwd=ROOT, check=True).stdout.strip()
-    assert out == "[]", f"importing {light} loads {out}"

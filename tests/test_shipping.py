@@ -1,5 +1,5 @@
-"""Shipped runs (pretrained/), the ``sample`` command, redrawing without training, and each
-profile's own figures folder."""
+"""replication/shipping.py: shipped runs (pretrained/) are small and keep what sampling and the
+figures need; a paper-schedule run ships beside the report's."""
 
 from __future__ import annotations
 
@@ -9,25 +9,10 @@ import shutil
 import numpy as np
 import pytest
 
-from replication.__main__ import main
-from replication.figures import FigureError, draw_experiment, figures_folder
-from replication.runs import RunDir
-from replication.shipping import ShippingError, folder_bytes, ship_run, shipped_run
-
-
-@pytest.fixture(scope="module")
-def shipped(tmp_path_factory, vae_smoke_run, cgan_smoke_run):
-    """The VAE and CGAN smoke runs shipped into a ``pretrained`` root."""
-    root = tmp_path_factory.mktemp("pretrained")
-    for run in (vae_smoke_run, cgan_smoke_run):
-        ship_run(run, root=root)
-    return root
-
-
-def _images(path):
-    import imageio.v3 as iio
-
-    return iio.imread(path)
+from replication.figures import draw_experiment
+from replication.runs import RunDir, ShippingError, shipped_name, shipped_run
+from replication.shipping import folder_bytes, ship_run
+from tests.helpers.images import read_image as _images
 
 
 def test_a_shipped_run_is_small_and_keeps_what_sampling_and_figures_need(shipped,
@@ -78,101 +63,6 @@ def test_shipping_refuses_unfinished_runs(tmp_path, vae_smoke_run):
     assert not (tmp_path / "pretrained" / "vae").exists()
     with pytest.raises(ShippingError, match="no shipped dcgan run"):
         shipped_run("dcgan", root=tmp_path / "pretrained")
-
-
-def test_a_shipped_run_is_named_as_a_user_would_type_it(shipped, monkeypatch, tmp_path):
-    """The manifest, the gallery and the figures' footers name the shipped run by its path
-    relative to the working directory, not by the absolute path of the machine that drew them."""
-    monkeypatch.chdir(shipped.parent)
-    assert str(shipped_run("cgan", root=shipped).path) == f"{shipped.name}/cgan"
-    monkeypatch.chdir(tmp_path)  # not inside: the path stays as given
-    assert shipped_run("cgan", root=shipped).path == shipped / "cgan"
-
-
-@pytest.mark.parametrize("argv, rows", [(["--class", "cat", "--n", "6"], None),
-                                        (["--n", "20", "--generator", "averaged"], 10)])
-def test_sample_a_class_or_every_class(shipped, tmp_path, argv, rows, capsys):
-    out, npz = tmp_path / "grid.png", tmp_path / "grid.npz"
-    code = main(["sample", "cgan", "--run-dir", str(shipped / "cgan"), "--out", str(out),
-                 "--npz", str(npz), *argv])
-    assert code == 0 and out.stat().st_size > 0
-    arrays = np.load(npz)
-    if rows is None:
-        assert arrays["images"].shape == (6, 32, 32, 3)
-        assert set(arrays["labels"]) == {3}  # cat is CIFAR-10's class 3
-    else:  # one row per class, two per row
-        assert list(arrays["labels"]) == [c for c in range(10) for _ in range(2)]
-    assert f"wrote {out}" in capsys.readouterr().out
-
-
-def test_sample_a_vae_decodes_prior_draws(shipped, tmp_path):
-    npz = tmp_path / "vae.npz"
-    assert main(["sample", "vae", "--run-dir", str(shipped / "vae"), "--n", "9",
-                 "--out", str(tmp_path / "vae.png"), "--npz", str(npz)]) == 0
-    images = np.load(npz)["images"]
-    assert images.shape == (9, 28, 28, 1) and images.dtype == np.uint8
-    assert len({im.tobytes() for im in images}) == 9  # different draws
-
-
-@pytest.mark.parametrize("argv, message", [
-    (["cgan", "--class", "unicorn"], "has no class 'unicorn'"),
-    (["cgan", "--class", "10"], "has no class '10'"),
-    (["vae", "--class", "3"], "vae is unconditional"),
-    (["vae", "--generator", "averaged"], "no averaged model"),
-])
-def test_sample_bad_values_exit_2_with_one_line(shipped, tmp_path, argv, message, capsys):
-    experiment = argv[0]
-    code = main(["sample", *argv, "--run-dir", str(shipped / experiment),
-                 "--out", str(tmp_path / "x.png")])
-    err = capsys.readouterr().err.strip()
-    assert code == 2 and message in err and len(err.splitlines()) == 1
-    assert not (tmp_path / "x.png").exists()
-
-
-def test_each_profile_draws_into_its_own_folder(tmp_path, vae_smoke_run):
-    assert str(figures_folder("report")) == "figures"
-    assert str(figures_folder("quick")) == "figures/quick"
-    assert figures_folder("smoke", vae_smoke_run) == vae_smoke_run / "figures"
-    written = draw_experiment("vae", vae_smoke_run, only=["fig05"])  # smoke: its run directory
-    assert written == [vae_smoke_run / "figures" / "fig05.png"]
-
-
-def test_a_short_run_never_draws_over_report_figures(tmp_path, vae_smoke_run):
-    report = tmp_path / "figures"
-    report.mkdir()
-    (report / "manifest.json").write_text(json.dumps(
-        {"files": {"fig05.png": {"id": "fig05", "profile": "report"}}}))
-    with pytest.raises(FigureError, match="holds the report profile's figures"):
-        draw_experiment("vae", vae_smoke_run, report, only=["fig05"])
-    assert not (report / "fig05.png").exists()
-
-
-def test_redraw_from_shipped_runs_trains_nothing(shipped, tmp_path, monkeypatch, capsys):
-    from replication import reproduce, runs
-
-    monkeypatch.setattr(runs, "PRETRAINED_DIR", shipped)
-    monkeypatch.setattr("replication.train.train", lambda *a, **k: pytest.fail("trained"))
-    out = tmp_path / "out"
-    assert reproduce.main(["--pretrained", "--only", "vae,cgan", "--out", str(out)]) == 0
-    manifest = json.loads((out / "manifest.json").read_text())["files"]
-    assert {"fig02.png", "vae_grid.gif", "fig20.png", "cgan.gif"} <= set(manifest)
-    assert {e["run"] for e in manifest.values()} == {str(shipped / "vae"), str(shipped / "cgan")}
-    assert "overview.png" not in manifest  # not every panel's run was redrawn
-    assert (out / "README.md").exists()
-    assert "redrawn from the shipped runs" in capsys.readouterr().out
-    # a shipped run that is missing: one line, exit 2
-    assert reproduce.main(["--pretrained", "--only", "dcgan", "--out", str(out)]) == 2
-
-
-def test_overview_puts_the_final_grids_side_by_side(tmp_path, vae_smoke_run, cgan_smoke_run):
-    from replication.figures.overview import draw_overview
-
-    path = draw_overview({"vae": vae_smoke_run, "cgan": cgan_smoke_run}, tmp_path)
-    assert path == tmp_path / "overview.png" and _images(path).shape[1] > 600
-    entry = json.loads((tmp_path / "manifest.json").read_text())["files"]["overview.png"]
-    assert entry["runs"] == {"vae": str(vae_smoke_run), "cgan": str(cgan_smoke_run)}
-    assert entry["epochs_run"] == {"vae": 2, "cgan": 2}
-    assert draw_overview({}, tmp_path / "none") is None
 
 
 def test_frames_round_trip_within_a_few_levels():
@@ -278,3 +168,20 @@ def test_a_shipped_vae_is_inference_only_and_bounds_agree(shipped, vae_smoke_run
     b = vae_bounds(load_model(copy), images, samples=4, seed=0)
     for key in a:
         assert b[key] == pytest.approx(a[key], rel=2e-3), key
+
+
+def test_a_paper_run_ships_beside_the_report_run(paper_run, acgan_smoke_run, tmp_path):
+    assert shipped_name("acgan", "paper") == "acgan_paper"
+    assert shipped_name("acgan", "report") == shipped_name("acgan", "smoke") == "acgan"
+    shipped = ship_run(paper_run, root=tmp_path)
+    assert shipped == tmp_path / "acgan_paper"
+    ship_run(acgan_smoke_run, root=tmp_path)
+    assert shipped_run("acgan", tmp_path, "paper").path.name == "acgan_paper"
+    assert shipped_run("acgan", tmp_path).path.name == "acgan"
+    # the shipped paper run keeps what its gallery section reads: the last two epochs' grids
+    last = RunDir(shipped).load_snapshot(3)
+    assert "samples" in last and "ema_samples" in last
+    with pytest.raises(ShippingError, match="at the paper's schedule.*--profile paper"):
+        shipped_run("cgan", tmp_path, "paper")
+    with pytest.raises(ShippingError, match="no such schedule"):
+        shipped_run("acgan", tmp_path, "longer")

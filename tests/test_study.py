@@ -81,14 +81,6 @@ def test_means_average_the_tracked_values_over_a_window(screened, tmp_path, caps
     assert stop.value.code == 2 and "expected epochs like 4-6" in capsys.readouterr().err
 
 
-def test_training_seconds_sum_epoch_and_tracking_times_skipping_empty_cells(tmp_path):
-    run = RunDir(tmp_path)
-    (tmp_path / "history.csv").write_text("epoch,seconds,track_seconds\n1,100.5,6\n2,99.5,\n")
-    assert run.training_seconds() == 206.0  # a resumed run's untracked epoch adds nothing
-    (tmp_path / "history.csv").write_text("epoch,seconds\n1,30\n2,40\n")
-    assert run.training_seconds() == 70.0
-
-
 def test_unknown_variant_and_empty_study_are_one_line_errors(tmp_path, capsys):
     assert study.main(["run", "acgan", "--variants", "baseline,fast", "--runs",
                        str(tmp_path)]) == 2

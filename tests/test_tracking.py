@@ -13,6 +13,7 @@ from replication.runs import RunDir
 from replication.tracking import QualityTracker, collapse_warnings, quality_line
 from replication.train import train
 
+
 K = 10
 
 
@@ -127,17 +128,17 @@ def test_a_run_records_quality_and_warnings_after_the_report_line(tmp_path, monk
     assert "epoch_fid" in tags
 
 
-def test_tracking_can_be_turned_off(tmp_path):
-    run = train("dcgan", "smoke", run_dir=tmp_path / "off", verbose=0, dataset="mnist",
-                epochs=1, train_examples=64, batch_size=32, track_samples=0)
+def test_tracking_can_be_turned_off(cgan_smoke_run):
+    # The conditional GAN's smoke run (tests/conftest.py) is trained with track_samples=0.
+    run = RunDir(cgan_smoke_run)
+    assert run.info()["config"]["track_samples"] == 0
     assert "fid" not in run.history()[0]
 
 
-def test_a_real_run_tracks_with_the_shipped_classifier(tmp_path):
-    """The default tracker (shipped MNIST classifier) fills every quality column."""
-    run = train("cgan", "smoke", run_dir=tmp_path / "c", verbose=0, dataset="mnist",
-                epochs=1, train_examples=64, batch_size=32)
-    row = RunDir(run.path).history()[0]
+def test_a_real_run_tracks_with_the_shipped_classifier(mnist_cgan_run):
+    """The default tracker (shipped MNIST classifier) fills every quality column (the smoke
+    run of tests/conftest.py, trained with the default tracker)."""
+    row = RunDir(mnist_cgan_run).history()[0]
     for key in ("fid", "coverage", "cond_acc", "fid_ema", "coverage_ema", "cond_acc_ema"):
         assert np.isfinite(row[key]), key
     assert 0 <= row["cond_acc"] <= 1 and 1 <= row["coverage"] <= 10

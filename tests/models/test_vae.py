@@ -1,4 +1,4 @@
-"""The Q1 VAE: loss terms against hand computations, learning on real MNIST, save/load."""
+"""replication/models/vae.py, the Q1 VAE: loss terms against hand computations, learning on real MNIST, save/load."""
 
 from __future__ import annotations
 

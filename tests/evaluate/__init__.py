@@ -1,0 +1,1 @@
+"""Tests of replication/evaluate/, one module per module."""

@@ -1,0 +1,22 @@
+"""replication/evaluate/cli.py: unfinished or missing runs are refused."""
+
+from __future__ import annotations
+
+import pytest
+
+from replication.evaluate import main
+
+
+def test_unfinished_or_missing_runs_are_refused(mnist_gan_runs, tmp_path, capsys):
+    import shutil
+
+    from replication.runs import RunDir
+
+    copy = tmp_path / "running"
+    shutil.copytree(mnist_gan_runs["dcgan"], copy)
+    RunDir(copy).set_status("running", 1)
+    assert main([str(copy)]) == 2
+    assert "is not finished" in capsys.readouterr().err
+    assert main([str(tmp_path / "missing")]) == 2
+    with pytest.raises(SystemExit):
+        main([str(copy), "--samples", "1"])

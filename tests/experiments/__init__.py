@@ -1,0 +1,1 @@
+"""Tests of replication/experiments/, one module per module."""

@@ -1,0 +1,1 @@
+"""Tests of replication/figures/, one module per module."""

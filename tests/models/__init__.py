@@ -1,0 +1,1 @@
+"""Tests of replication/models/, one module per module."""

@@ -1,0 +1,42 @@
+"""replication/gallery.py: the committed gallery lists every SPEC figure id with its file; a
+run's hand-written note survives rebuilds."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from replication import experiments
+from replication.figures import FIGURES
+from tests.helpers.expected import SPEC_IDS
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize("folder", [ROOT / "figures"])
+def test_committed_gallery_has_every_spec_id_and_its_file(folder):
+    gallery = (folder / "README.md").read_text()
+    manifest = json.loads((folder / "manifest.json").read_text())["files"]
+    for fid in SPEC_IDS:
+        spec = FIGURES[fid]
+        assert f"### {fid}" in gallery, fid
+        assert (folder / spec.filename).exists(), spec.filename
+        assert spec.filename in manifest, spec.filename
+
+
+def test_gallery_shows_a_run_note_and_keeps_it_across_rebuilds(tmp_path):
+    from replication import gallery
+
+    (tmp_path / "notes").mkdir()
+    note = "**This run collapsed in its last two epochs** (written by hand)."
+    (tmp_path / "notes" / "dcgan.md").write_text(note + "\n")
+    for _ in range(2):  # rebuilding never drops the note
+        text = gallery.build(tmp_path).read_text()
+        section = text.split(f"## {experiments.get('dcgan').section}")[1].split("\n## ")[0]
+        assert note in section
+        assert text.count(note) == 1
+    # An experiment without a note gets none.
+    vae = text.split(f"## {experiments.get('vae').section}")[1].split("\n## ")[0]
+    assert "written by hand" not in vae

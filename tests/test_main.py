@@ -1,0 +1,23 @@
+"""replication/__main__.py: ``python -m replication`` lists every verb and each answers --help."""
+
+from __future__ import annotations
+
+import pytest
+
+from replication.__main__ import COMMANDS, VERBS, main
+
+
+def test_every_verb_is_listed_and_answers_help(capsys):
+    verbs = set(COMMANDS) | {verb for verb, _, _ in VERBS}
+    assert verbs == {"train", "sample", "figures", "gallery", "reproduce", "evaluate", "study",
+                     "bench", "ship"}
+    with pytest.raises(SystemExit) as exit_:
+        main(["--help"])
+    assert exit_.value.code == 0
+    listing = capsys.readouterr().out
+    assert all(verb in listing for verb in verbs)
+    for verb in verbs:
+        with pytest.raises(SystemExit) as exit_:
+            main([verb, "--help"])
+        assert exit_.value.code == 0, verb
+    capsys.readouterr()
