@@ -222,8 +222,7 @@ def _redraw_pretrained(args, stages) -> int:
     from replication import gallery
     from replication.evaluate import table_rows, update_table
     from replication.figures import draw_experiment, figures_folder
-    from replication.runs import read_json
-    from replication.shipping import shipped_run
+    from replication.runs import read_json, shipped_run
 
     started = time.perf_counter()
     runs = {experiment: shipped_run(experiment) for experiment in stages}  # all, or one error
@@ -252,8 +251,7 @@ def _paper_schedule_sections(runs: dict, out) -> None:
     """The gallery's section on each shipped run at the paper's schedule, beside the report
     run drawn here (and the study runs recorded at that schedule)."""
     from replication.figures import Context, schedule
-    from replication.runs import ShippingError
-    from replication.shipping import shipped_run
+    from replication.runs import ShippingError, shipped_run
 
     for experiment, report in runs.items():
         if not experiments.get(experiment).conditional:

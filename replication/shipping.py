@@ -35,12 +35,12 @@ import numpy as np
 
 from replication import experiments
 from replication.cli import script_main
-from replication.errors import ReplicationError, run_command
+from replication.errors import run_command
 from replication.generation import draw
 from replication.runs import (AVERAGED_GENERATOR_FILE, FRAME_QUALITY, FRAME_SUFFIX,
                               GENERATOR_FILE, PRETRAINED_DIR, SHAPE_SUFFIX, RunDir, ShippingError,
-                              as_written, atomic_path, command_line, decode_frames, now,
-                              read_json, shipped_name, shipped_run, write_json)
+                              atomic_path, command_line, decode_frames, now, read_json,
+                              shipped_name, write_json)
 
 WEIGHTS_FILE = "model.weights.h5"  # inside a .keras archive
 CONFIG_FILE = "config.json"  # inside a .keras archive
