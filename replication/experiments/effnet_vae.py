@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from replication.config import ConfigError
-from replication.experiments.base import Built
 from replication.experiments.vae import VAEConfig, VAEExperiment
 
 # The encoder backbones (replication.models.efficientnet_vae).
@@ -83,14 +82,6 @@ class EffNetVAEExperiment(VAEExperiment):
 
         backbone, self._backbone = self._backbone, None
         return build_effnet_vae(config, image_shape, backbone)
-
-    def build(self, config, dataset) -> Built:
-        import keras
-
-        model = self.networks(config, dataset.image_shape, dataset.num_classes)
-        model.compile(optimizer=keras.optimizers.Adam(config.learning_rate))
-        # Built over every variable, frozen or not, so unfreezing later needs no new optimizer.
-        return Built(model, {"vae": model.optimizer}, {"vae": model.trainable_variables})
 
     def callbacks(self, config) -> list:
         from replication.models.efficientnet_vae import FreezeEncoder

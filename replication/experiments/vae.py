@@ -69,6 +69,8 @@ class VAEExperiment(Experiment):
 
         model = self.networks(config, dataset.image_shape, dataset.num_classes)
         model.compile(optimizer=keras.optimizers.Adam(config.learning_rate))
+        # Over every variable (an EfficientNet-VAE's backbone is frozen only from the first
+        # epoch on), so unfreezing later needs no new optimizer.
         return Built(model, {"vae": model.optimizer}, {"vae": model.trainable_variables})
 
     def snapshot_fn(self, config, dataset):

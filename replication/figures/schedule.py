@@ -54,8 +54,8 @@ def folder_name(experiment: str) -> str:
     return f"{experiment}_{PROFILE}"
 
 
-def iterations_per_epoch(ctx: Context) -> int:
-    config = ctx.config
+def iterations_per_epoch(config: dict) -> int:
+    """Training steps per epoch of a run's saved ``config``."""
     size = train_size(config["dataset"])
     examples = min(config.get("train_examples") or size, size)
     return examples // int(config["batch_size"])
@@ -126,7 +126,7 @@ def same_noise_figure(ctx: Context, report_epoch: int, name: str):
     if first == last:
         raise FigureError(f"{ctx.run.path} has no snapshot between the report's schedule and "
                           "its last epoch")
-    steps = iterations_per_epoch(ctx)
+    steps = iterations_per_epoch(ctx.config)
     classes = ctx.class_names or [str(i) for i in range(ctx.num_classes)]
     fig, axes = plt.subplots(1, 2, figsize=(13, 7.2))
     for ax, epoch in zip(axes, (first, last)):
@@ -158,7 +158,7 @@ def curves_figure(runs: list[tuple[str, Context]], name: str):
     for k, (label, run) in enumerate(runs):
         if not run.history or "fid" not in run.history[0]:
             continue
-        x = run.history_column("epoch") * iterations_per_epoch(run)
+        x = run.history_column("epoch") * iterations_per_epoch(run.config)
         for ax, (key, title, ylim) in zip(axes, keys):
             ax.plot(x, run.history_column(key), f"C{k}-", linewidth=1.4,
                     label=f"{label}, trained G")
@@ -173,7 +173,7 @@ def curves_figure(runs: list[tuple[str, Context]], name: str):
             else:
                 ax.set_ylim(*ylim)
     if runs[0][0] == "report schedule":  # where the report's schedule ends
-        end = runs[0][1].last_epoch * iterations_per_epoch(runs[0][1])
+        end = runs[0][1].last_epoch * iterations_per_epoch(runs[0][1].config)
         for ax in axes:
             ax.axvline(end, color="0.5", linestyle=":", linewidth=1.0)
         axes[1].annotate("the report's end", (end, 0.02), fontsize=8, color="0.4",
@@ -208,9 +208,7 @@ def gallery_section(out: Path, manifest: dict) -> list[str]:
         entry = next(iter(entries.values()))
         try:
             config = RunDir(entry["run"]).info()["config"]
-            size = train_size(config["dataset"])
-            per_epoch = min(config.get("train_examples") or size, size) // config["batch_size"]
-            when = f"{int(entry['epochs_run']) * per_epoch:,} iterations"
+            when = f"{int(entry['epochs_run']) * iterations_per_epoch(config):,} iterations"
         except (FileNotFoundError, ValueError, KeyError):
             when = "schedule"  # the run is not on this machine: the gallery still shows it
         lines += [f"## {experiments.get(experiment).title} at the paper's {when}", "",
