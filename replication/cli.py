@@ -20,7 +20,7 @@ from replication.levers import PRECISION_SETTINGS, XLA_SETTINGS
 # Config fields set by the "GAN stabilisers and instruments" flags (same names).
 GAN_OPTIONS = ("real_label", "d_learning_rate", "g_learning_rate", "class_loss",
                "activation_noise", "mismatched_labels", "label_conditioning", "ema_half_life",
-               "ema_ramp", "track_samples")
+               "ema_ramp", "track_samples", "fused_batchnorm")
 
 
 def int_at_least(minimum: int, meaning: str):
@@ -194,6 +194,11 @@ def add_gan_arguments(train) -> None:
     gan.add_argument("--ema-ramp", type=non_negative_float, metavar="R",
                      help="EMA ramp: half-life = min(--ema-half-life, R x images seen) "
                           f"(default {GANConfig.ema_ramp}; 0: no ramp)")
+    gan.add_argument("--fused-batchnorm", action=argparse.BooleanOptionalAction, default=None,
+                     help="BatchNorm by TensorFlow's fused kernel (the same function, faster; "
+                          "docs/speed.md); --no-fused-batchnorm uses Keras' own layer (default: "
+                          f"{'fused' if GANConfig.fused_batchnorm else 'not fused'}; a resumed "
+                          "run keeps its own)")
     gan.add_argument("--track-samples", type=non_negative_int, metavar="N",
                      help="quality tracked every epoch: N generated images scored by the "
                           "shipped classifier (FID, coverage, conditional accuracy; default "

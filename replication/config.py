@@ -31,7 +31,7 @@ GAN_LOSSES = ("minimax", "non-saturating", "least-squares", "wasserstein")
 FULL_SCHEDULE_PROFILES = ("report", "paper")
 # What a run's results do not depend on by design (or what is an input recorded beside the
 # settings): left out when a saved run is compared with a profile's current settings.
-NOT_SETTINGS = ("profile", "epochs", "precision", "xla", "encoder_weights")
+NOT_SETTINGS = ("profile", "epochs", "precision", "xla", "fused_batchnorm", "encoder_weights")
 
 
 def is_full_schedule(profile: str) -> bool:
@@ -110,6 +110,11 @@ class GANConfig(ExperimentConfig):
     # the reference PyTorch DCGAN; not with several critic steps).  Runs saved before this
     # setting existed trained without it (see _LEGACY_DEFAULTS).
     share_fakes: bool = True
+    # BatchNorm computed by TensorFlow's fused kernel (replication.models.layers.
+    # FusedBatchNormalization): the same function, one op instead of a dozen; 1.2x the AC-GAN's
+    # bf16 step on CPU (docs/speed.md).  Runs saved before this setting existed trained with
+    # Keras' own BatchNorm, and resume with it (see _LEGACY_DEFAULTS).
+    fused_batchnorm: bool = True
     # Stabilisers (docs/models.md): the report is silent on all of them, and each
     # default is the report's plain training.
     #   real_label: D's target for real images; below 1 is one-sided label smoothing

@@ -83,7 +83,8 @@ def make_config(experiment: str, profile: str = "report", **overrides: Any) -> E
 # (ema_half_life: a run saved without it has no averaged generator in its checkpoint.)
 # (label_conditioning: a conditional GAN saved without it joined the label at both inputs.)
 # (encoder: an EfficientNet-VAE saved without it had the EfficientNet-B0 encoder.)
-_LEGACY_DEFAULTS: dict[str, Any] = {"share_fakes": False, "ema_half_life": 0,
+_LEGACY_DEFAULTS: dict[str, Any] = {"share_fakes": False, "fused_batchnorm": False,
+                                    "ema_half_life": 0,
                                     "label_conditioning": "input-concat",
                                     "encoder": "efficientnet-b0"}
 

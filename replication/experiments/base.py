@@ -86,10 +86,13 @@ class Experiment:
 
 
 def save_keras(model, path: Path) -> Path:
+    """Save ``model`` with standard Keras layers only (a fused BatchNorm saved as Keras' own),
+    atomically."""
+    from replication.models.layers import standard_layers
     from replication.runs import atomic_path
 
     with atomic_path(path, suffix=".keras") as tmp:
-        model.save(tmp)
+        standard_layers(model).save(tmp)
     return path
 
 

@@ -71,11 +71,12 @@ class CGANExperiment(DCGANExperiment):
         g_way, d_way = dcgan.label_ways(config.label_conditioning)
         generator = dcgan.build_generator(image_shape, config.noise_dim, config.gen_filters,
                                           config.kernel_size, config.init_stddev,
-                                          num_classes=num_classes, label_way=g_way)
+                                          num_classes=num_classes, label_way=g_way,
+                                          fused_norm=config.fused_batchnorm)
         discriminator = dcgan.build_discriminator(
             image_shape, config.disc_filters, config.kernel_size, config.init_stddev,
             config.leaky_slope, norm="layer" if config.loss == "wasserstein" else "batch",
-            num_classes=num_classes, label_way=d_way)
+            num_classes=num_classes, label_way=d_way, fused_norm=config.fused_batchnorm)
         return generator, discriminator
 
     def reference_arrays(self, config, dataset) -> dict:

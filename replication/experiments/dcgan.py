@@ -48,11 +48,12 @@ class DCGANExperiment(GANExperiment):
 
         k = num_classes if self.conditional else 0
         generator = dcgan.build_generator(image_shape, config.noise_dim, config.gen_filters,
-                                          config.kernel_size, config.init_stddev, num_classes=k)
+                                          config.kernel_size, config.init_stddev, num_classes=k,
+                                          fused_norm=config.fused_batchnorm)
         discriminator = dcgan.build_discriminator(
             image_shape, config.disc_filters, config.kernel_size, config.init_stddev,
             config.leaky_slope, norm="layer" if config.loss == "wasserstein" else "batch",
-            num_classes=k)
+            num_classes=k, fused_norm=config.fused_batchnorm)
         return generator, discriminator
 
 

@@ -35,7 +35,7 @@ def build_generator(config, num_classes, image_shape=(32, 32, 3), name="generato
     for i, filters in enumerate(config.gen_filters, start=1):
         x = layers.Conv2DTranspose(filters, config.gen_kernel_size, strides=2, padding="same",
                                    kernel_initializer=init, name=f"deconv{i}")(x)
-        x = batch_norm(f"deconv{i}_bn")(x)
+        x = batch_norm(f"deconv{i}_bn", fused=config.fused_batchnorm)(x)
         x = layers.ReLU(name=f"deconv{i}_relu")(x)
     x = layers.Conv2DTranspose(image_shape[-1], config.gen_kernel_size, strides=2,
                                padding="same", kernel_initializer=init, name=f"deconv{stages}")(x)
@@ -54,7 +54,7 @@ def build_discriminator(config, num_classes, image_shape=(32, 32, 3), name="disc
         x = layers.Conv2D(filters, config.disc_kernel_size, strides=stride, padding="same",
                           kernel_initializer=init, name=f"conv{i}")(x)
         if i > 1:
-            x = batch_norm(f"conv{i}_bn")(x)
+            x = batch_norm(f"conv{i}_bn", fused=config.fused_batchnorm)(x)
         x = layers.LeakyReLU(config.leaky_slope, name=f"conv{i}_lrelu")(x)
         if noise:
             x = layers.GaussianNoise(noise, name=f"conv{i}_noise")(x)

@@ -57,7 +57,7 @@ def upsampling_stages(image_size: int) -> int:
 
 
 def build_generator(image_shape, noise_dim, filters, kernel_size, init_stddev, num_classes=0,
-                    label_way="concat", name="generator") -> keras.Model:
+                    label_way="concat", fused_norm=False, name="generator") -> keras.Model:
     """noise -> dense projection -> [ConvTranspose stride 2, BN, ReLU]* -> ConvTranspose, tanh.
 
     With ``num_classes`` (the conditional GAN) the label enters by ``label_way``: ``"concat"``
@@ -82,8 +82,8 @@ def build_generator(image_shape, noise_dim, filters, kernel_size, init_stddev, n
 
     def norm(x, name):
         if num_classes and label_way == "cbn":
-            return class_conditional_batch_norm(x, label, num_classes, name)
-        return batch_norm(name)(x)
+            return class_conditional_batch_norm(x, label, num_classes, name, fused_norm)
+        return batch_norm(name, fused=fused_norm)(x)
 
     x = layers.Dense(start * start * widths[0], use_bias=False, kernel_initializer=init,
                      name="project")(x)
@@ -102,7 +102,7 @@ def build_generator(image_shape, noise_dim, filters, kernel_size, init_stddev, n
 
 
 def build_discriminator(image_shape, filters, kernel_size, init_stddev, leaky_slope,
-                        norm="batch", num_classes=0, label_way="planes",
+                        norm="batch", num_classes=0, label_way="planes", fused_norm=False,
                         name="discriminator") -> keras.Model:
     """image -> [Conv stride 2, (BN), LeakyReLU]* -> dense logit.  No BN on the input layer.
 
@@ -118,7 +118,7 @@ def build_discriminator(image_shape, filters, kernel_size, init_stddev, leaky_sl
     init = normal_init(init_stddev)
 
     def normalise(x, name):
-        return (batch_norm(f"{name}_bn") if norm == "batch"
+        return (batch_norm(f"{name}_bn", fused=fused_norm) if norm == "batch"
                 else layers.LayerNormalization(axis=[1, 2, 3], name=f"{name}_ln"))(x)
 
     images = keras.Input(shape=image_shape, name="image")
