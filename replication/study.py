@@ -75,6 +75,8 @@ STUDIES: dict[str, tuple[tuple[str, dict, str], ...]] = {
         ("baseline", {}, "today's settings"),
         ("smooth", {"real_label": 0.9},
          "one-sided label smoothing against the dominant D behind the collapse"),
+        ("keras-bn", {"fused_batchnorm": False},
+         "Keras' own BatchNorm layer: the fused kernel (a speed lever) must train the same"),
     ),
     # Every CGAN variant names all the settings it studies (the report profile's defaults
     # changed with this study; a variant must mean the same run before and after).
@@ -117,6 +119,8 @@ STUDIES: dict[str, tuple[tuple[str, dict, str], ...]] = {
          "the paper's highest rate for D only (TTUR's faster D, within the paper's set)"),
         ("real-cls", {"class_loss": "real"},
          "D's class loss on real images only (departs from the paper's loss)"),
+        ("keras-bn", {"fused_batchnorm": False},
+         "Keras' own BatchNorm layer: the fused kernel (a speed lever) must train the same"),
     ),
 }
 
