@@ -183,7 +183,7 @@ def _summary(rates: list[float]) -> dict:
             "spread": round((max(rates) - min(rates)) / median, 4), "windows": len(rates)}
 
 
-def _build(name: str, precision: str, xla: str):
+def _build(name: str, precision: str, xla: str, fused_batchnorm: bool | None = None):
     import keras
 
     from replication import data, experiments
@@ -192,8 +192,10 @@ def _build(name: str, precision: str, xla: str):
     from replication.levers import precision_policy, resolve_xla
 
     spec = experiments.get(name)
-    config = make_config(name, "report", precision=precision, xla=xla,
-                         **BENCH_OVERRIDES.get(name, {}))
+    overrides = dict(BENCH_OVERRIDES.get(name, {}))
+    if fused_batchnorm is not None and hasattr(spec.config_class, "fused_batchnorm"):
+        overrides["fused_batchnorm"] = fused_batchnorm
+    config = make_config(name, "report", precision=precision, xla=xla, **overrides)
     dataset = data.load(config.dataset, "bundled", verbose=False)
     keras.utils.set_random_seed(config.seed)
     with precision_policy(precision):
@@ -213,16 +215,17 @@ def _pipeline(config, dataset, spec, epochs: int):
 
 
 def worker(name: str, precision: str, xla: str, warmup: int, windows: int,
-           window_steps: int, rounds: int = 2, profile_steps: int = 5) -> dict:
+           window_steps: int, rounds: int = 2, profile_steps: int = 5,
+           fused_batchnorm: bool | None = None) -> dict:
     import tensorflow as tf
 
     steps = warmup + windows * window_steps
-    config, dataset, spec, model, jit = _build(name, precision, xla)
+    config, dataset, spec, model, jit = _build(name, precision, xla, fused_batchnorm)
     batch = config.batch_size
     epochs = 1 + (2 * steps + 20) * batch // len(dataset.train)
     input_rate = _input_rate(config, dataset, spec, epochs)
     model.jit_compile = jit
-    _, _, _, plain, _ = _build(name, precision, xla)
+    _, _, _, plain, _ = _build(name, precision, xla, fused_batchnorm)
     step = tf.function(plain.train_step, jit_compile=jit)
     iterator = iter(_pipeline(config, dataset, spec, epochs).repeat())
     fit_rates, plain_rates, fit_seconds = _fit_and_plain(
@@ -237,6 +240,7 @@ def worker(name: str, precision: str, xla: str, warmup: int, windows: int,
     fit_median = statistics.median(fit_rates)
     result = {
         "model": name, "precision": precision, "xla": bool(jit), "batch_size": batch,
+        "fused_batchnorm": getattr(config, "fused_batchnorm", None),
         "fit_images_per_s": _summary(fit_rates), "plain_images_per_s": _summary(plain_rates),
         "fit_over_plain": round(fit_median / statistics.median(plain_rates), 4),
         "step_seconds_fit": round(batch / fit_median, 4),
@@ -339,6 +343,8 @@ def _run_worker(name: str, args) -> dict:
                "--precision", args.precision, "--xla", args.xla, "--warmup", str(args.warmup),
                "--windows", str(args.windows), "--window-steps", str(args.window_steps),
                "--rounds", str(args.rounds), "--profile-steps", str(args.profile_steps)]
+    if args.fused_batchnorm is not None:
+        command.append("--fused-batchnorm" if args.fused_batchnorm else "--no-fused-batchnorm")
     env = dict(os.environ)
     if args.device == "cpu":
         env["CUDA_VISIBLE_DEVICES"] = "-1"
@@ -413,6 +419,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--profile-steps", type=int, default=5,
                         help="steps traced by the profiler for the per-op breakdown (default "
                              "%(default)s)")
+    parser.add_argument("--fused-batchnorm", action=argparse.BooleanOptionalAction, default=None,
+                        help="the GANs' BatchNorm by the fused kernel or (--no-fused-batchnorm) "
+                             "by Keras' own layer (default: the experiments' default)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
 
 
@@ -431,7 +440,8 @@ def run_cli(args, parser) -> int:
     import_tensorflow()
     if args.worker:
         result = worker(args.worker, args.precision, args.xla, args.warmup, args.windows,
-                        args.window_steps, args.rounds, args.profile_steps)
+                        args.window_steps, args.rounds, args.profile_steps,
+                        args.fused_batchnorm)
         print(RESULT_MARK + json.dumps(result), flush=True)
         return 0
     if args.device == "gpu":
