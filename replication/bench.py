@@ -37,8 +37,9 @@ from pathlib import Path
 
 from replication.cli import script_main
 from replication.experiments.effnet_vae import EffNetVAEConfig
+from replication import experiments
 from replication.experiments import names as experiment_names
-from replication.levers import PRECISIONS, XLA_SETTINGS
+from replication.levers import PRECISION_SETTINGS, PRECISIONS, XLA_SETTINGS, resolve_precision
 
 RESULT_MARK = "BENCH-RESULT "
 
@@ -255,6 +256,7 @@ def worker(name: str, precision: str, xla: str, warmup: int, windows: int,
         "op_breakdown": breakdown,
     }
     steps_per_epoch = len(dataset.train.take(config.train_examples)) // batch
+    result["report_epochs"] = config.epochs
     result["report_epoch_seconds"] = round(steps_per_epoch * batch / fit_median, 1)
     result["report_training_minutes"] = round(config.epochs * result["report_epoch_seconds"] / 60, 1)
     result.update(_tracking_cost(spec, config, dataset, model, result["report_epoch_seconds"]))
@@ -338,9 +340,9 @@ def _peak_memory_mib() -> float:
 # Orchestration
 
 
-def _run_worker(name: str, args) -> dict:
+def _run_worker(name: str, args, precision: str) -> dict:
     command = [sys.executable, "-m", "replication.bench", "--worker", name,
-               "--precision", args.precision, "--xla", args.xla, "--warmup", str(args.warmup),
+               "--precision", precision, "--xla", args.xla, "--warmup", str(args.warmup),
                "--windows", str(args.windows), "--window-steps", str(args.window_steps),
                "--rounds", str(args.rounds), "--profile-steps", str(args.profile_steps)]
     if args.fused_batchnorm is not None:
@@ -353,7 +355,7 @@ def _run_worker(name: str, args) -> dict:
         if line.startswith(RESULT_MARK):
             return json.loads(line[len(RESULT_MARK):])
     tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
-    return {"model": name, "precision": args.precision, "error": tail[:300]}
+    return {"model": name, "precision": precision, "error": tail[:300]}
 
 
 def _table(results: list[dict]) -> list[str]:
@@ -408,7 +410,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--models", default=",".join(experiment_names()),
                         help=f"comma-separated subset of {','.join(experiment_names())}")
     parser.add_argument("--device", choices=("cpu", "gpu"), default="cpu")
-    parser.add_argument("--precision", choices=tuple(PRECISIONS), default="fp32")
+    parser.add_argument("--precision", choices=PRECISION_SETTINGS, default="fp32",
+                        help="fp32, bf16, fp16, or auto: each model at the precision a run's "
+                             "--precision auto picks for it on this device (default %(default)s)")
     parser.add_argument("--xla", choices=XLA_SETTINGS, default="auto")
     parser.add_argument("--warmup", type=int, default=5, help="untimed steps first (default %(default)s)")
     parser.add_argument("--windows", type=int, default=5, help="timed windows (default %(default)s)")
@@ -453,16 +457,39 @@ def run_cli(args, parser) -> int:
     from replication.runs import device_description, now, package_versions, write_json
 
     results = []
+    kind = "GPU" if args.device == "gpu" else "CPU"
     for name in models:
-        print(f"bench: {name} ({args.precision}, xla {args.xla}) ...", flush=True)
-        results.append(_run_worker(name, args))
-    lines = _table(results)
+        precision = resolve_precision(args.precision, experiments.get(name).bf16_on_cpu, kind)
+        print(f"bench: {name} ({precision}, xla {args.xla}) ...", flush=True)
+        results.append(_run_worker(name, args, precision))
+    estimate = report_estimate(results)
+    lines = _table(results) + ["", estimate["line"]]
     print("\n".join(lines))
     write_json(Path(args.out), {"device": device_description(), "measured_at": now(),
                                 "settings": _settings(args), "versions": package_versions(),
-                                "results": results, "table": lines})
+                                "results": results, "report_profile_estimate": estimate,
+                                "table": lines})
     print(f"wrote {args.out}")
     return 0 if all("error" not in r for r in results) else 1
+
+
+def report_estimate(results: list[dict]) -> dict:
+    """The report profile's time at the benchmarked precisions, from the measured step times:
+    every model's training steps for its report schedule plus its per-epoch quality tracking
+    (the snapshots, checkpoints and the VAEs' validation passes add a few percent; the start of
+    each run, building the pipeline and tracing, is not counted)."""
+    measured = [r for r in results if "error" not in r]
+    steps = {r["model"]: r["report_training_minutes"] for r in measured}
+    tracking = {r["model"]: round(r.get("tracking_seconds", 0.0) * r["report_epochs"] / 60, 1)
+                for r in measured}
+    minutes = sum(steps.values()) + sum(tracking.values())
+    missing = sorted(set(experiment_names()) - set(steps))
+    line = (f"report profile at these precisions: training steps {sum(steps.values()):.0f} min "
+            f"+ quality tracking {sum(tracking.values()):.0f} min = {minutes / 60:.2f} h"
+            + (f" (not measured: {', '.join(missing)})" if missing else ""))
+    return {"training_minutes": steps, "tracking_minutes": tracking,
+            "precisions": {r["model"]: r["precision"] for r in measured},
+            "hours": round(minutes / 60, 2), "complete": not missing, "line": line}
 
 
 def _settings(args) -> dict:

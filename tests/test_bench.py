@@ -80,3 +80,37 @@ def test_bench_json_records_the_options_not_the_parser():
     args = argparse.Namespace(models="dcgan", out="b.json", worker=None, handler=print,
                               verb_parser=argparse.ArgumentParser())
     assert _settings(args) == {"models": "dcgan", "out": "b.json"}
+
+
+def test_report_estimate_adds_steps_and_tracking_and_names_what_is_missing():
+    from replication.bench import report_estimate
+
+    results = [
+        {"model": "vae", "precision": "bf16", "report_training_minutes": 8.0, "report_epochs": 30},
+        {"model": "acgan", "precision": "bf16", "report_training_minutes": 40.0,
+         "report_epochs": 18, "tracking_seconds": 5.0},
+        {"model": "dcgan", "precision": "bf16", "error": "worker died"},
+    ]
+    estimate = report_estimate(results)
+    assert estimate["training_minutes"] == {"vae": 8.0, "acgan": 40.0}
+    assert estimate["tracking_minutes"] == {"vae": 0.0, "acgan": 1.5}  # 5 s x 18 epochs
+    assert estimate["hours"] == round(49.5 / 60, 2)
+    assert not estimate["complete"]
+    assert "not measured: cgan, dcgan, effnet_vae" in estimate["line"]
+    assert estimate["precisions"] == {"vae": "bf16", "acgan": "bf16"}
+
+
+def test_bench_precision_auto_is_each_models_own_choice(monkeypatch):
+    """--precision auto benches each model at what a run's --precision auto picks for it."""
+    from replication import bench, levers
+
+    monkeypatch.setattr(levers, "cpu_has_bf16", lambda: True)
+    asked = []
+    monkeypatch.setattr(bench, "_run_worker",
+                        lambda name, args, precision: asked.append((name, precision)) or
+                        {"model": name, "precision": precision, "error": "not run here"})
+    import replication.runs as runs
+
+    monkeypatch.setattr(runs, "write_json", lambda *a, **k: None)  # no bench.json written
+    assert bench.main(["--models", "vae,effnet_vae", "--precision", "auto"]) == 1
+    assert asked == [("vae", "bf16"), ("effnet_vae", "fp32")]

@@ -24,3 +24,6 @@ def test_bench_worker_measures_a_real_training_step(tmp_path):
     assert result["fit_images_per_s"]["median"] > 0 and result["plain_images_per_s"]["median"] > 0
     assert 0 < result["fraction_of_peak"] < 1.5 and result["peak_memory_mib"] > 100
     assert "| vae | fp32 | off | 128 |" in done.stdout
+    estimate = json.loads(out.read_text())["report_profile_estimate"]
+    assert estimate["training_minutes"]["vae"] == result["report_training_minutes"]
+    assert not estimate["complete"] and "not measured: acgan" in estimate["line"]
