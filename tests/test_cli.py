@@ -87,6 +87,10 @@ def test_train_flags_spell_both_sides_of_a_switch():
     args = build_parser().parse_args(["train", "cgan", *words.split()])
     assert (args.mismatched_labels, args.label_conditioning, args.batch_size) == \
         (False, "projection", 64)
+    words = cli.train_flags({"fused_batchnorm": False})
+    assert words == "--no-fused-batchnorm"
+    assert build_parser().parse_args(["train", "acgan", words]).fused_batchnorm is False
+    assert build_parser().parse_args(["train", "acgan"]).fused_batchnorm is None  # the config's
 
 
 def test_the_train_command_takes_encoder():

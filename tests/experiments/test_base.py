@@ -65,3 +65,32 @@ def test_generators_and_the_averaged_generator_reload(tmp_path):
         loaded = keras.saving.load_model(path)
         np.testing.assert_allclose(loaded([noise, labels], training=False),
                                    model([noise, labels], training=False), atol=1e-5)
+
+
+def test_a_gan_run_trains_with_fused_batchnorm_and_saves_keras_own_layer(acgan_smoke_run):
+    """A new GAN run's networks use the fused BatchNorm; its saved generators (trained and
+    averaged) and discriminator hold Keras' own layer, so they load without the project's
+    classes; a run saved before the setting existed resumes with Keras' layer."""
+    import json
+    import zipfile
+
+    from replication.experiments import config_from_dict
+    from replication.models.layers import FusedBatchNormalization
+    from replication.runs import RunDir
+
+    run = RunDir(acgan_smoke_run)
+    saved = json.loads(run.config_file.read_text())["config"]
+    assert saved["fused_batchnorm"] is True
+    files = sorted(run.model_dir.glob("*.keras"))
+    assert len(files) == 3  # generator, averaged generator, discriminator
+    for path in files:
+        with zipfile.ZipFile(path) as archive:
+            text = archive.read("config.json").decode()
+        assert '"BatchNormalization"' in text and "Fused" not in text, path.name
+    config = config_from_dict(saved)
+    generator, discriminator = experiments.get("acgan").networks(config, (32, 32, 3))
+    assert any(isinstance(l, FusedBatchNormalization) for l in generator.layers)
+    older = config_from_dict({k: v for k, v in saved.items() if k != "fused_batchnorm"})
+    generator, _ = experiments.get("acgan").networks(older, (32, 32, 3))
+    norms = [l for l in generator.layers if isinstance(l, keras.layers.BatchNormalization)]
+    assert norms and not any(isinstance(l, FusedBatchNormalization) for l in norms)
