@@ -35,10 +35,10 @@ import sys
 import time
 from pathlib import Path
 
-from replication.cli import script_main
-from replication.experiments.effnet_vae import EffNetVAEConfig
 from replication import experiments
+from replication.cli import script_main
 from replication.experiments import names as experiment_names
+from replication.experiments.effnet_vae import EffNetVAEConfig
 from replication.levers import PRECISION_SETTINGS, PRECISIONS, XLA_SETTINGS, resolve_precision
 
 RESULT_MARK = "BENCH-RESULT "
@@ -187,7 +187,7 @@ def _summary(rates: list[float]) -> dict:
 def _build(name: str, precision: str, xla: str, fused_batchnorm: bool | None = None):
     import keras
 
-    from replication import data, experiments
+    from replication import data
     from replication.checkpoint import build_optimizers
     from replication.experiments import make_config
     from replication.levers import precision_policy, resolve_xla
