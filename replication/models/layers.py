@@ -85,7 +85,7 @@ def standard_layers(model):
     """``model`` with every :class:`FusedBatchNormalization` replaced by Keras' own
     ``BatchNormalization`` of the same configuration and weights (the same function), so
     that its saved file needs nothing of the project; ``model`` itself when it has none."""
-    if not any(isinstance(layer, FusedBatchNormalization) for layer in _all_layers(model)):
+    if not any(isinstance(layer, FusedBatchNormalization) for layer in model.layers):
         return model
 
     def plain(layer):
@@ -96,13 +96,6 @@ def standard_layers(model):
     copy = keras.models.clone_model(model, clone_function=plain)
     copy.set_weights(model.get_weights())
     return copy
-
-
-def _all_layers(model):
-    for layer in model.layers:
-        yield layer
-        if isinstance(layer, keras.Model):
-            yield from _all_layers(layer)
 
 
 def one_hot_label(num_classes, name="label"):
@@ -117,9 +110,9 @@ def class_conditional_batch_norm(x, label, num_classes: int, name: str, fused: b
     SNGAN's and BigGAN's generators): ``BN(x) * gamma[y] + beta[y]``, with ``gamma`` starting
     at ones and ``beta`` at zeros (so it starts as plain BatchNorm).
 
-    Built from standard layers only (``fused``: see :func:`batch_norm`), so a saved model loads
-    without custom objects.  The tables are named ``label_<name>_gamma`` / ``label_<name>_beta`` (the diagrams fold the
-    label path into the layer that uses it).
+    Built from standard layers only (``fused``: see :func:`batch_norm`), so a saved model
+    loads without custom objects.  The tables are named ``label_<name>_gamma`` /
+    ``label_<name>_beta`` (the diagrams fold the label path into the layer that uses it).
     """
     channels = x.shape[-1]
     normalised = batch_norm(name, affine=False, fused=fused)(x)
