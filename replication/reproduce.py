@@ -261,9 +261,8 @@ def _paper_schedule_sections(runs: dict, out) -> None:
         except ShippingError:
             continue
         print(f"[{experiment}] the paper's schedule, from {paper.path}", flush=True)
-        others = tuple(Context(run) for run in schedule.schedule_runs(experiment,
-                                                                       study.RECORDS))
-        schedule.draw_schedule_figures(Context(paper), Context(report), out, others)
+        others = tuple(schedule.schedule_runs(experiment, study.RECORDS))
+        schedule.draw_schedule_figures(Context(paper), report, out, others)
 
 
 def _reproduce(args, stages) -> int:

@@ -49,3 +49,33 @@ def test_redraw_from_shipped_runs_trains_nothing(shipped, tmp_path, monkeypatch,
     assert "redrawn from the shipped runs" in capsys.readouterr().out
     # a shipped run that is missing: one line, exit 2
     assert reproduce.main(["--pretrained", "--only", "dcgan", "--out", str(out)]) == 2
+
+
+def test_redraw_adds_the_paper_schedule_section_with_its_study_records(
+        acgan_smoke_run, paper_run, tmp_path, monkeypatch):
+    """A shipped AC-GAN at the paper's schedule beside the report's: ``--pretrained`` draws its
+    section (the curves and the table with the study runs recorded at that schedule, records
+    without snapshots) into the gallery; the report's own figures stay the report run's."""
+    import shutil
+
+    from replication import reproduce, runs, study
+    from replication.shipping import ship_run
+
+    root = tmp_path / "pretrained"
+    ship_run(acgan_smoke_run, root=root)
+    ship_run(paper_run, root=root)
+    records = tmp_path / "records"
+    record = records / "acgan" / "study-paper" / "real-cls-s0"
+    record.mkdir(parents=True)
+    for name in ("config.json", "status.json", "history.csv"):
+        shutil.copy(paper_run / name, record / name)
+    monkeypatch.setattr(runs, "PRETRAINED_DIR", root)
+    monkeypatch.setattr(study, "RECORDS", records)
+    out = tmp_path / "out"
+    assert reproduce.main(["--pretrained", "--only", "acgan", "--out", str(out)]) == 0
+    manifest = json.loads((out / "manifest.json").read_text())["files"]
+    assert manifest["fig27.png"]["run"] == str(root / "acgan")
+    assert manifest["acgan_paper/curves.png"]["run"] == str(root / "acgan_paper")
+    gallery = (out / "README.md").read_text()
+    assert "## AC-GAN at the paper's" in gallery
+    assert "| paper schedule, real-cls-s0 |" in gallery

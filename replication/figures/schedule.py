@@ -9,7 +9,13 @@ drawn from the report run: that is what the report shows), into ``figures/<exper
 * ``same_noise.png``: the class grid of the same noise and labels at the report's last
   iteration and at the paper's last, side by side (trained G);
 * ``curves.png``: the tracked FID, conditional accuracy and class coverage per iteration of the
-  report run, the paper run and any other runs at the paper's schedule (a study's variants).
+  report run, the paper run and any other runs at the paper's schedule (a study's variants);
+* ``table.md``: the same runs in numbers: each one's 10,000-sample evaluation
+  (``evaluate.py``'s ``metrics.json``, where it was made after the run's last epoch) and its
+  tracked values (three-epoch means) at the report's end and every quarter of the schedule.
+
+The other runs are read from their ``history.csv`` / ``metrics.json`` only, so a study's
+committed records (no snapshots, :func:`replication.study.record`) draw their curves too.
 
 Every file goes into the folder's ``manifest.json`` like the report's figures, and
 :func:`gallery_section` turns them into the gallery's section.
@@ -26,10 +32,12 @@ from replication.data import train_size
 from replication.figures.core import Context, FigureError
 from replication.figures.gan import AVERAGED_NOTE, QUALITY_TAG, class_grid_figure
 from replication.figures.manifest import manifest_entry, update_manifest
-from replication.runs import RunDir
+from replication.runs import RunDir, atomic_path, provenance_line, read_json
 
 PROFILE = "paper"
-FILES = ("grid.png", "grid_ema.png", "same_noise.png", "curves.png")
+TABLE_FILE = "table.md"
+FILES = ("grid.png", "grid_ema.png", "same_noise.png", "curves.png", TABLE_FILE)
+WINDOW = 3  # epochs averaged in a tracked row of the table (one epoch's 2,000 samples swing)
 CAPTIONS = {
     "grid.png": "The last epoch's class grid at the paper's schedule (one row per class, the "
                 "fixed noise of every epoch), trained generator.",
@@ -38,6 +46,8 @@ CAPTIONS = {
                       "paper's last, trained generator.",
     "curves.png": "Tracked quality per iteration: the report run, the paper-schedule run and the "
                   "other runs at the paper's schedule.",
+    TABLE_FILE: "The same runs in numbers: the 10,000-sample evaluation after each run's last "
+                "epoch, and the tracked values on the way.",
 }
 
 
@@ -66,11 +76,12 @@ def report_epochs(experiment: str) -> int:
     return experiments.make_config(experiment, "report").epochs
 
 
-def draw_schedule_figures(ctx: Context, report: Context | None, out: Path,
-                          others: tuple[Context, ...] = ()) -> list[Path]:
+def draw_schedule_figures(ctx: Context, report: RunDir | None, out: Path,
+                          others: tuple[RunDir, ...] = ()) -> list[Path]:
     """Draw the section's files of the paper-schedule run ``ctx`` into
-    ``out/<experiment>_paper/``; ``report``: the report run (for the curves), ``others``: more
-    runs at the paper's schedule.  Returns the files written, recorded in ``out``'s manifest."""
+    ``out/<experiment>_paper/``; ``report``: the report run (for the curves and the table),
+    ``others``: more runs at the paper's schedule (run directories or study records).  Returns
+    the files written, recorded in ``out``'s manifest."""
     experiment = ctx.info["experiment"]
     spec = experiments.get(experiment)
     if not spec.conditional:
@@ -91,18 +102,22 @@ def draw_schedule_figures(ctx: Context, report: Context | None, out: Path,
     if "ema_samples" in ctx.snapshot(last):
         save(class_grid_figure(ctx, last, name, key="ema_samples", note=AVERAGED_NOTE),
              "grid_ema.png")
+    runs = ([Tracked(report, "report schedule")] if report is not None else []) + \
+        [Tracked(ctx.run, "paper schedule")] + [Tracked(other, _label(other)) for other in others]
     # The report run's length (its last epoch), else the report profile's.
-    report_epoch = report.last_epoch if report is not None else report_epochs(experiment)
+    report_epoch = runs[0].last_epoch if report is not None else report_epochs(experiment)
     if ctx.nearest_epoch(report_epoch) < last:
         save(same_noise_figure(ctx, report_epoch, name), "same_noise.png")
     else:
         print(f"{ctx.run.path} has no epoch past the report's {report_epoch}: no same-noise "
               "comparison", flush=True)
-    runs = ([("report schedule", report)] if report is not None else []) + \
-        [("paper schedule", ctx)] + [(_label(other), other) for other in others]
     save(curves_figure(runs, name), "curves.png",
-         footer="\n".join(f"{label}: {run.run.path} ({run.footer.splitlines()[0]})"
-                          for label, run in runs))
+         footer="\n".join(f"{run.label}: {run.run.path} ({run.footer.splitlines()[0]})"
+                          for run in runs))
+    table = folder / TABLE_FILE
+    with atomic_path(table, suffix=".md") as tmp:
+        tmp.write_text("\n".join(schedule_table(runs, report_epoch)) + "\n")
+    written.append(table)
     update_manifest(Path(out), {f"{folder.name}/{path.name}":
                                 manifest_entry(_Spec(experiment, path.name), ctx)
                                 for path in written})
@@ -111,9 +126,106 @@ def draw_schedule_figures(ctx: Context, report: Context | None, out: Path,
     return written
 
 
-def _label(ctx: Context) -> str:
+class Tracked:
+    """What the curves and the table read of a run: its tracked quality per epoch
+    (``history.csv``) and its 10,000-sample evaluation (``metrics.json``), from a run directory
+    or a study's record of one (no snapshots needed)."""
+
+    def __init__(self, run: RunDir, label: str):
+        self.run, self.label = run, label
+        try:
+            self.info = run.info()
+        except FileNotFoundError as exc:
+            raise FigureError(str(exc)) from None
+        self.config = self.info["config"]
+        self.history = run.history()
+        self.steps = iterations_per_epoch(self.config)
+
+    @property
+    def footer(self) -> str:
+        return provenance_line(self.info)
+
+    @property
+    def last_epoch(self) -> int:
+        return int(self.history[-1]["epoch"]) if self.history else 0
+
+    @property
+    def tracked(self) -> bool:
+        return bool(self.history) and "fid" in self.history[0]
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.info.get("class_names") or []) or 10
+
+    def column(self, key: str):
+        return np.array([row.get(key, np.nan) for row in self.history], dtype=float)
+
+    def evaluation(self) -> dict | None:
+        """``evaluate.py``'s classifier-space numbers, if made after the run's last epoch."""
+        path = self.run.path / "metrics.json"
+        if not path.exists():
+            return None
+        metrics = read_json(path)
+        result = metrics.get("gan", {}).get("classifier")
+        if result is None or int(metrics.get("epochs", -1)) != self.last_epoch:
+            return None
+        return result
+
+    def means(self, epoch: int) -> tuple[int, int, dict[str, float]]:
+        """The tracked values averaged over the :data:`WINDOW` epochs ending at ``epoch``:
+        (first epoch, last epoch, {key: mean})."""
+        rows = [r for r in self.history if epoch - WINDOW < int(r["epoch"]) <= epoch]
+        keys = [k for k in ("fid", "cond_acc", "coverage") for k in (k, f"{k}_ema")]
+        values = {k: float(np.nanmean([r.get(k, np.nan) for r in rows])) for k in keys
+                  if any(k in r and not np.isnan(r[k]) for r in rows)}
+        return int(rows[0]["epoch"]), int(rows[-1]["epoch"]), values
+
+
+def table_epochs(run: Tracked, report_epoch: int, total: int) -> list[int]:
+    """The epochs a run's tracked rows show: the report's end, every quarter of the paper's
+    schedule of ``total`` epochs, and the run's last epoch (those it has reached)."""
+    wanted = {report_epoch, *(round(total * q / 4) for q in (1, 2, 3, 4)), run.last_epoch}
+    return sorted(e for e in wanted if WINDOW <= e <= run.last_epoch)
+
+
+def schedule_table(runs: list[Tracked], report_epoch: int) -> list[str]:
+    """Markdown: each run's tracked values on the way and its 10,000-sample evaluation at the
+    end (trained / averaged generator), in the project classifier's space."""
+    lines = ["| run | iteration (epoch) | numbers from | FID (trained / averaged G) | "
+             "conditional accuracy | classes covered |", "|---|---|---|---|---|---|"]
+
+    def pair(values, key, fmt):
+        return " / ".join(fmt(values[k]) if k in values else "—" for k in (key, f"{key}_ema"))
+
+    def row(run, epoch, source, values):
+        lines.append(f"| {run.label} | {epoch * run.steps:,} ({epoch}) | {source} | "
+                     f"{pair(values, 'fid', lambda v: f'{v:.1f}')} | "
+                     f"{pair(values, 'cond_acc', lambda v: f'{100 * v:.1f} %')} | "
+                     f"{pair(values, 'coverage', lambda v: f'{v:.3g}')} |")
+
+    total = max(int(run.config["epochs"]) for run in runs)
+    for run in runs:
+        if run.tracked:
+            samples = int(run.config.get("track_samples", 0))
+            for epoch in table_epochs(run, report_epoch, total):
+                first, last, values = run.means(epoch)
+                row(run, epoch, f"tracked, {samples:,} samples, mean of epochs {first}-{last}",
+                    values)
+        result = run.evaluation()
+        if result is not None:
+            values = {}
+            for which, suffix in (("model", ""), ("averaged", "_ema")):
+                if which in result:
+                    values.update({f"fid{suffix}": result[which]["FID"],
+                                   f"cond_acc{suffix}": result[which]["conditional_accuracy"],
+                                   f"coverage{suffix}": result[which]["class_coverage"]})
+            row(run, run.last_epoch, f"`evaluate`, {int(result['samples']):,} samples", values)
+    return lines
+
+
+def _label(run: RunDir) -> str:
     """A study run by its folder's name (``<variant>-s<seed>``)."""
-    return f"paper schedule, {ctx.run.path.name}"
+    return f"paper schedule, {run.path.name}"
 
 
 def same_noise_figure(ctx: Context, report_epoch: int, name: str):
@@ -145,26 +257,27 @@ def same_noise_figure(ctx: Context, report_epoch: int, name: str):
     return fig
 
 
-def curves_figure(runs: list[tuple[str, Context]], name: str):
+def curves_figure(runs: list[Tracked], name: str):
     """Tracked FID, conditional accuracy and coverage per iteration, one line per run (solid:
-    trained G, dashed: averaged G)."""
+    trained G, dashed: averaged G); a dotted line where the first run ends if it is the
+    report's."""
     import matplotlib.pyplot as plt
 
-    classes = runs[0][1].num_classes
+    classes = runs[0].num_classes
     keys = (("fid", "tracked FID (classifier features)", None),
             ("cond_acc", "conditional accuracy", (0.0, 1.0)),
             ("coverage", "classes covered", (0, classes + 0.3)))
     fig, axes = plt.subplots(1, len(keys), figsize=(5.4 * len(keys), 4.6))
-    for k, (label, run) in enumerate(runs):
-        if not run.history or "fid" not in run.history[0]:
+    for k, run in enumerate(runs):
+        if not run.tracked:
             continue
-        x = run.history_column("epoch") * iterations_per_epoch(run.config)
+        x = run.column("epoch") * run.steps
         for ax, (key, title, ylim) in zip(axes, keys):
-            ax.plot(x, run.history_column(key), f"C{k}-", linewidth=1.4,
-                    label=f"{label}, trained G")
+            ax.plot(x, run.column(key), f"C{k}-", linewidth=1.4,
+                    label=f"{run.label}, trained G")
             if f"{key}_ema" in run.history[0]:
-                ax.plot(x, run.history_column(f"{key}_ema"), f"C{k}--", linewidth=1.1,
-                        alpha=0.85, label=f"{label}, averaged G")
+                ax.plot(x, run.column(f"{key}_ema"), f"C{k}--", linewidth=1.1,
+                        alpha=0.85, label=f"{run.label}, averaged G")
             ax.set_title(title, fontsize=10)
             ax.set_xlabel("iteration")
             ax.grid(alpha=0.3)
@@ -172,13 +285,13 @@ def curves_figure(runs: list[tuple[str, Context]], name: str):
                 ax.set_yscale("log")
             else:
                 ax.set_ylim(*ylim)
-    if runs[0][0] == "report schedule":  # where the report's schedule ends
-        end = runs[0][1].last_epoch * iterations_per_epoch(runs[0][1].config)
+    if runs[0].config.get("profile") == "report":  # where the report's schedule ends
+        end = runs[0].last_epoch * runs[0].steps
         for ax in axes:
             ax.axvline(end, color="0.5", linestyle=":", linewidth=1.0)
         axes[1].annotate("the report's end", (end, 0.02), fontsize=8, color="0.4",
                          xytext=(-4, 0), textcoords="offset points", ha="right")
-    samples = int(runs[0][1].config.get("track_samples", 0))
+    samples = int(runs[0].config.get("track_samples", 0))
     axes[0].legend(fontsize=7)
     fig.suptitle(f"{name} per iteration, tracked after every epoch with {samples:,} samples and "
                  f"the project classifier {QUALITY_TAG}", fontsize=11)
@@ -218,6 +331,11 @@ def gallery_section(out: Path, manifest: dict) -> list[str]:
                   "above stay drawn from the report's run.", ""]
         for filename in FILES:
             key = f"{folder}/{filename}"
-            if key in entries:
-                lines += [f"*{CAPTIONS[filename]}*", "", f"![{filename}]({key})", ""]
+            if key not in entries:
+                continue
+            lines += [f"*{CAPTIONS[filename]}*", ""]
+            if filename == TABLE_FILE:
+                lines += (Path(out) / key).read_text().splitlines() + [""]
+            else:
+                lines += [f"![{filename}]({key})", ""]
     return lines

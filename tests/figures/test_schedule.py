@@ -4,17 +4,19 @@ the gallery; a report run is not drawn as one."""
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 
-from replication import gallery
+from replication import gallery, study
 from replication.figures import Context, FigureError, schedule
 from replication.runs import RunDir
 
 
 def test_the_section_is_drawn_recorded_and_in_the_gallery(paper_run, acgan_smoke_run, tmp_path):
     written = schedule.draw_schedule_figures(Context(RunDir(paper_run)),
-                                             Context(RunDir(acgan_smoke_run)), tmp_path)
+                                             RunDir(acgan_smoke_run), tmp_path / "figures")
+    tmp_path = tmp_path / "figures"
     assert sorted(p.name for p in written) == sorted(schedule.FILES)
     manifest = json.loads((tmp_path / "manifest.json").read_text())["files"]
     entry = manifest["acgan_paper/same_noise.png"]
@@ -22,6 +24,51 @@ def test_the_section_is_drawn_recorded_and_in_the_gallery(paper_run, acgan_smoke
     text = gallery.build(tmp_path).read_text()
     assert "## AC-GAN at the paper's 6 iterations" in text  # 3 epochs of 50 / 25
     assert "![same_noise.png](acgan_paper/same_noise.png)" in text
+    assert "| run | iteration (epoch) | numbers from |" in text  # the table, inline
+
+
+def _metrics(run_dir, epochs, fid, accuracy):
+    """An ``evaluate.py``-shaped metrics.json (the numbers are the test's own)."""
+    result = {"samples": 10000, "extractor": "classifier",
+              "model": {"FID": fid, "conditional_accuracy": accuracy, "class_coverage": 7},
+              "averaged": {"FID": fid + 1, "conditional_accuracy": accuracy - 0.01,
+                           "class_coverage": 6}}
+    (run_dir / "metrics.json").write_text(json.dumps(
+        {"experiment": "acgan", "epochs": epochs, "gan": {"classifier": result}}))
+
+
+def test_the_table_has_the_tracked_means_and_the_evaluation_of_each_run(paper_run, tmp_path):
+    run = tmp_path / "paper"
+    shutil.copytree(paper_run, run)
+    tracked = schedule.Tracked(RunDir(run), "paper schedule")
+    history = RunDir(run).history()
+    # the report's end (epoch 3 here) is every row's epoch: 3 epochs, the window of 3
+    lines = schedule.schedule_table([tracked], report_epoch=3)
+    assert len(lines) == 3, lines  # header, rule, one tracked row: not evaluated yet
+    mean_fid = sum(r["fid"] for r in history) / 3
+    assert f"| paper schedule | 6 (3) | tracked, 200 samples, mean of epochs 1-3 | " \
+           f"{mean_fid:.1f} / " in lines[2]
+    _metrics(run, epochs=2, fid=55.5, accuracy=0.714)  # made before the last epoch: stale
+    assert len(schedule.schedule_table([tracked], 3)) == 3
+    _metrics(run, epochs=3, fid=55.5, accuracy=0.714)
+    evaluation = schedule.schedule_table([tracked], 3)[-1]
+    assert evaluation == ("| paper schedule | 6 (3) | `evaluate`, 10,000 samples | 55.5 / 56.5 "
+                          "| 71.4 % / 70.4 % | 7 / 6 |")
+
+
+def test_a_study_record_without_snapshots_draws_its_curves(paper_run, acgan_smoke_run,
+                                                           tmp_path):
+    record = tmp_path / "records" / "acgan" / "study-paper" / "real-cls-s0"
+    record.mkdir(parents=True)
+    for name in study.RECORD_FILES:
+        if (paper_run / name).exists():
+            shutil.copy(paper_run / name, record / name)
+    others = tuple(schedule.schedule_runs("acgan", tmp_path / "records"))
+    assert [o.path for o in others] == [record]
+    schedule.draw_schedule_figures(Context(RunDir(paper_run)), RunDir(acgan_smoke_run),
+                                   tmp_path / "figures", others)
+    table = (tmp_path / "figures" / "acgan_paper" / schedule.TABLE_FILE).read_text()
+    assert "| paper schedule, real-cls-s0 | 6 (3) | tracked" in table
 
 
 def test_a_report_run_is_not_drawn_as_a_paper_run(acgan_smoke_run, tmp_path):
