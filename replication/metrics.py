@@ -99,6 +99,16 @@ def conditional_accuracy(predicted, intended) -> float:
     return float((predicted == intended).mean())
 
 
+def per_class_accuracy(predicted, intended, num_classes: int) -> list[float | None]:
+    """:func:`conditional_accuracy` class by class: for each class c, the share of the samples
+    generated for c that the classifier assigns to c (None for a class with no samples)."""
+    predicted, intended = np.asarray(predicted), np.asarray(intended)
+    if predicted.shape != intended.shape or predicted.size == 0:
+        raise ValueError("per-class accuracy needs one prediction per intended label")
+    return [float((predicted[intended == c] == c).mean()) if (intended == c).any() else None
+            for c in range(num_classes)]
+
+
 def class_coverage(predicted, num_classes: int) -> int:
     """Number of classes predicted for at least half their fair share (N / 2K) of N samples:
     K for a generator that covers every class about evenly, low for a collapsed one."""

@@ -77,6 +77,20 @@ def test_conditional_accuracy_and_class_coverage():
         metrics.conditional_accuracy(intended[:5], intended)
 
 
+def test_per_class_accuracy_splits_the_conditional_accuracy_by_intended_class():
+    intended = np.arange(100) % 10
+    predicted = intended.copy()
+    predicted[intended == 3] = 5  # every "3" read as a 5
+    predicted[np.flatnonzero(intended == 7)[:4]] = 0  # 4 of the 10 "7"s read as a 0
+    accuracy = metrics.per_class_accuracy(predicted, intended, 11)
+    assert accuracy[:10] == [1.0, 1.0, 1.0, 0.0, 1.0, 1.0, 1.0, 0.6, 1.0, 1.0]
+    assert accuracy[10] is None  # no sample generated for an 11th class
+    assert np.mean(accuracy[:10]) == pytest.approx(metrics.conditional_accuracy(predicted,
+                                                                                intended))
+    with pytest.raises(ValueError):
+        metrics.per_class_accuracy(predicted[:5], intended, 10)
+
+
 def test_iwae_bound_is_tighter_than_the_elbo(mnist):
     keras.utils.set_random_seed(0)
     vae = build_vae(make_config("vae", "smoke"), (28, 28, 1))

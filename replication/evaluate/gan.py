@@ -19,7 +19,8 @@ def sample_metrics(features, logits, reference_features, num_classes: int,
                    seed: int = 0) -> dict:
     """FID / KID / IS / coverage (and conditional accuracy) of one sample set."""
     from replication.metrics import (class_coverage, conditional_accuracy, frechet_distance,
-                                     inception_score, kernel_inception_distance)
+                                     inception_score, kernel_inception_distance,
+                                     per_class_accuracy)
 
     kid, kid_sd = kernel_inception_distance(features, reference_features, subsets=kid_subsets,
                                             subset_size=kid_subset_size, seed=seed)
@@ -32,6 +33,9 @@ def sample_metrics(features, logits, reference_features, num_classes: int,
            "predicted_class_counts": np.bincount(predicted, minlength=num_classes).tolist()}
     if intended_labels is not None:
         out["conditional_accuracy"] = round(conditional_accuracy(predicted, intended_labels), 4)
+        out["per_class_accuracy"] = [
+            None if a is None else round(a, 4)
+            for a in per_class_accuracy(predicted, intended_labels, num_classes)]
     return out
 
 
@@ -92,7 +96,8 @@ def evaluate_gan(run: RunDir, info: dict, extractor, references: References, *, 
     untrained, _ = experiments.get(name).networks(config, dataset.image_shape, k)
     untrained_row = generated_row(untrained)
     if not conditional:
-        real = {key: value for key, value in real.items() if key != "conditional_accuracy"}
+        real = {key: value for key, value in real.items()
+                if key not in ("conditional_accuracy", "per_class_accuracy")}
     return {"extractor": extractor.name, "extractor_description": extractor.description,
             "samples": samples, "reference": f"real test split ({len(test)} images)",
             "kid": f"unbiased polynomial-kernel MMD^2, {kid_subsets} subsets of "

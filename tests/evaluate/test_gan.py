@@ -7,6 +7,9 @@ from __future__ import annotations
 import json
 import math
 
+import numpy as np
+import pytest
+
 from replication.evaluate import main
 
 
@@ -33,8 +36,14 @@ def test_gan_rows_move_the_right_way(classifier_cache, mnist_gan_runs, tmp_path,
         if name == "cgan":
             assert real["conditional_accuracy"] > 0.8 > untrained["conditional_accuracy"]
             assert "conditional_accuracy" in model
+            assert len(model["per_class_accuracy"]) == 10
+            # class-balanced samples: the per-class shares average to the overall one
+            assert np.mean(model["per_class_accuracy"]) == pytest.approx(
+                model["conditional_accuracy"], abs=1e-3)
+            assert len(real["per_class_accuracy"]) == 10  # the classifier's own, the ceiling
         else:
             assert "conditional_accuracy" not in model and "conditional_accuracy" not in real
+            assert "per_class_accuracy" not in model
     table = (tmp_path / "metrics.md").read_text()
     assert "7.33" in table and "48.29" in table and "untrained G (ceiling)" in table
     assert "averaged G (EMA)" in table
