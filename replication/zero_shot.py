@@ -165,12 +165,18 @@ def zero_shot_generated(run_dir, n: int = 2000, generator: str = "trained",
                           conditional=True, seed=1234)
     probs = imagenet_probabilities(images, input_size, normalisation, batch_size)
     correct = cifar_predictions(probs) == labels
+    correct_max = max_rule_predictions(probs) == labels
+
+    def per_class(hits):
+        return {name: round(float(hits[labels == j].mean()), 3)
+                for j, name in enumerate(CIFAR10_CLASSES)}
+
     return {"run": str(run.path), "generator": generator, "n": int(n),
             "epochs": info.get("epochs_done"),
             "agreement": round(float(correct.mean()), 4),
-            "agreement_max_rule": round(float((max_rule_predictions(probs) == labels).mean()), 4),
-            "per_class_agreement": {name: round(float(correct[labels == j].mean()), 3)
-                                    for j, name in enumerate(CIFAR10_CLASSES)}}
+            "agreement_max_rule": round(float(correct_max.mean()), 4),
+            "per_class_agreement": per_class(correct),
+            "per_class_agreement_max_rule": per_class(correct_max)}
 
 
 def max_rule_predictions(probs: np.ndarray) -> np.ndarray:

@@ -3,6 +3,8 @@ samples."""
 
 from __future__ import annotations
 
+import pytest
+
 
 def test_lite0_judges_a_conditional_runs_samples(cgan_smoke_run):
     """The independent judge of the conditional GANs: class-balanced samples of the run's
@@ -14,4 +16,8 @@ def test_lite0_judges_a_conditional_runs_samples(cgan_smoke_run):
                                      batch_size=10)
         assert result["n"] == 20 and result["generator"] == generator
         assert 0.0 <= result["agreement"] <= 1.0 and 0.0 <= result["agreement_max_rule"] <= 1.0
-        assert list(result["per_class_agreement"]) == list(CIFAR10_CLASSES)
+        for rule in ("", "_max_rule"):
+            per_class = result[f"per_class_agreement{rule}"]
+            assert list(per_class) == list(CIFAR10_CLASSES)
+            # 2 samples per class: the classes' shares average to the overall one
+            assert sum(per_class.values()) / 10 == pytest.approx(result[f"agreement{rule}"])
