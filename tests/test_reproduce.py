@@ -69,6 +69,9 @@ def test_redraw_adds_the_paper_schedule_section_with_its_study_records(
     record.mkdir(parents=True)
     for name in ("config.json", "status.json", "history.csv"):
         shutil.copy(paper_run / name, record / name)
+    info = json.loads((record / "config.json").read_text())
+    info["started_at"] = "2026-01-01T00:00:00+00:00"  # another training than the shipped one
+    (record / "config.json").write_text(json.dumps(info))
     monkeypatch.setattr(runs, "PRETRAINED_DIR", root)
     monkeypatch.setattr(study, "RECORDS", records)
     out = tmp_path / "out"

@@ -103,7 +103,10 @@ def draw_schedule_figures(ctx: Context, report: RunDir | None, out: Path,
         save(class_grid_figure(ctx, last, name, key="ema_samples", note=AVERAGED_NOTE),
              "grid_ema.png")
     runs = ([Tracked(report, "report schedule")] if report is not None else []) + \
-        [Tracked(ctx.run, "paper schedule")] + [Tracked(other, _label(other)) for other in others]
+        [Tracked(ctx.run, "paper schedule")]
+    # A study's record of the run drawn here (same training start) is not a run of its own.
+    runs += [run for run in (Tracked(other, _label(other)) for other in others)
+             if run.info.get("started_at") != ctx.info.get("started_at")]
     # The report run's length (its last epoch), else the report profile's.
     report_epoch = runs[0].last_epoch if report is not None else report_epochs(experiment)
     if ctx.nearest_epoch(report_epoch) < last:

@@ -63,14 +63,28 @@ def test_a_study_record_without_snapshots_draws_its_curves(paper_run, acgan_smok
     for name in study.RECORD_FILES:
         if (paper_run / name).exists():
             shutil.copy(paper_run / name, record / name)
+    started = json.loads((paper_run / "config.json").read_text())["started_at"]
+    _set_start(record, "2026-01-01T00:00:00+00:00")  # another training than the drawn one
     others = tuple(schedule.schedule_runs("acgan", tmp_path / "records"))
     assert [o.path for o in others] == [record]
     schedule.draw_schedule_figures(Context(RunDir(paper_run)), RunDir(acgan_smoke_run),
                                    tmp_path / "figures", others)
     table = (tmp_path / "figures" / "acgan_paper" / schedule.TABLE_FILE).read_text()
     assert "| paper schedule, real-cls-s0 | 6 (3) | tracked" in table
+    # a record of the drawn run itself (the same training) is not drawn twice
+    _set_start(record, started)
+    schedule.draw_schedule_figures(Context(RunDir(paper_run)), RunDir(acgan_smoke_run),
+                                   tmp_path / "figures", others)
+    table = (tmp_path / "figures" / "acgan_paper" / schedule.TABLE_FILE).read_text()
+    assert "real-cls-s0" not in table
 
 
 def test_a_report_run_is_not_drawn_as_a_paper_run(acgan_smoke_run, tmp_path):
     with pytest.raises(FigureError, match="not one at the paper's schedule"):
         schedule.draw_schedule_figures(Context(RunDir(acgan_smoke_run)), None, tmp_path)
+
+
+def _set_start(run_dir, started_at):
+    info = json.loads((run_dir / "config.json").read_text())
+    info["started_at"] = started_at
+    (run_dir / "config.json").write_text(json.dumps(info))
