@@ -251,10 +251,10 @@ def plot(experiment: str, root="runs", out=FIGURES_DIR, profile="report") -> Pat
     info = runs[0][2].info()
     samples = info["config"].get("track_samples", 0)
     if vae:
-        fig.suptitle(f"{experiment}: study on the report schedule (fit()'s validation on the "
+        fig.suptitle(f"{experiment}: study on the {profile} schedule (fit()'s validation on the "
                      "test split after each epoch)", fontsize=11)
     else:
-        fig.suptitle(f"{experiment}: study on the report schedule (tracked with "
+        fig.suptitle(f"{experiment}: study on the {profile} schedule (tracked with "
                      f"{samples:,} samples and the project classifier; solid: trained G, "
                      "dashed: averaged G)", fontsize=11)
     fig.tight_layout()
