@@ -23,6 +23,10 @@ two seeds, into ``runs/<experiment>/study/<variant>-s<seed>/``:
   ``reproduce_all.py --profile report`` draws the figures from instead of training it again;
   only a run at the profile's current settings qualifies (the default seed, and the variant
   made the default first), and its ``config.json`` then says where it came from;
+* ``schedule EXPERIMENT`` prints the paper-schedule table
+  (:func:`replication.figures.schedule.schedule_table`): the shipped report run beside
+  ``<runs>/<experiment>/paper`` and the study's runs at the ``paper`` profile, their tracked
+  values on the way and their 10,000-sample numbers at the end;
 * ``record EXPERIMENT`` copies each study run's text files (``config.json``, ``status.json``,
   ``history.csv``, ``metrics.json``; a few kB, no weights) into
   ``figures/studies/records/<experiment>/study/<run>/``, committed with the study figure, so
@@ -428,6 +432,26 @@ def promote(experiment: str, variant: str, seed: int, root="runs", profile="repo
     return target
 
 
+def schedule_table(experiment: str, root="runs") -> list[str]:
+    """The paper-schedule table of ``experiment``: the shipped report run, the run
+    ``<root>/<experiment>/paper`` (if any) and the study's runs at the ``paper`` profile
+    under ``root`` (run directories or their records)."""
+    from replication.figures import schedule
+    from replication.runs import default_run_dir, shipped_run
+
+    report = schedule.Tracked(shipped_run(experiment), "report run (shipped)")
+    runs = [report]
+    paper = default_run_dir(experiment, schedule.PROFILE, root)
+    if (paper / "history.csv").exists():
+        runs.append(schedule.Tracked(RunDir(paper), "paper run"))
+    runs += [schedule.Tracked(run, f"{schedule.PROFILE} study, {run.path.name}")
+             for run in schedule.schedule_runs(experiment, root)]
+    if len(runs) == 1:
+        raise ConfigError(f"no {experiment} run at the paper's schedule under {root} (train "
+                          f"one: python -m replication train {experiment} --profile paper)")
+    return schedule.schedule_table(runs, report.last_epoch)
+
+
 RECORD_FILES = ("config.json", "status.json", "history.csv", "metrics.json")
 
 
@@ -473,7 +497,8 @@ DESCRIPTION = __doc__.split("\n", 2)[2]
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("action", choices=("run", "plot", "table", "means", "promote", "record"))
+    parser.add_argument("action", choices=("run", "plot", "table", "means", "schedule",
+                                           "promote", "record"))
     parser.add_argument("experiment", choices=studied())
     parser.add_argument("--variants", metavar="A,B",
                         help="variants to train (default: all); promote: the one variant")
@@ -522,6 +547,8 @@ def _act(args, seeds) -> None:
     elif args.action == "record":
         for path in record(args.experiment, args.runs, args.out, args.profile):
             print(f"recorded {path}")
+    elif args.action == "schedule":
+        print("\n".join(schedule_table(args.experiment, args.runs)))
     elif args.action == "means":
         print("\n".join(means(args.experiment, args.epochs, args.runs, args.profile)))
     else:

@@ -188,7 +188,7 @@ def table_epochs(run: Tracked, report_epoch: int, total: int) -> list[int]:
     """The epochs a run's tracked rows show: the report's end, every quarter of the paper's
     schedule of ``total`` epochs, and the run's last epoch (those it has reached)."""
     wanted = {report_epoch, *(round(total * q / 4) for q in (1, 2, 3, 4)), run.last_epoch}
-    return sorted(e for e in wanted if WINDOW <= e <= run.last_epoch)
+    return sorted(e for e in wanted if 1 <= e <= run.last_epoch)
 
 
 def schedule_table(runs: list[Tracked], report_epoch: int) -> list[str]:

@@ -42,14 +42,16 @@ def test_the_table_has_the_tracked_means_and_the_evaluation_of_each_run(paper_ru
     shutil.copytree(paper_run, run)
     tracked = schedule.Tracked(RunDir(run), "paper schedule")
     history = RunDir(run).history()
-    # the report's end (epoch 3 here) is every row's epoch: 3 epochs, the window of 3
+    # a schedule of 3 epochs: its quarters are epochs 1, 2, 2 and 3, the report's end is 3
     lines = schedule.schedule_table([tracked], report_epoch=3)
-    assert len(lines) == 3, lines  # header, rule, one tracked row: not evaluated yet
+    assert len(lines) == 5, lines  # header, rule, three tracked rows: not evaluated yet
     mean_fid = sum(r["fid"] for r in history) / 3
+    assert lines[2].startswith("| paper schedule | 2 (1) | tracked, 200 samples, mean of "
+                               "epochs 1-1 | ")
     assert f"| paper schedule | 6 (3) | tracked, 200 samples, mean of epochs 1-3 | " \
-           f"{mean_fid:.1f} / " in lines[2]
+           f"{mean_fid:.1f} / " in lines[4]
     _metrics(run, epochs=2, fid=55.5, accuracy=0.714)  # made before the last epoch: stale
-    assert len(schedule.schedule_table([tracked], 3)) == 3
+    assert len(schedule.schedule_table([tracked], 3)) == 5
     _metrics(run, epochs=3, fid=55.5, accuracy=0.714)
     evaluation = schedule.schedule_table([tracked], 3)[-1]
     assert evaluation == ("| paper schedule | 6 (3) | `evaluate`, 10,000 samples | 55.5 / 56.5 "
@@ -88,3 +90,26 @@ def _set_start(run_dir, started_at):
     info = json.loads((run_dir / "config.json").read_text())
     info["started_at"] = started_at
     (run_dir / "config.json").write_text(json.dumps(info))
+
+
+def test_study_schedule_prints_the_table_of_the_report_run_and_the_paper_runs(
+        paper_run, acgan_smoke_run, tmp_path, monkeypatch, capsys):
+    from replication import runs
+
+    pretrained = tmp_path / "pretrained" / "acgan"
+    pretrained.mkdir(parents=True)
+    for name in ("config.json", "status.json", "history.csv"):
+        shutil.copy(acgan_smoke_run / name, pretrained / name)
+    monkeypatch.setattr(runs, "PRETRAINED_DIR", tmp_path / "pretrained")
+    root = tmp_path / "runs"
+    with pytest.raises(study.ConfigError, match="no acgan run at the paper's schedule"):
+        study.schedule_table("acgan", root)
+    shutil.copytree(paper_run, root / "acgan" / "paper")
+    record = root / "acgan" / "study-paper" / "real-cls-s0"
+    shutil.copytree(paper_run, record)
+    assert study.main(["schedule", "acgan", "--runs", str(root)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("| run | iteration (epoch) |")
+    labels = [line.split(" | ")[0] for line in out.splitlines()[2:]]
+    assert list(dict.fromkeys(labels)) == ["| report run (shipped)", "| paper run",
+                                           "| paper study, real-cls-s0"]
