@@ -26,7 +26,8 @@ two seeds, into ``runs/<experiment>/study/<variant>-s<seed>/``:
 * ``schedule EXPERIMENT`` prints the paper-schedule table
   (:func:`replication.figures.schedule.schedule_table`): the shipped report run beside
   ``<runs>/<experiment>/paper`` and the study's runs at the ``paper`` profile, their tracked
-  values on the way and their 10,000-sample numbers at the end;
+  values on the way and their 10,000-sample numbers at the end; and draws their curves per
+  iteration into ``figures/studies/<experiment>-paper-schedule.png``;
 * ``record EXPERIMENT`` copies each study run's text files (``config.json``, ``status.json``,
   ``history.csv``, ``metrics.json``; a few kB, no weights) into
   ``figures/studies/records/<experiment>/study/<run>/``, committed with the study figure, so
@@ -432,8 +433,9 @@ def promote(experiment: str, variant: str, seed: int, root="runs", profile="repo
     return target
 
 
-def schedule_table(experiment: str, root="runs") -> list[str]:
-    """The paper-schedule table of ``experiment``: the shipped report run, the run
+def schedule_runs(experiment: str, root="runs") -> list:
+    """The runs the paper-schedule table and curves compare (as
+    :class:`replication.figures.schedule.Tracked`): the shipped report run first, the run
     ``<root>/<experiment>/paper`` (if any) and the study's runs at the ``paper`` profile
     under ``root`` (run directories or their records)."""
     from replication.figures import schedule
@@ -449,7 +451,30 @@ def schedule_table(experiment: str, root="runs") -> list[str]:
     if len(runs) == 1:
         raise ConfigError(f"no {experiment} run at the paper's schedule under {root} (train "
                           f"one: python -m replication train {experiment} --profile paper)")
-    return schedule.schedule_table(runs, report.last_epoch)
+    return runs
+
+
+def schedule_table(experiment: str, root="runs") -> list[str]:
+    """The paper-schedule table of :func:`schedule_runs` (markdown lines)."""
+    from replication.figures import schedule
+
+    runs = schedule_runs(experiment, root)
+    return schedule.schedule_table(runs, runs[0].last_epoch)
+
+
+def schedule_curves(experiment: str, root="runs", out=FIGURES_DIR) -> Path:
+    """The per-iteration curves of :func:`schedule_runs` into
+    ``<out>/<experiment>-paper-schedule.png``."""
+    from replication import plots
+    from replication.figures import schedule
+
+    runs = schedule_runs(experiment, root)
+    target = Path(out) / f"{experiment}-paper-schedule.png"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    footer = "\n".join(f"{run.label}: {run.run.path} ({run.footer.splitlines()[0]})"
+                       for run in runs)
+    return plots.save_figure(schedule.curves_figure(runs, experiments.get(experiment).title),
+                             target, footer=footer)
 
 
 RECORD_FILES = ("config.json", "status.json", "history.csv", "metrics.json")
@@ -514,8 +539,8 @@ def add_arguments(parser) -> None:
                         help="the schedule (default report, the study's; smoke tries the "
                              "machinery in seconds, into <experiment>/study-smoke)")
     parser.add_argument("--out", default=FIGURES_DIR, metavar="DIR",
-                        help="plot and record: where the figure and the records go (default "
-                             "figures/studies)")
+                        help="plot, schedule and record: where the figure and the records go "
+                             "(default figures/studies)")
 
 
 def main(argv=None) -> int:
@@ -549,6 +574,7 @@ def _act(args, seeds) -> None:
             print(f"recorded {path}")
     elif args.action == "schedule":
         print("\n".join(schedule_table(args.experiment, args.runs)))
+        print(f"wrote {schedule_curves(args.experiment, args.runs, args.out)}")
     elif args.action == "means":
         print("\n".join(means(args.experiment, args.epochs, args.runs, args.profile)))
     else:

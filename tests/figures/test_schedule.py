@@ -107,9 +107,11 @@ def test_study_schedule_prints_the_table_of_the_report_run_and_the_paper_runs(
     shutil.copytree(paper_run, root / "acgan" / "paper")
     record = root / "acgan" / "study-paper" / "real-cls-s0"
     shutil.copytree(paper_run, record)
-    assert study.main(["schedule", "acgan", "--runs", str(root)]) == 0
+    assert study.main(["schedule", "acgan", "--runs", str(root), "--out",
+                       str(tmp_path / "studies")]) == 0
+    assert (tmp_path / "studies" / "acgan-paper-schedule.png").stat().st_size > 0
     out = capsys.readouterr().out
     assert out.startswith("| run | iteration (epoch) |")
-    labels = [line.split(" | ")[0] for line in out.splitlines()[2:]]
+    labels = [line.split(" | ")[0] for line in out.splitlines()[2:] if line.startswith("|")]
     assert list(dict.fromkeys(labels)) == ["| report run (shipped)", "| paper run",
                                            "| paper study, real-cls-s0"]
