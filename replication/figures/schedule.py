@@ -178,6 +178,8 @@ class Tracked:
         """The tracked values averaged over the :data:`WINDOW` epochs ending at ``epoch``:
         (first epoch, last epoch, {key: mean})."""
         rows = [r for r in self.history if epoch - WINDOW < int(r["epoch"]) <= epoch]
+        if not rows:  # epochs missing from history.csv: the row says nothing, not a crash
+            return epoch, epoch, {}
         keys = [k for k in ("fid", "cond_acc", "coverage") for k in (k, f"{k}_ema")]
         values = {k: float(np.nanmean([r.get(k, np.nan) for r in rows])) for k in keys
                   if any(k in r and not np.isnan(r[k]) for r in rows)}
