@@ -433,7 +433,7 @@ def promote(experiment: str, variant: str, seed: int, root="runs", profile="repo
     return target
 
 
-def schedule_runs(experiment: str, root="runs") -> list:
+def paper_schedule_runs(experiment: str, root="runs") -> list:
     """The runs the paper-schedule table and curves compare (as
     :class:`replication.figures.schedule.Tracked`): the shipped report run first, the run
     ``<root>/<experiment>/paper`` (if any) and the study's runs at the ``paper`` profile
@@ -455,26 +455,24 @@ def schedule_runs(experiment: str, root="runs") -> list:
 
 
 def schedule_table(experiment: str, root="runs") -> list[str]:
-    """The paper-schedule table of :func:`schedule_runs` (markdown lines)."""
+    """The paper-schedule table of :func:`paper_schedule_runs` (markdown lines)."""
     from replication.figures import schedule
 
-    runs = schedule_runs(experiment, root)
+    runs = paper_schedule_runs(experiment, root)
     return schedule.schedule_table(runs, runs[0].last_epoch)
 
 
 def schedule_curves(experiment: str, root="runs", out=FIGURES_DIR) -> Path:
-    """The per-iteration curves of :func:`schedule_runs` into
+    """The per-iteration curves of :func:`paper_schedule_runs` into
     ``<out>/<experiment>-paper-schedule.png``."""
     from replication import plots
     from replication.figures import schedule
 
-    runs = schedule_runs(experiment, root)
+    runs = paper_schedule_runs(experiment, root)
     target = Path(out) / f"{experiment}-paper-schedule.png"
     target.parent.mkdir(parents=True, exist_ok=True)
-    footer = "\n".join(f"{run.label}: {run.run.path} ({run.footer.splitlines()[0]})"
-                       for run in runs)
     return plots.save_figure(schedule.curves_figure(runs, experiments.get(experiment).title),
-                             target, footer=footer)
+                             target, footer=schedule.curves_footer(runs))
 
 
 RECORD_FILES = ("config.json", "status.json", "history.csv", "metrics.json")

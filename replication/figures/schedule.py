@@ -114,9 +114,7 @@ def draw_schedule_figures(ctx: Context, report: RunDir | None, out: Path,
     else:
         print(f"{ctx.run.path} has no epoch past the report's {report_epoch}: no same-noise "
               "comparison", flush=True)
-    save(curves_figure(runs, name), "curves.png",
-         footer="\n".join(f"{run.label}: {run.run.path} ({run.footer.splitlines()[0]})"
-                          for run in runs))
+    save(curves_figure(runs, name), "curves.png", footer=curves_footer(runs))
     table = folder / TABLE_FILE
     with atomic_path(table, suffix=".md") as tmp:
         tmp.write_text("\n".join(schedule_table(runs, report_epoch)) + "\n")
@@ -260,6 +258,12 @@ def same_noise_figure(ctx: Context, report_epoch: int, name: str):
                  f"iterations and the paper's {last * steps:,} (trained generator)", fontsize=12)
     fig.tight_layout()
     return fig
+
+
+def curves_footer(runs: list[Tracked]) -> str:
+    """The curves' provenance: each run's label, folder and how it was made, a line each."""
+    return "\n".join(f"{run.label}: {run.run.path} ({run.footer.splitlines()[0]})"
+                     for run in runs)
 
 
 def curves_figure(runs: list[Tracked], name: str):
