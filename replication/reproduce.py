@@ -30,17 +30,17 @@ from replication.errors import run_command
 
 # The stages: the report's experiments in the report's order (replication.experiments).
 STAGES = experiments.names()
-# The up-front estimate: seconds per training step at the report batch size on the reference
-# 2-core Zen 4 CPU (fp32), fixed seconds per epoch and per stage; once a stage has run,
-# measured epoch times replace them.
+# The up-front estimate: seconds per training step at the profile's batch size, seconds per
+# epoch beside the steps (tracking, validation, checkpoints) and per stage (building, drawing),
+# measured on the reference 2-core Zen 4 CPU in fp32 by the quick profile's run of
+# docs/results.md (each run's "trained N epochs in" line); once a stage has run, measured
+# epoch times replace them.
 REFERENCE_SECONDS: dict[str, tuple[float, float, float]] = {
-    VAEConfig.experiment: (0.056, 4.0, 25.0),
-    EffNetVAEConfig.experiment: (0.50, 8.0, 45.0),
-    DCGANConfig.experiment: (0.30, 1.5, 25.0),
-    # batch 64 with wrong-label pairs: 0.198 s/step measured in bf16 (the study's runs, idle
-    # CPU) times the 1.37x that bf16 bought the former CGAN step (docs/speed.md)
-    CGANConfig.experiment: (0.27, 1.5, 30.0),
-    ACGANConfig.experiment: (0.55, 2.0, 30.0),
+    VAEConfig.experiment: (0.041, 0.8, 11.0),
+    EffNetVAEConfig.experiment: (0.244, 14.5, 5.0),
+    DCGANConfig.experiment: (0.195, 4.0, 5.0),
+    CGANConfig.experiment: (0.126, 7.2, 5.0),
+    ACGANConfig.experiment: (0.324, 4.8, 6.0),
 }
 
 
