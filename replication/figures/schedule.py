@@ -16,6 +16,8 @@ drawn from the report run: that is what the report shows), into ``figures/<exper
 
 The other runs are read from their ``history.csv`` / ``metrics.json`` only, so a study's
 committed records (no snapshots, :func:`replication.study.record`) draw their curves too.
+Every run is labelled with the ``train`` flags by which it departs from its profile
+(:func:`settings_flags`, e.g. ``--class-loss real``), and so is the gallery's section.
 
 Every file goes into the folder's ``manifest.json`` like the report's figures, and
 :func:`gallery_section` turns them into the gallery's section.
@@ -28,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from replication import experiments, plots
+from replication.cli import train_flags
 from replication.data import train_size
 from replication.figures.core import Context, FigureError
 from replication.figures.gan import AVERAGED_NOTE, QUALITY_TAG, class_grid_figure
@@ -102,8 +105,9 @@ def draw_schedule_figures(ctx: Context, report: RunDir | None, out: Path,
     if "ema_samples" in ctx.snapshot(last):
         save(class_grid_figure(ctx, last, name, key="ema_samples", note=AVERAGED_NOTE),
              "grid_ema.png")
+    flags = settings_flags(ctx.config)
     runs = ([Tracked(report, "report schedule")] if report is not None else []) + \
-        [Tracked(ctx.run, "paper schedule")]
+        [Tracked(ctx.run, f"paper schedule ({flags})" if flags else "paper schedule")]
     # A study's record of the run drawn here (same training start) is not a run of its own.
     runs += [run for run in (Tracked(other, _label(other)) for other in others)
              if run.info.get("started_at") != ctx.info.get("started_at")]
@@ -226,9 +230,26 @@ def schedule_table(runs: list[Tracked], report_epoch: int) -> list[str]:
     return lines
 
 
+def settings_flags(config: dict) -> str:
+    """The ``train`` flags by which a run's settings (its config.json ``config``) depart from
+    its profile's (e.g. ``--class-loss real``); empty for a run at the profile's own settings.
+    Speed settings (precision, XLA, the fused BatchNorm) are not departures."""
+    changed = experiments.settings_changed(
+        experiments.config_from_dict(config),
+        experiments.make_config(config["experiment"], config["profile"]))
+    words = []
+    for name, (saved, _) in changed.items():
+        try:
+            words.append(train_flags({name: saved}))
+        except KeyError:  # a setting no flag sets (a config written by hand)
+            words.append(f"{name}={saved}")
+    return " ".join(words)
+
+
 def _label(run: RunDir) -> str:
-    """A study run by its folder's name (``<variant>-s<seed>``)."""
-    return f"paper schedule, {run.path.name}"
+    """A study run by its folder's name (``<variant>-s<seed>``) and its departures."""
+    flags = settings_flags(run.info()["config"])
+    return f"paper schedule, {run.path.name}" + (f" ({flags})" if flags else "")
 
 
 def same_noise_figure(ctx: Context, report_epoch: int, name: str):
@@ -331,13 +352,17 @@ def gallery_section(out: Path, manifest: dict) -> list[str]:
         try:
             config = RunDir(entry["run"]).info()["config"]
             when = f"{int(entry['epochs_run']) * iterations_per_epoch(config):,} iterations"
+            flags = settings_flags(config)
         except (FileNotFoundError, ValueError, KeyError):
-            when = "schedule"  # the run is not on this machine: the gallery still shows it
+            # the run is not on this machine: the gallery still shows it
+            when, flags = "schedule", ""
+        settings = (f", at the paper profile's settings but `{flags}`" if flags else
+                    ", at the paper profile's settings")
         lines += [f"## {experiments.get(experiment).title} at the paper's {when}", "",
                   f"The run `{entry['run']}` at the paper's schedule: {entry['epochs_run']} of "
                   f"{entry['epochs_planned']} epochs ({entry.get('device')}, seed "
-                  f"{entry.get('seed')}, {entry.get('precision')}). The report's own figures "
-                  "above stay drawn from the report's run.", ""]
+                  f"{entry.get('seed')}, {entry.get('precision')}){settings}. The report's "
+                  "own figures above stay drawn from the report's run.", ""]
         for filename in FILES:
             key = f"{folder}/{filename}"
             if key not in entries:

@@ -25,6 +25,8 @@ def test_the_section_is_drawn_recorded_and_in_the_gallery(paper_run, acgan_smoke
     assert "## AC-GAN at the paper's 6 iterations" in text  # 3 epochs of 50 / 25
     assert "![same_noise.png](acgan_paper/same_noise.png)" in text
     assert "| run | iteration (epoch) | numbers from |" in text  # the table, inline
+    # the miniature run departs from the paper profile (batch, examples): the section says so
+    assert "at the paper profile's settings but `--batch-size 25" in text
 
 
 def _metrics(run_dir, epochs, fid, accuracy):
@@ -67,12 +69,18 @@ def test_a_study_record_without_snapshots_draws_its_curves(paper_run, acgan_smok
             shutil.copy(paper_run / name, record / name)
     started = json.loads((paper_run / "config.json").read_text())["started_at"]
     _set_start(record, "2026-01-01T00:00:00+00:00")  # another training than the drawn one
+    info = json.loads((record / "config.json").read_text())
+    info["config"]["class_loss"] = "real"
+    (record / "config.json").write_text(json.dumps(info))
     others = tuple(schedule.schedule_runs("acgan", tmp_path / "records"))
     assert [o.path for o in others] == [record]
     schedule.draw_schedule_figures(Context(RunDir(paper_run)), RunDir(acgan_smoke_run),
                                    tmp_path / "figures", others)
     table = (tmp_path / "figures" / "acgan_paper" / schedule.TABLE_FILE).read_text()
-    assert "| paper schedule, real-cls-s0 | 6 (3) | tracked" in table
+    # the record's row is labelled by its folder and by how it departs from the profile
+    row = next(line for line in table.splitlines()
+               if line.startswith("| paper schedule, real-cls-s0 (") and "| 6 (3) |" in line)
+    assert "--class-loss real" in row and "--batch-size 25" in row
     # a record of the drawn run itself (the same training) is not drawn twice
     _set_start(record, started)
     schedule.draw_schedule_figures(Context(RunDir(paper_run)), RunDir(acgan_smoke_run),
@@ -113,5 +121,18 @@ def test_study_schedule_prints_the_table_of_the_report_run_and_the_paper_runs(
     out = capsys.readouterr().out
     assert out.startswith("| run | iteration (epoch) |")
     labels = [line.split(" | ")[0] for line in out.splitlines()[2:] if line.startswith("|")]
-    assert list(dict.fromkeys(labels)) == ["| report run (shipped)", "| paper run",
-                                           "| paper study, real-cls-s0"]
+    names = list(dict.fromkeys(labels))
+    assert names[:2] == ["| report run (shipped)", "| paper run"] and len(names) == 3
+    # the study's run by its folder and its departures from the profile (the miniature's)
+    assert names[2].startswith("| paper study, real-cls-s0 (") and "--batch-size 25" in names[2]
+
+
+def test_a_run_is_described_by_the_flags_that_depart_from_its_profile():
+    from replication.experiments import make_config
+
+    config = make_config("acgan", "paper").to_dict()
+    assert schedule.settings_flags(config) == ""
+    # speed settings are not departures; a setting of the model or the loss is
+    assert schedule.settings_flags({**config, "precision": "bf16", "xla": "on"}) == ""
+    assert schedule.settings_flags({**config, "class_loss": "real"}) == "--class-loss real"
+    assert schedule.settings_flags({**config, "seed": 1}) == "--seed 1"
