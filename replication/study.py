@@ -446,10 +446,9 @@ def paper_schedule_runs(experiment: str, root="runs") -> list:
     paper = default_run_dir(experiment, schedule.PROFILE, root)
     if (paper / "history.csv").exists():
         runs.append(schedule.Tracked(RunDir(paper), "paper run"))
-    for run in schedule.schedule_runs(experiment, root):
-        flags = schedule.settings_flags(run.info()["config"])
-        runs.append(schedule.Tracked(run, f"{schedule.PROFILE} study, {run.path.name}"
-                                     + (f" ({flags})" if flags else "")))
+    runs += [schedule.Tracked(run, schedule.labelled(f"{schedule.PROFILE} study, {run.path.name}",
+                                                     run.info()["config"]))
+             for run in schedule.schedule_runs(experiment, root)]
     if len(runs) == 1:
         raise ConfigError(f"no {experiment} run at the paper's schedule under {root} (train "
                           f"one: python -m replication train {experiment} --profile paper)")

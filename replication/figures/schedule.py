@@ -105,9 +105,8 @@ def draw_schedule_figures(ctx: Context, report: RunDir | None, out: Path,
     if "ema_samples" in ctx.snapshot(last):
         save(class_grid_figure(ctx, last, name, key="ema_samples", note=AVERAGED_NOTE),
              "grid_ema.png")
-    flags = settings_flags(ctx.config)
     runs = ([Tracked(report, "report schedule")] if report is not None else []) + \
-        [Tracked(ctx.run, f"paper schedule ({flags})" if flags else "paper schedule")]
+        [Tracked(ctx.run, labelled("paper schedule", ctx.config))]
     # A study's record of the run drawn here (same training start) is not a run of its own.
     runs += [run for run in (Tracked(other, _label(other)) for other in others)
              if run.info.get("started_at") != ctx.info.get("started_at")]
@@ -246,10 +245,16 @@ def settings_flags(config: dict) -> str:
     return " ".join(words)
 
 
+def labelled(name: str, config: dict) -> str:
+    """``name`` and, in brackets, the flags by which the run of ``config`` departs from its
+    profile (:func:`settings_flags`)."""
+    flags = settings_flags(config)
+    return f"{name} ({flags})" if flags else name
+
+
 def _label(run: RunDir) -> str:
     """A study run by its folder's name (``<variant>-s<seed>``) and its departures."""
-    flags = settings_flags(run.info()["config"])
-    return f"paper schedule, {run.path.name}" + (f" ({flags})" if flags else "")
+    return labelled(f"paper schedule, {run.path.name}", run.info()["config"])
 
 
 def same_noise_figure(ctx: Context, report_epoch: int, name: str):
