@@ -446,8 +446,7 @@ def paper_schedule_runs(experiment: str, root="runs") -> list:
     paper = default_run_dir(experiment, schedule.PROFILE, root)
     if (paper / "history.csv").exists():
         runs.append(schedule.Tracked(RunDir(paper), "paper run"))
-    runs += [schedule.Tracked(run, schedule.labelled(f"{schedule.PROFILE} study, {run.path.name}",
-                                                     run.info()["config"]))
+    runs += [schedule.Tracked(run, schedule.record_label(run))
              for run in schedule.schedule_runs(experiment, root)]
     if len(runs) == 1:
         raise ConfigError(f"no {experiment} run at the paper's schedule under {root} (train "

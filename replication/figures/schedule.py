@@ -108,7 +108,7 @@ def draw_schedule_figures(ctx: Context, report: RunDir | None, out: Path,
     runs = ([Tracked(report, "report schedule")] if report is not None else []) + \
         [Tracked(ctx.run, labelled("paper schedule", ctx.config))]
     # A study's record of the run drawn here (same training start) is not a run of its own.
-    runs += [run for run in (Tracked(other, _label(other)) for other in others)
+    runs += [run for run in (Tracked(other, record_label(other)) for other in others)
              if run.info.get("started_at") != ctx.info.get("started_at")]
     # The report run's length (its last epoch), else the report profile's.
     report_epoch = runs[0].last_epoch if report is not None else report_epochs(experiment)
@@ -252,9 +252,11 @@ def labelled(name: str, config: dict) -> str:
     return f"{name} ({flags})" if flags else name
 
 
-def _label(run: RunDir) -> str:
-    """A study run by its folder's name (``<variant>-s<seed>``) and its departures."""
-    return labelled(f"paper schedule, {run.path.name}", run.info()["config"])
+def record_label(run: RunDir) -> str:
+    """A study run by its folder's name (``<variant>-s<seed>``) and its departures, or the
+    words that it has none (so a reader without the study's variant names knows it)."""
+    name, config = f"paper schedule, {run.path.name}", run.info()["config"]
+    return labelled(name, config) if settings_flags(config) else f"{name} (the profile's settings)"
 
 
 def same_noise_figure(ctx: Context, report_epoch: int, name: str):

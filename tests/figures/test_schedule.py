@@ -124,7 +124,7 @@ def test_study_schedule_prints_the_table_of_the_report_run_and_the_paper_runs(
     names = list(dict.fromkeys(labels))
     assert names[:2] == ["| report run (shipped)", "| paper run"] and len(names) == 3
     # the study's run by its folder and its departures from the profile (the miniature's)
-    assert names[2].startswith("| paper study, real-cls-s0 (") and "--batch-size 25" in names[2]
+    assert names[2].startswith("| paper schedule, real-cls-s0 (") and "--batch-size 25" in names[2]
 
 
 def test_a_run_is_described_by_the_flags_that_depart_from_its_profile():
@@ -136,3 +136,20 @@ def test_a_run_is_described_by_the_flags_that_depart_from_its_profile():
     assert schedule.settings_flags({**config, "precision": "bf16", "xla": "on"}) == ""
     assert schedule.settings_flags({**config, "class_loss": "real"}) == "--class-loss real"
     assert schedule.settings_flags({**config, "seed": 1}) == "--seed 1"
+
+
+def test_a_study_run_at_the_profiles_settings_says_so(tmp_path):
+    from replication.experiments import make_config
+
+    class Record:  # what _label reads of a RunDir
+        def __init__(self, name, config):
+            self.path, self._config = tmp_path / name, config
+
+        def info(self):
+            return {"config": self._config}
+
+    config = make_config("acgan", "paper").to_dict()
+    assert schedule.record_label(Record("baseline-s0", config)) == \
+        "paper schedule, baseline-s0 (the profile's settings)"
+    assert schedule.record_label(Record("real-cls-s0", {**config, "class_loss": "real"})) == \
+        "paper schedule, real-cls-s0 (--class-loss real)"
