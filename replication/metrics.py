@@ -5,6 +5,8 @@
   cubic polynomial kernel ``k(x, y) = (x·y / d + 1)³``, averaged over random subsets.
 * :func:`inception_score` – IS (Salimans et al. 2016): ``exp(E_x KL(p(y|x) || p(y)))``.
 * :func:`conditional_accuracy`, :func:`class_coverage` – from a classifier's predictions.
+* :func:`ridge_classifier` – a linear (ridge-regression) classifier fitted on features, for
+  the linear probes of a pretrained network's features.
 * :func:`vae_bounds` – the VAE's single-sample negative ELBO and the importance-weighted bound
   (IWAE, Burda et al. 2016) in nats per image.
 
@@ -114,6 +116,28 @@ def class_coverage(predicted, num_classes: int) -> int:
     K for a generator that covers every class about evenly, low for a collapsed one."""
     counts = np.bincount(np.asarray(predicted, np.int64), minlength=num_classes)
     return int((counts >= len(predicted) / (2.0 * num_classes)).sum())
+
+
+RIDGE = 1e-2  # the ridge classifier's penalty, relative to the mean squared feature
+
+
+def ridge_classifier(train_x, train_y, classes: int, ridge: float = RIDGE):
+    """A ridge-regression classifier (one-hot targets, a bias) fitted on standardised
+    ``train_x``: returns ``predict(x) -> class per row``.  Scale-free: features of any size
+    (a random network's are tiny) are standardised first."""
+    train_x = np.asarray(train_x, np.float64)
+    mean, std = train_x.mean(0), train_x.std(0)
+    std = std + 1e-6 * std.max() + 1e-30
+
+    def design(x):
+        x = (np.asarray(x, np.float64) - mean) / std
+        return np.hstack([x, np.ones((len(x), 1))])
+
+    a = design(train_x)
+    gram = a.T @ a
+    gram += ridge * np.trace(gram) / len(gram) * np.eye(len(gram))
+    w = np.linalg.solve(gram, a.T @ np.eye(classes)[np.asarray(train_y)])
+    return lambda x: np.argmax(design(x) @ w, axis=1)
 
 
 DECODE_ROWS = 5000  # latent points decoded at once by vae_bounds

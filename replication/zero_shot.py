@@ -6,6 +6,12 @@ classes (:data:`CIFAR10_FROM_IMAGENET`) together have the largest softmax probab
 correct port scores far above the 10 % of chance; a wrong padding, channel order, input
 normalisation or BatchNorm epsilon drops it close to chance.  ``scripts/zero_shot_lite0.py``
 runs it and writes the result as JSON.
+
+The same network also judges a conditional GAN's samples, independently of the project's own
+classifier, in two ways: zero-shot as above (:func:`zero_shot_generated`), and by a linear
+probe (:func:`probe_judge`): a ridge classifier on Lite0's pooled ImageNet features, fitted on
+real CIFAR-10 training images, which reads 32x32 images much better than the zero-shot
+mapping while sharing nothing with the project's classifier but the training images.
 """
 
 from __future__ import annotations
@@ -15,6 +21,8 @@ import platform
 import time
 
 import numpy as np
+
+from replication.metrics import ridge_classifier
 
 # ImageNet-1k class indices (the standard ILSVRC-2012 order, i.e. sorted WordNet ids) that
 # stand for each CIFAR-10 class.  ImageNet has no generic deer, so antelopes stand in.
@@ -116,6 +124,9 @@ def cifar_predictions(probs: np.ndarray) -> np.ndarray:
     return np.argmax(np.asarray(probs) @ class_matrix(), axis=1)
 
 
+PROBE_TRAIN = 10000  # real CIFAR-10 training images the linear probe is fitted on
+
+
 @functools.lru_cache(maxsize=2)
 def _classifier(input_size: int):
     """Lite0 with its ImageNet head and weights at ``input_size`` (built once per size)."""
@@ -124,33 +135,50 @@ def _classifier(input_size: int):
     return el.build_lite0((input_size, input_size, 3), include_top=True, weights="imagenet")
 
 
-def imagenet_probabilities(images, input_size: int = 224, normalisation: str = "lite",
-                           batch_size: int = 50, verbose: bool = False) -> np.ndarray:
-    """ImageNet softmax of Lite0 (its own ImageNet weights) for uint8 32x32 RGB ``images``,
-    upsampled bilinearly to ``input_size``."""
+@functools.lru_cache(maxsize=2)
+def _backbone(input_size: int):
+    """Lite0 with its ImageNet weights, no head: the 1,280 average-pooled features."""
+    from replication.models import efficientnet_lite as el
+
+    return el.build_lite0((input_size, input_size, 3), include_top=False, pooling="avg",
+                          weights="imagenet")
+
+
+def _through(model, images, input_size: int, normalisation: str, batch_size: int,
+             verbose: bool = False) -> np.ndarray:
+    """``model`` on uint8 32x32 RGB ``images``, normalised and upsampled bilinearly."""
     import tensorflow as tf
 
     from replication.models import efficientnet_lite as el
 
-    model = _classifier(input_size)
-    probs = []
+    out = []
     for first in range(0, len(images), batch_size):
         x = el.normalise(images[first:first + batch_size], normalisation)
         x = tf.image.resize(x, (input_size, input_size), method="bilinear")
-        probs.append(np.asarray(model(x, training=False)))
+        out.append(np.asarray(model(x, training=False)))
         done = min(first + batch_size, len(images))
         if verbose and (done == len(images) or done % (10 * batch_size) == 0):
             print(f"{done}/{len(images)} images", flush=True)
-    return np.concatenate(probs)
+    return np.concatenate(out)
 
 
-def zero_shot_generated(run_dir, n: int = 2000, generator: str = "trained",
-                        input_size: int = 224, normalisation: str = "lite",
-                        batch_size: int = 50) -> dict:
-    """An independent judge of a conditional GAN: the share of ``n`` class-balanced samples of
-    the run's ``generator`` (trained | averaged) that ImageNet Lite0, zero-shot, puts in the
-    class they were generated for (the same rule as :func:`zero_shot_cifar10`, whose accuracy
-    on real test images is the ceiling to read it against)."""
+def imagenet_probabilities(images, input_size: int = 224, normalisation: str = "lite",
+                           batch_size: int = 50, verbose: bool = False) -> np.ndarray:
+    """ImageNet softmax of Lite0 (its own ImageNet weights) for uint8 32x32 RGB ``images``,
+    upsampled bilinearly to ``input_size``."""
+    return _through(_classifier(input_size), images, input_size, normalisation, batch_size,
+                    verbose)
+
+
+def lite0_features(images, input_size: int = 224, normalisation: str = "lite",
+                   batch_size: int = 50) -> np.ndarray:
+    """Lite0's pooled ImageNet features (N, 1280) of uint8 32x32 RGB ``images``."""
+    return _through(_backbone(input_size), images, input_size, normalisation, batch_size)
+
+
+def conditional_samples(run_dir, n: int, generator: str = "trained"):
+    """``n`` class-balanced uint8 samples and their labels from a conditional GAN run's
+    ``generator`` (trained | averaged), with the judges' fixed noise seed."""
     from replication import experiments, load_model
     from replication.generation import draw
     from replication.runs import AVERAGED_GENERATOR_FILE, GENERATOR_FILE, RunDir
@@ -163,20 +191,61 @@ def zero_shot_generated(run_dir, n: int = 2000, generator: str = "trained",
     path = run.model_dir / (GENERATOR_FILE if generator == "trained" else AVERAGED_GENERATOR_FILE)
     images, labels = draw(load_model(path, compile=False), info, n, family=spec.family,
                           conditional=True, seed=1234)
+    return images, np.asarray(labels), info
+
+
+def _per_class(hits, labels) -> dict:
+    return {name: round(float(hits[labels == j].mean()), 3) if (labels == j).any() else None
+            for j, name in enumerate(CIFAR10_CLASSES)}
+
+
+def zero_shot_generated(run_dir, n: int = 2000, generator: str = "trained",
+                        input_size: int = 224, normalisation: str = "lite",
+                        batch_size: int = 50) -> dict:
+    """An independent judge of a conditional GAN: the share of ``n`` class-balanced samples of
+    the run's ``generator`` (trained | averaged) that ImageNet Lite0, zero-shot, puts in the
+    class they were generated for (the same rule as :func:`zero_shot_cifar10`, whose accuracy
+    on real test images is the ceiling to read it against)."""
+    images, labels, info = conditional_samples(run_dir, n, generator)
     probs = imagenet_probabilities(images, input_size, normalisation, batch_size)
     correct = cifar_predictions(probs) == labels
     correct_max = max_rule_predictions(probs) == labels
-
-    def per_class(hits):
-        return {name: round(float(hits[labels == j].mean()), 3)
-                for j, name in enumerate(CIFAR10_CLASSES)}
-
-    return {"run": str(run.path), "generator": generator, "n": int(n),
+    return {"run": str(run_dir), "generator": generator, "n": int(n),
             "epochs": info.get("epochs_done"),
             "agreement": round(float(correct.mean()), 4),
             "agreement_max_rule": round(float(correct_max.mean()), 4),
-            "per_class_agreement": per_class(correct),
-            "per_class_agreement_max_rule": per_class(correct_max)}
+            "per_class_agreement": _per_class(correct, labels),
+            "per_class_agreement_max_rule": _per_class(correct_max, labels)}
+
+
+def probe_judge(run_dirs=(), n: int = 2000, n_train: int = PROBE_TRAIN, n_test: int = 2000,
+                input_size: int = 224, normalisation: str = "lite",
+                batch_size: int = 50) -> list[dict]:
+    """The linear-probe judge: a ridge classifier on Lite0's pooled ImageNet features, fitted
+    on ``n_train`` real CIFAR-10 training images (a fixed subset).  The first row is its
+    accuracy on ``n_test`` real test images (the ceiling); then, per run and generator, the
+    share of ``n`` class-balanced samples it puts in the class they were generated for."""
+    from replication import data
+
+    dataset = data.load("cifar10", "bundled", verbose=False)
+    train, test = dataset.train.take(n_train), dataset.test.take(n_test)
+    predict = ridge_classifier(lite0_features(train.images, input_size, normalisation,
+                                              batch_size), train.labels, len(CIFAR10_CLASSES))
+    common = {"judge": "Lite0 linear probe", "n_train": int(len(train)),
+              "input_size": input_size}
+
+    def judged(images, labels, **row):
+        hits = predict(lite0_features(images, input_size, normalisation, batch_size)) == labels
+        return {**row, **common, "n": int(len(labels)), "agreement": round(float(hits.mean()), 4),
+                "per_class_agreement": _per_class(hits, labels)}
+
+    rows = [judged(test.images, np.asarray(test.labels), run="real CIFAR-10 test images")]
+    for run_dir in run_dirs:
+        for generator in ("trained", "averaged"):
+            images, labels, info = conditional_samples(run_dir, n, generator)
+            rows.append(judged(images, labels, run=str(run_dir), generator=generator,
+                               epochs=info.get("epochs_done")))
+    return rows
 
 
 def max_rule_predictions(probs: np.ndarray) -> np.ndarray:
@@ -266,6 +335,7 @@ def main(argv=None) -> int:
     import json
     from pathlib import Path
 
+    from replication.cli import positive_int
     from replication.errors import run_command
 
     parser = argparse.ArgumentParser(
@@ -283,9 +353,23 @@ def main(argv=None) -> int:
     parser.add_argument("--run", metavar="RUN_DIR", nargs="+",
                         help="instead: judge conditional GAN runs, the share of their samples "
                              "Lite0 puts in the class they were generated for (printed)")
+    parser.add_argument("--judge", choices=("zero-shot", "probe"), default="zero-shot",
+                        help="with --run: Lite0 zero-shot (default) or a linear probe on its "
+                             "features fitted on real training images (printed first: its "
+                             "accuracy on --n real test images)")
+    parser.add_argument("--probe-train", type=positive_int, default=PROBE_TRAIN,
+                        help=f"--judge probe: real training images it is fitted on "
+                             f"(default {PROBE_TRAIN})")
     args = parser.parse_args(argv)
+    if args.judge == "probe" and not args.run:
+        parser.error("--judge probe needs --run RUN_DIR ...")
 
     def judge():
+        if args.judge == "probe":
+            for row in probe_judge(args.run, args.n, args.probe_train, args.n, args.input_size,
+                                   args.normalisation, args.batch_size):
+                print(json.dumps(row), flush=True)
+            return
         for path in args.run:
             for generator in ("trained", "averaged"):
                 r = zero_shot_generated(path, args.n, generator, args.input_size,
@@ -311,4 +395,4 @@ def main(argv=None) -> int:
 
 
 __all__ = ["CIFAR10_FROM_IMAGENET", "CIFAR10_CLASSES", "class_matrix", "cifar_predictions",
-           "zero_shot_cifar10", "summary", "main"]
+           "zero_shot_cifar10", "zero_shot_generated", "probe_judge", "summary", "main"]

@@ -21,3 +21,27 @@ def test_lite0_judges_a_conditional_runs_samples(cgan_smoke_run):
             assert list(per_class) == list(CIFAR10_CLASSES)
             # 2 samples per class: the classes' shares average to the overall one
             assert sum(per_class.values()) / 10 == pytest.approx(result[f"agreement{rule}"])
+
+
+def test_the_linear_probe_judge_reads_real_images_and_a_runs_samples(cgan_smoke_run, capsys):
+    """The second independent judge: a ridge probe on Lite0's ImageNet features, fitted on real
+    training images; its first row is its accuracy on real test images, the ceiling."""
+    from replication.zero_shot import CIFAR10_CLASSES, main, probe_judge
+
+    rows = probe_judge([cgan_smoke_run], n=20, n_train=200, n_test=100, input_size=64,
+                       batch_size=50)
+    real, *judged = rows
+    assert real["run"] == "real CIFAR-10 test images" and real["n"] == 100
+    assert real["n_train"] == 200 and real["input_size"] == 64
+    # ImageNet features read real CIFAR-10 far above the 10 % of chance, even from 200 images
+    assert real["agreement"] > 0.3
+    assert [row["generator"] for row in judged] == ["trained", "averaged"]
+    for row in judged:
+        assert row["n"] == 20 and 0.0 <= row["agreement"] <= 1.0
+        assert list(row["per_class_agreement"]) == list(CIFAR10_CLASSES)
+        assert sum(row["per_class_agreement"].values()) / 10 == \
+            pytest.approx(row["agreement"])
+    # the probe needs runs to judge: one clear line
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--judge", "probe"])
+    assert exit_info.value.code == 2 and "--judge probe needs --run" in capsys.readouterr().err
