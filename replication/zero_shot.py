@@ -22,6 +22,7 @@ import time
 
 import numpy as np
 
+from replication.config import ConfigError
 from replication.metrics import ridge_classifier
 
 # ImageNet-1k class indices (the standard ILSVRC-2012 order, i.e. sorted WordNet ids) that
@@ -176,21 +177,37 @@ def lite0_features(images, input_size: int = 224, normalisation: str = "lite",
     return _through(_backbone(input_size), images, input_size, normalisation, batch_size)
 
 
+def _judged_run(run_dir):
+    """The run directory and its info, if its samples can be judged: a conditional GAN of
+    CIFAR-10 (else one clear :class:`ConfigError`)."""
+    from replication import experiments
+    from replication.runs import RunDir
+
+    run = RunDir(run_dir)
+    try:
+        info = run.info()
+    except FileNotFoundError as exc:
+        raise ConfigError(str(exc)) from None
+    if not experiments.get(info["experiment"]).conditional:
+        raise ConfigError(f"{run.path} is not a conditional GAN run")
+    if info["config"].get("dataset") != "cifar10":
+        raise ConfigError(f"{run.path} is a {info['config'].get('dataset')} run: the Lite0 "
+                          "judges read CIFAR-10 classes only")
+    return run, info
+
+
 def conditional_samples(run_dir, n: int, generator: str = "trained"):
     """``n`` class-balanced uint8 samples and their labels from a conditional GAN run's
     ``generator`` (trained | averaged), with the judges' fixed noise seed."""
     from replication import experiments, load_model
     from replication.generation import draw
-    from replication.runs import AVERAGED_GENERATOR_FILE, GENERATOR_FILE, RunDir
+    from replication.runs import AVERAGED_GENERATOR_FILE, GENERATOR_FILE
 
-    run = RunDir(run_dir)
-    info = run.info()
-    spec = experiments.get(info["experiment"])
-    if not spec.conditional:
-        raise ValueError(f"{run.path} is not a conditional GAN run")
+    run, info = _judged_run(run_dir)
     path = run.model_dir / (GENERATOR_FILE if generator == "trained" else AVERAGED_GENERATOR_FILE)
-    images, labels = draw(load_model(path, compile=False), info, n, family=spec.family,
-                          conditional=True, seed=1234)
+    images, labels = draw(load_model(path, compile=False), info, n,
+                          family=experiments.get(info["experiment"]).family, conditional=True,
+                          seed=1234)
     return images, np.asarray(labels), info
 
 
@@ -227,6 +244,8 @@ def probe_judge(run_dirs=(), n: int = 2000, n_train: int = PROBE_TRAIN, n_test: 
     share of ``n`` class-balanced samples it puts in the class they were generated for."""
     from replication import data
 
+    for run_dir in run_dirs:  # refuse a run it cannot judge before the features' minutes
+        _judged_run(run_dir)
     dataset = data.load("cifar10", "bundled", verbose=False)
     train, test = dataset.train.take(n_train), dataset.test.take(n_test)
     predict = ridge_classifier(lite0_features(train.images, input_size, normalisation,

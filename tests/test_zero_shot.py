@@ -45,3 +45,30 @@ def test_the_linear_probe_judge_reads_real_images_and_a_runs_samples(cgan_smoke_
     with pytest.raises(SystemExit) as exit_info:
         main(["--judge", "probe"])
     assert exit_info.value.code == 2 and "--judge probe needs --run" in capsys.readouterr().err
+
+
+def test_the_judges_refuse_a_run_of_another_dataset(cgan_smoke_run, tmp_path):
+    import json
+    import shutil
+
+    from replication.zero_shot import conditional_samples
+
+    run = tmp_path / "mnist-run"
+    shutil.copytree(cgan_smoke_run, run)
+    info = json.loads((run / "config.json").read_text())
+    info["config"]["dataset"] = "mnist"
+    (run / "config.json").write_text(json.dumps(info))
+    with pytest.raises(ValueError, match="mnist run: the Lite0 judges read CIFAR-10"):
+        conditional_samples(run, 10)
+
+
+def test_the_judges_answer_a_run_they_cannot_judge_in_one_line(tmp_path, capsys):
+    from pathlib import Path
+
+    from replication.zero_shot import main
+
+    # a folder that is no run; a shipped run that is no conditional GAN
+    for run in (tmp_path / "missing", Path(__file__).parents[1] / "pretrained" / "vae"):
+        assert main(["--judge", "probe", "--run", str(run)]) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and err.startswith("error: ")
