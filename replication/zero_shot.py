@@ -178,8 +178,8 @@ def lite0_features(images, input_size: int = 224, normalisation: str = "lite",
 
 
 def _judged_run(run_dir):
-    """The run directory and its info, if its samples can be judged: a conditional GAN of
-    CIFAR-10 (else one clear :class:`ConfigError`)."""
+    """The run directory, its info and its experiment, if its samples can be judged: a
+    conditional GAN of CIFAR-10 (else one clear :class:`ConfigError`)."""
     from replication import experiments
     from replication.runs import RunDir
 
@@ -188,26 +188,26 @@ def _judged_run(run_dir):
         info = run.info()
     except FileNotFoundError as exc:
         raise ConfigError(str(exc)) from None
-    if not experiments.get(info["experiment"]).conditional:
+    spec = experiments.get(info["experiment"])
+    if not spec.conditional:
         raise ConfigError(f"{run.path} is not a conditional GAN run")
     if info["config"].get("dataset") != "cifar10":
         raise ConfigError(f"{run.path} is a {info['config'].get('dataset')} run: the Lite0 "
                           "judges read CIFAR-10 classes only")
-    return run, info
+    return run, info, spec
 
 
 def conditional_samples(run_dir, n: int, generator: str = "trained"):
     """``n`` class-balanced uint8 samples and their labels from a conditional GAN run's
     ``generator`` (trained | averaged), with the judges' fixed noise seed."""
-    from replication import experiments, load_model
+    from replication import load_model
     from replication.generation import draw
     from replication.runs import AVERAGED_GENERATOR_FILE, GENERATOR_FILE
 
-    run, info = _judged_run(run_dir)
+    run, info, spec = _judged_run(run_dir)
     path = run.model_dir / (GENERATOR_FILE if generator == "trained" else AVERAGED_GENERATOR_FILE)
-    images, labels = draw(load_model(path, compile=False), info, n,
-                          family=experiments.get(info["experiment"]).family, conditional=True,
-                          seed=1234)
+    images, labels = draw(load_model(path, compile=False), info, n, family=spec.family,
+                          conditional=True, seed=1234)
     return images, np.asarray(labels), info
 
 

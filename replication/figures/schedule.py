@@ -255,8 +255,8 @@ def labelled(name: str, config: dict) -> str:
 def record_label(run: RunDir) -> str:
     """A study run by its folder's name (``<variant>-s<seed>``) and its departures, or the
     words that it has none (so a reader without the study's variant names knows it)."""
-    name, config = f"paper schedule, {run.path.name}", run.info()["config"]
-    return labelled(name, config) if settings_flags(config) else f"{name} (the profile's settings)"
+    flags = settings_flags(run.info()["config"]) or "the profile's settings"
+    return f"paper schedule, {run.path.name} ({flags})"
 
 
 def same_noise_figure(ctx: Context, report_epoch: int, name: str):

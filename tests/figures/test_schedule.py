@@ -141,7 +141,7 @@ def test_a_run_is_described_by_the_flags_that_depart_from_its_profile():
 def test_a_study_run_at_the_profiles_settings_says_so(tmp_path):
     from replication.experiments import make_config
 
-    class Record:  # what _label reads of a RunDir
+    class Record:  # what record_label reads of a RunDir
         def __init__(self, name, config):
             self.path, self._config = tmp_path / name, config
 
