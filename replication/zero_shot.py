@@ -23,7 +23,7 @@ import time
 import numpy as np
 
 from replication.config import ConfigError
-from replication.metrics import ridge_classifier
+from replication.metrics import class_coverage, ridge_classifier
 
 # ImageNet-1k class indices (the standard ILSVRC-2012 order, i.e. sorted WordNet ids) that
 # stand for each CIFAR-10 class.  ImageNet has no generic deer, so antelopes stand in.
@@ -241,7 +241,9 @@ def probe_judge(run_dirs=(), n: int = 2000, n_train: int = PROBE_TRAIN, n_test: 
     """The linear-probe judge: a ridge classifier on Lite0's pooled ImageNet features, fitted
     on ``n_train`` real CIFAR-10 training images (a fixed subset).  The first row is its
     accuracy on ``n_test`` real test images (the ceiling); then, per run and generator, the
-    share of ``n`` class-balanced samples it puts in the class they were generated for."""
+    share of ``n`` class-balanced samples it puts in the class they were generated for, and
+    the class coverage by the project's rule (:func:`replication.metrics.class_coverage`) with
+    the counts it is read from."""
     from replication import data
 
     for run_dir in run_dirs:  # refuse a run it cannot judge before the features' minutes
@@ -254,9 +256,13 @@ def probe_judge(run_dirs=(), n: int = 2000, n_train: int = PROBE_TRAIN, n_test: 
               "input_size": input_size}
 
     def judged(images, labels, **row):
-        hits = predict(lite0_features(images, input_size, normalisation, batch_size)) == labels
+        predicted = predict(lite0_features(images, input_size, normalisation, batch_size))
+        hits = predicted == labels
+        counts = np.bincount(predicted, minlength=len(CIFAR10_CLASSES))
         return {**row, **common, "n": int(len(labels)), "agreement": round(float(hits.mean()), 4),
-                "per_class_agreement": _per_class(hits, labels)}
+                "per_class_agreement": _per_class(hits, labels),
+                "class_coverage": class_coverage(predicted, len(CIFAR10_CLASSES)),
+                "predicted_counts": dict(zip(CIFAR10_CLASSES, map(int, counts)))}
 
     rows = [judged(test.images, np.asarray(test.labels), run="real CIFAR-10 test images")]
     for run_dir in run_dirs:

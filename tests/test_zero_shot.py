@@ -41,6 +41,10 @@ def test_the_linear_probe_judge_reads_real_images_and_a_runs_samples(cgan_smoke_
         assert list(row["per_class_agreement"]) == list(CIFAR10_CLASSES)
         assert sum(row["per_class_agreement"].values()) / 10 == \
             pytest.approx(row["agreement"])
+        # coverage by the project's rule, read from the judge's own predictions
+        counts = row["predicted_counts"]
+        assert list(counts) == list(CIFAR10_CLASSES) and sum(counts.values()) == 20
+        assert row["class_coverage"] == sum(c >= 20 / 20 for c in counts.values())
     # the probe needs runs to judge: one clear line
     with pytest.raises(SystemExit) as exit_info:
         main(["--judge", "probe"])
