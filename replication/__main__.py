@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from replication import bench, experiments, reproduce, shipping, study
 from replication.cli import (GAN_OPTIONS, Parser, add_gan_arguments, add_train_arguments,
                              help_formatter, non_negative_int, positive_int,
                              progress_verbosity)
+from replication.config import ConfigError
 from replication.errors import run_command
 from replication.evaluate import cli as evaluate_cli
 from replication.runs import SHIPPED_SCHEDULES
@@ -141,6 +143,10 @@ def _sample(args) -> None:
 def _gallery(args) -> None:
     from replication.gallery import build
 
+    if not (Path(args.out) / "manifest.json").is_file():
+        raise ConfigError(f"{args.out} has no manifest.json, so it is not a figures folder "
+                          "(figures are drawn into one by `python -m replication figures` "
+                          "and `reproduce`)")
     print(f"wrote {build(args.out)}")
 
 

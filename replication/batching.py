@@ -31,13 +31,16 @@ def in_batches(fn: Callable, *arrays, batch_size: int = 500):
     ``None``); the outputs (an array, or a tuple of arrays) concatenated in order."""
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
-    length = next(len(a) for a in arrays if a is not None)
+    present = [a for a in arrays if a is not None]
+    if not present:
+        raise ValueError("in_batches needs at least one array (all were None)")
+    length = len(present[0])
     parts = []
     for start in range(0, length, batch_size):
         batch = [None if a is None else a[start:start + batch_size] for a in arrays]
         out = fn(*batch)
         parts.append(tuple(out) if isinstance(out, (tuple, list)) else (out,))
     if not parts:
-        raise ValueError("in_batches needs at least one input")
+        raise ValueError("in_batches got empty arrays: nothing to run on")
     joined = tuple(np.concatenate([np.asarray(p[i]) for p in parts]) for i in range(len(parts[0])))
     return joined if len(joined) > 1 else joined[0]

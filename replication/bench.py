@@ -39,7 +39,7 @@ from replication import experiments
 from replication.cli import script_main
 from replication.experiments import names as experiment_names
 from replication.experiments.effnet_vae import EffNetVAEConfig
-from replication.levers import PRECISION_SETTINGS, PRECISIONS, XLA_SETTINGS, resolve_precision
+from replication.levers import PRECISION_SETTINGS, XLA_SETTINGS, resolve_precision
 
 RESULT_MARK = "BENCH-RESULT "
 
@@ -434,6 +434,8 @@ def run_cli(args, parser) -> int:
         parser.error("--warmup, --windows, --window-steps, --rounds and --profile-steps must "
                      "be at least 1")
     models = [m.strip() for m in args.models.split(",") if m.strip()]
+    if not models:
+        parser.error(f"--models: name at least one of {', '.join(experiment_names())}")
     unknown = sorted(set(models) - set(experiment_names()))
     if unknown:
         parser.error(f"unknown model(s) {', '.join(unknown)}; choose from {', '.join(experiment_names())}")

@@ -42,6 +42,19 @@ positive_int = int_at_least(1, "at least 1")
 non_negative_int = int_at_least(0, "non-negative")
 
 
+def int_list(minimum: int, meaning: str):
+    """An argparse type: comma-separated whole numbers, each >= ``minimum`` (``0,1``)."""
+    one = int_at_least(minimum, meaning)
+
+    def parse(text: str) -> list[int]:
+        items = [item.strip() for item in text.split(",") if item.strip()]
+        if not items:
+            raise argparse.ArgumentTypeError(f"expected numbers like 0,1, got {text!r}")
+        return [one(item) for item in items]
+
+    return parse
+
+
 def float_where(check, meaning: str):
     """An argparse type: a number for which ``check(value)`` holds."""
 

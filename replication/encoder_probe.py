@@ -89,24 +89,24 @@ def probe(settings=(("imagenet", 32), ("none", 32), ("imagenet", 64)), n_train: 
 
 
 def main(argv=None) -> int:
-    import argparse
     import sys
 
-    from replication.cli import positive_int
+    from replication.cli import Parser, int_list, positive_int
     from replication.errors import run_command
     from replication.runs import device_description, now, write_json
 
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="python scripts/probe_lite0_features.py",
         description="Linear probe of EfficientNet-Lite0's features on MNIST (ImageNet weights "
                     "vs random, input sizes): what the bonus VAE's encoder knows of a digit "
                     "before training; writes JSON.")
-    parser.add_argument("--sizes", default="32,64", help="input sizes (default 32,64)")
+    parser.add_argument("--sizes", type=int_list(32, "at least 32 (the padded digit's size)"),
+                        default="32,64", help="input sizes (default 32,64)")
     parser.add_argument("--n-train", type=positive_int, default=5000)
     parser.add_argument("--n-test", type=positive_int, default=2000)
     parser.add_argument("--out", default="figures/studies/records/effnet_vae/probe.json")
     args = parser.parse_args(argv)
-    sizes = [int(s) for s in args.sizes.split(",")]
+    sizes = args.sizes
     settings = [("imagenet", s) for s in sizes] + [("none", sizes[0])]
 
     def run():

@@ -26,6 +26,11 @@ class DamagedFileError(ReplicationError):
     the message names it, says what is wrong and what to do.  Nothing is deleted."""
 
 
+class MissingFileError(ReplicationError, FileNotFoundError):
+    """A file a command needs is not there; still a ``FileNotFoundError`` for the callers that
+    look for one, and one line (exit code 2) for a command that does not."""
+
+
 def damaged(path, problem: str, todo: str) -> DamagedFileError:
     """The one wording of a damaged file's message."""
     return DamagedFileError(f"{path} is damaged ({problem}); {todo}")

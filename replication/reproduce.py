@@ -200,6 +200,8 @@ def _stages(args, parser) -> list[str]:
     if not args.only:
         return list(STAGES)
     chosen = [s.strip() for s in args.only.split(",") if s.strip()]
+    if not chosen:
+        parser.error(f"--only: name at least one of {', '.join(STAGES)}")
     unknown = [s for s in chosen if s not in STAGES]
     if unknown:
         parser.error(f"unknown experiment(s) {', '.join(unknown)}; choose from "

@@ -227,7 +227,9 @@ def ship_run(run_dir, dest=None, root=None) -> Path:
             "weights": "float16 storage (float32 variables once loaded)",
             "max_pixel_difference": differences,
             "snapshots": snapshots,
-            "left_out": "discriminator, optimizer state, checkpoint, TensorBoard logs",
+            "left_out": ("optimizer state, checkpoint, TensorBoard logs" if
+                         experiments.get(experiment).family == "vae" else
+                         "discriminator, optimizer state, checkpoint, TensorBoard logs"),
         }
         write_json(staged.config_file, config)
         if target.path.exists():

@@ -46,7 +46,7 @@ from pathlib import Path
 import numpy as np
 
 from replication import experiments
-from replication.cli import positive_int, script_main, train_flags
+from replication.cli import int_list, positive_int, script_main, train_flags
 from replication.config import PROFILES, ConfigError
 from replication.experiments.effnet_vae import EffNetVAEConfig
 from replication.errors import run_command
@@ -191,13 +191,18 @@ def run(experiment: str, variants: list[Variant], seeds, root="runs", quiet=True
 
 
 def study_runs(experiment: str, root="runs", profile="report") -> list[tuple[Variant, int, RunDir]]:
-    """Every run of the study present on disk, in the study's order."""
+    """Every run of the study present on disk (any seed, not only the default ones), in the
+    study's order: variant by variant, seed by seed."""
     out = []
     for variant in variants_of(experiment):
-        for seed in SEEDS:
-            path = run_dir(experiment, variant.name, seed, root, profile)
-            if (path / "history.csv").exists():
-                out.append((variant, seed, RunDir(path)))
+        folder = run_dir(experiment, variant.name, 0, root, profile).parent
+        seeds = []
+        for path in folder.glob(f"{variant.name}-s*"):
+            seed = path.name[len(variant.name) + 2:]
+            if seed.isdigit() and (path / "history.csv").exists():
+                seeds.append(int(seed))
+        out += [(variant, seed, RunDir(run_dir(experiment, variant.name, seed, root, profile)))
+                for seed in sorted(seeds)]
     return out
 
 
@@ -234,7 +239,7 @@ def plot(experiment: str, root="runs", out=FIGURES_DIR, profile="report") -> Pat
         history = run.history()
         epochs = [r["epoch"] for r in history]
         colour = f"C{names.index(variant.name)}"
-        marker = "os"[SEEDS.index(seed) % 2]
+        marker = "os^v"[seed % 4]
         for ax, (key, title) in zip(axes[0], keys):
             label = f"{variant.name}, seed {seed}"
             trained = ", trained G" if not vae and key != "d_acc_fake" else ""
@@ -525,7 +530,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("experiment", choices=studied())
     parser.add_argument("--variants", metavar="A,B",
                         help="variants to train (default: all); promote: the one variant")
-    parser.add_argument("--seeds", default=",".join(map(str, SEEDS)), metavar="0,1",
+    parser.add_argument("--seeds", type=int_list(0, "non-negative"),
+                        default=",".join(map(str, SEEDS)), metavar="0,1",
                         help=f"seeds (default {','.join(map(str, SEEDS))})")
     parser.add_argument("--stop-after", type=positive_int, metavar="N",
                         help="pause every run after epoch N (a screening pass); rerun without "
@@ -546,10 +552,7 @@ def main(argv=None) -> int:
 
 
 def run_cli(args, parser) -> int:
-    try:
-        seeds = [int(s) for s in args.seeds.split(",")]
-    except ValueError:
-        parser.error(f"--seeds: expected numbers like 0,1, got {args.seeds!r}")
+    seeds = args.seeds
     if args.action == "promote" and (not args.variants or "," in args.variants
                                      or len(seeds) != 1):
         parser.error("promote: name one variant and one seed, e.g. --variants baseline --seeds 0")

@@ -22,8 +22,10 @@ import time
 
 import numpy as np
 
+from replication import experiments
 from replication.config import ConfigError
 from replication.metrics import class_coverage, ridge_classifier
+from replication.runs import AVERAGED_GENERATOR_FILE, GENERATOR_FILE, RunDir
 
 # ImageNet-1k class indices (the standard ILSVRC-2012 order, i.e. sorted WordNet ids) that
 # stand for each CIFAR-10 class.  ImageNet has no generic deer, so antelopes stand in.
@@ -180,9 +182,6 @@ def lite0_features(images, input_size: int = 224, normalisation: str = "lite",
 def _judged_run(run_dir):
     """The run directory, its info and its experiment, if its samples can be judged: a
     conditional GAN of CIFAR-10 (else one clear :class:`ConfigError`)."""
-    from replication import experiments
-    from replication.runs import RunDir
-
     run = RunDir(run_dir)
     try:
         info = run.info()
@@ -194,6 +193,10 @@ def _judged_run(run_dir):
     if info["config"].get("dataset") != "cifar10":
         raise ConfigError(f"{run.path} is a {info['config'].get('dataset')} run: the Lite0 "
                           "judges read CIFAR-10 classes only")
+    for name in (GENERATOR_FILE, AVERAGED_GENERATOR_FILE):
+        if not (run.model_dir / name).is_file():
+            raise ConfigError(f"{run.model_dir / name}: no such model file (the judges read "
+                              "both generators of a finished run)")
     return run, info, spec
 
 
@@ -202,7 +205,6 @@ def conditional_samples(run_dir, n: int, generator: str = "trained"):
     ``generator`` (trained | averaged), with the judges' fixed noise seed."""
     from replication import load_model
     from replication.generation import draw
-    from replication.runs import AVERAGED_GENERATOR_FILE, GENERATOR_FILE
 
     run, info, spec = _judged_run(run_dir)
     path = run.model_dir / (GENERATOR_FILE if generator == "trained" else AVERAGED_GENERATOR_FILE)
@@ -356,23 +358,22 @@ def summary(result: dict) -> str:
 
 
 def main(argv=None) -> int:
-    import argparse
     import json
     from pathlib import Path
 
-    from replication.cli import positive_int
+    from replication.cli import Parser, int_at_least, positive_int
     from replication.errors import run_command
 
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="python scripts/zero_shot_lite0.py",
         description="Zero-shot CIFAR-10 accuracy of ImageNet EfficientNet-Lite0 (offline), a "
                     "check of the weight port; writes JSON.")
-    parser.add_argument("--n", type=int, default=2000, help="test images (default 2000)")
-    parser.add_argument("--input-size", type=int, default=224, help="default 224")
+    parser.add_argument("--n", type=positive_int, default=2000, help="test images (default 2000)")
+    parser.add_argument("--input-size", type=int_at_least(32, "at least 32"), default=224, help="default 224")
     parser.add_argument("--normalisation", choices=("lite", "torchvision"), default="lite",
                         help="input convention: lite ((pixel-127)/128, the weights' own; "
                              "default) or torchvision (ImageNet mean/std), for comparison")
-    parser.add_argument("--batch-size", type=int, default=50)
+    parser.add_argument("--batch-size", type=positive_int, default=50)
     parser.add_argument("--out", default="figures/zero_shot_lite0.json",
                         help="JSON output (default figures/zero_shot_lite0.json)")
     parser.add_argument("--run", metavar="RUN_DIR", nargs="+",

@@ -7,16 +7,16 @@ accuracy on the whole test split, dates, package versions) into
 ``replication/assets/classifiers/<dataset>/`` (or DIR).  The classifiers in git were made with
 ``python -m replication train classifier --profile report --dataset <dataset>`` and this script.
 """
-import argparse
 import sys
 
+from replication.cli import Parser
 from replication.errors import run_command
 from replication.extractors import ship_classifier
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python scripts/ship_classifier.py",
-                                     description=__doc__.split("\n\n")[0])
+    parser = Parser(prog="python scripts/ship_classifier.py",
+                    description=__doc__.split("\n\n")[0])
     parser.add_argument("run_dir", metavar="RUN_DIR", help="a finished classifier run")
     parser.add_argument("--dest", metavar="DIR",
                         help="target folder (default: replication/assets/classifiers/<dataset>)")

@@ -183,12 +183,12 @@ def test_records_redraw_the_table_and_figure_without_the_runs(screened, tmp_path
     assert (tmp_path / "dcgan.png").stat().st_size > 10_000
 
 
-def _vae_study_run(root, variant, epochs_done, val_losses, metrics=None):
+def _vae_study_run(root, variant, epochs_done, val_losses, metrics=None, seed=0):
     """A study run directory of the EfficientNet-VAE as training leaves it (no training)."""
-    path = study.run_dir("effnet_vae", variant, 0, root)
+    path = study.run_dir("effnet_vae", variant, seed, root)
     path.mkdir(parents=True)
     (path / "config.json").write_text(json.dumps({"experiment": "effnet_vae",
-                                                  "config": {"epochs": 10, "seed": 0}}))
+                                                  "config": {"epochs": 10, "seed": seed}}))
     state = "finished" if epochs_done == 10 else "paused"
     (path / "status.json").write_text(json.dumps({"state": state, "epochs_done": epochs_done}))
     rows = [f"{i + 1},{v + 5},{v},{v - 5},{600.0}" for i, v in enumerate(val_losses)]
@@ -217,3 +217,17 @@ def test_vae_study_plot_draws_the_loss_terms(tmp_path):
     _vae_study_run(tmp_path, "random", 3, [170.0, 160.0, 155.0])
     target = study.plot("effnet_vae", tmp_path, tmp_path / "out")
     assert target.name == "effnet_vae.png" and target.stat().st_size > 10_000
+
+
+def test_runs_of_any_seed_are_found_in_order(tmp_path):
+    """A run started with --seeds 2 (or 10) belongs to the study as much as seeds 0 and 1."""
+    for seed in (10, 2, 0):
+        _vae_study_run(tmp_path, "imagenet", 3, [150.0, 140.5, 141.25], seed=seed)
+    _vae_study_run(tmp_path, "random", 3, [170.0, 160.0, 155.0], seed=1)
+    (tmp_path / "effnet_vae" / "study" / "imagenet-sx").mkdir()  # not a seed: ignored
+    found = [(variant.name, seed) for variant, seed, _ in study.study_runs("effnet_vae", tmp_path)]
+    order = [v.name for v in study.variants_of("effnet_vae")]
+    assert sorted(found, key=lambda r: (order.index(r[0]), r[1])) == found
+    assert set(found) == {("imagenet", 0), ("imagenet", 2), ("imagenet", 10), ("random", 1)}
+    target = study.plot("effnet_vae", tmp_path, tmp_path / "out")  # markers beyond two seeds
+    assert target.stat().st_size > 10_000

@@ -60,6 +60,7 @@ def evaluate_gan(run: RunDir, info: dict, extractor, references: References, *, 
 
     name = info["experiment"]
     config = config_from_dict(info["config"])
+    generator = load_model(run.model_dir / GENERATOR_FILE)  # a missing model: before the minutes
     dataset = data.load(config.dataset, info.get("data_source", "bundled"), verbose=False)
     k = dataset.num_classes
     conditional = experiments.get(name).conditional
@@ -86,7 +87,6 @@ def evaluate_gan(run: RunDir, info: dict, extractor, references: References, *, 
         return sample_metrics(f, z, test_features,
                               intended_labels=labels if conditional else None, **common)
 
-    generator = load_model(run.model_dir / GENERATOR_FILE)
     model_row = generated_row(generator)
     averaged_file = run.model_dir / AVERAGED_GENERATOR_FILE
     averaged_row = None

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from replication.cli import Parser
+from replication.errors import run_command
 from replication.figures.core import FIGURES, Context, FigureError, FigureSpec
 from replication.runs import RunDir, default_run_dir, now, read_json, remove_partial_files, write_json
 
@@ -143,20 +145,17 @@ def _order(filename: str) -> tuple:
 
 
 def script_main(figure_id: str, argv=None) -> int:
-    """Entry point of the thin per-figure scripts in ``scripts/``: draw one figure."""
-    import argparse
-    import sys
-
+    """Entry point of the thin per-figure scripts in ``scripts/``: draw one figure (bad flags
+    and every :class:`~replication.errors.ReplicationError` as one line, exit code 2)."""
     spec = FIGURES[figure_id]
-    parser = argparse.ArgumentParser(description=f"{spec.id}: {spec.caption}")
+    parser = Parser(description=f"{spec.id}: {spec.caption}")
     parser.add_argument("--run-dir", help=f"run directory (default: runs/{spec.experiment}/quick)")
     parser.add_argument("--out", help="output folder (default: figures/ for a report-profile "
                                       "run, figures/<profile>/ for quick and paper, the run "
                                       "directory for smoke)")
     args = parser.parse_args(argv)
-    try:
+
+    def draw() -> None:
         draw_experiment(spec.experiment, args.run_dir, args.out, only=[figure_id])
-    except FigureError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    return 0
+
+    return run_command(draw)

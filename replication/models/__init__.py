@@ -23,18 +23,20 @@ except ImportError:  # pragma: no cover - a declared dependency; only effnet_vae
 def load_model(path, **kwargs):
     """``keras.saving.load_model`` with the project's classes registered (importing this
     package does that); see :func:`replication.load_model`.  A missing file raises
-    ``FileNotFoundError``; a truncated or corrupt one :class:`~replication.errors.DamagedFileError`
+    :class:`~replication.errors.MissingFileError` (a ``FileNotFoundError``); a truncated or
+    corrupt one :class:`~replication.errors.DamagedFileError`
     naming it (Keras itself would call it "not found")."""
     import zipfile
     from pathlib import Path
 
     import keras
 
-    from replication.errors import ReplicationError, damaged
+    from replication.errors import MissingFileError, ReplicationError, damaged
 
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such model file")
+        raise MissingFileError(f"{path}: no such model file (a run that has not finished, or "
+                               "a record of one without its weights)")
     todo = ("restore it (git checkout -- FILE for a shipped model) or retrain the run that "
             "wrote it")
     try:

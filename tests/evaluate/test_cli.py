@@ -20,3 +20,16 @@ def test_unfinished_or_missing_runs_are_refused(mnist_gan_runs, tmp_path, capsys
     assert main([str(tmp_path / "missing")]) == 2
     with pytest.raises(SystemExit):
         main([str(copy), "--samples", "1"])
+
+
+def test_a_finished_run_without_its_model_is_one_line(mnist_gan_runs, tmp_path, capsys):
+    """A record of a run (its text files, no weights) is refused before any feature is made."""
+    import shutil
+
+    record = tmp_path / "record"
+    shutil.copytree(mnist_gan_runs["dcgan"], record)
+    shutil.rmtree(record / "model")
+    assert main([str(record), "--samples", "20", "--limit", "20"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no such model file" in err and "Traceback" not in err
+

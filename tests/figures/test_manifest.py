@@ -71,3 +71,17 @@ def test_a_short_run_never_draws_over_report_figures(tmp_path, vae_smoke_run):
     with pytest.raises(FigureError, match="holds the report profile's figures"):
         draw_experiment("vae", vae_smoke_run, report, only=["fig05"])
     assert not (report / "fig05.png").exists()
+
+
+def test_a_figure_script_answers_a_damaged_run_in_one_line(tmp_path, capsys):
+    from replication.figures import script_main
+
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "config.json").write_text('{"experiment": ')  # truncated
+    assert script_main("fig05", ["--run-dir", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "is damaged" in err and err.count("\n") == 1
+    with pytest.raises(SystemExit) as exit_info:
+        script_main("fig05", ["--bogus"])
+    assert exit_info.value.code == 2
+
