@@ -11,6 +11,7 @@ needs it (:mod:`replication.backend`).
 """
 
 from replication.backend import configure_environment as _configure_environment
+from replication.backend import import_tensorflow as _import_tensorflow
 
 _configure_environment()
 
@@ -22,9 +23,7 @@ def load_model(path, **kwargs):
     classifiers), registering the project's own Keras classes first.  Keyword arguments go to
     ``keras.saving.load_model`` (e.g. ``compile=False``).  A model shipped with float16 weights
     comes back with float32 variables, as it was trained."""
-    from replication.backend import import_tensorflow
-
-    import_tensorflow()
+    _import_tensorflow()
     from replication.models import load_model as _load
 
     return _load(path, **kwargs)

@@ -20,6 +20,8 @@ from replication.config import ConfigError
 from replication.errors import run_command
 from replication.evaluate import cli as evaluate_cli
 from replication.runs import SHIPPED_SCHEDULES
+from replication.sample import sample
+from replication.train import train
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -114,8 +116,6 @@ def main(argv=None) -> int:
 
 
 def _train(args) -> None:
-    from replication.train import train
-
     train(args.experiment, args.profile, run_dir=args.run_dir, data=args.data,
           resume=args.resume, verbose=progress_verbosity(args.quiet), epochs=args.epochs,
           batch_size=args.batch_size, seed=args.seed, dataset=args.dataset, loss=args.loss,
@@ -134,8 +134,6 @@ def _figures(args) -> None:
 
 
 def _sample(args) -> None:
-    from replication.sample import sample
-
     sample(args.experiment, run_dir=args.run_dir, schedule=args.run, klass=args.klass, n=args.n,
            seed=args.seed, generator=args.generator, out=args.out, npz=args.npz)
 

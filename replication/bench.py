@@ -26,20 +26,28 @@ reports the measurements.
 from __future__ import annotations
 
 import argparse
+import collections
+import glob
 import json
 import os
 import re
+import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
-from replication import experiments
+from replication import data, experiments
+from replication.backend import import_tensorflow
+from replication.checkpoint import build_optimizers
 from replication.cli import script_main
-from replication.experiments import names as experiment_names
+from replication.experiments import make_config, names as experiment_names
 from replication.experiments.effnet_vae import EffNetVAEConfig
-from replication.levers import PRECISION_SETTINGS, XLA_SETTINGS, resolve_precision
+from replication.levers import (PRECISION_SETTINGS, XLA_SETTINGS, precision_policy,
+                                resolve_precision, resolve_xla)
+from replication.runs import device_description, now, package_versions, write_json
 
 RESULT_MARK = "BENCH-RESULT "
 
@@ -123,9 +131,6 @@ def op_breakdown(step, batches, steps: int = 5, top: int = 8) -> dict:
     """Where the time of ``steps`` calls of the traced ``step`` goes, by op category: the
     op time summed over every executor thread (so shares, not wall time), read from
     TensorFlow's profiler trace (the host plane's ``name:type`` op events)."""
-    import glob
-    import tempfile
-
     import tensorflow as tf
     from tensorflow.tsl.profiler.protobuf import xplane_pb2
 
@@ -145,8 +150,6 @@ def op_breakdown(step, batches, steps: int = 5, top: int = 8) -> dict:
 
 def breakdown_of_trace(space, steps: int, top: int = 8) -> dict:
     """:func:`op_breakdown`'s numbers from a parsed ``XSpace``."""
-    import collections
-
     by_category, by_type = collections.Counter(), collections.Counter()
     cast_in_batchnorm = 0.0
     for plane in space.planes:
@@ -187,11 +190,6 @@ def _summary(rates: list[float]) -> dict:
 def _build(name: str, precision: str, xla: str, fused_batchnorm: bool | None = None):
     import keras
 
-    from replication import data
-    from replication.checkpoint import build_optimizers
-    from replication.experiments import make_config
-    from replication.levers import precision_policy, resolve_xla
-
     spec = experiments.get(name)
     overrides = dict(BENCH_OVERRIDES.get(name, {}))
     if fused_batchnorm is not None and hasattr(spec.config_class, "fused_batchnorm"):
@@ -208,8 +206,6 @@ def _build(name: str, precision: str, xla: str, fused_batchnorm: bool | None = N
 
 
 def _pipeline(config, dataset, spec, epochs: int):
-    from replication import data
-
     return data.training_dataset(dataset.train, config.batch_size, seed=config.seed,
                                  value_range=spec.value_range, epochs=epochs,
                                  with_labels=spec.uses_labels)
@@ -327,8 +323,6 @@ def _tracking_cost(spec, config, dataset, model, epoch_seconds: float) -> dict:
 
 
 def _peak_memory_mib() -> float:
-    import resource
-
     import tensorflow as tf
 
     if tf.config.list_physical_devices("GPU"):
@@ -439,7 +433,6 @@ def run_cli(args, parser) -> int:
     unknown = sorted(set(models) - set(experiment_names()))
     if unknown:
         parser.error(f"unknown model(s) {', '.join(unknown)}; choose from {', '.join(experiment_names())}")
-    from replication.backend import import_tensorflow
 
     # Both roles load TensorFlow (the worker trains; the parent describes the device and the
     # versions): without its start-up lines, so a worker's last stderr line is its failure.
@@ -456,7 +449,6 @@ def run_cli(args, parser) -> int:
         if not tf.config.list_physical_devices("GPU"):
             print("error: --device gpu: TensorFlow sees no GPU on this machine", file=sys.stderr)
             return 2
-    from replication.runs import device_description, now, package_versions, write_json
 
     results = []
     kind = "GPU" if args.device == "gpu" else "CPU"

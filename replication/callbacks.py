@@ -16,9 +16,11 @@ import math
 import time
 
 import keras
+import numpy as np
 
 from replication.checkpoint import save_state
-from replication.runs import RunDir, atomic_path, report_log_line
+from replication.runs import RunDir, atomic_path, read_json, report_log_line
+from replication.tracking import collapse_warnings, quality_line
 
 
 def _finite(logs) -> bool:
@@ -98,8 +100,6 @@ class EpochEnd(keras.callbacks.Callback):
         steps (and validation), ``track_seconds`` its quality tracking and ``overhead_seconds``
         the rest of the epoch's own work since ``ended`` (snapshot, checkpoint, files), written
         into the row once the checkpoint is saved."""
-        import numpy as np
-
         if snapshot is not None:
             self._writing = self.run.snapshot_file(epoch)
             with atomic_path(self._writing, suffix=".npz") as tmp:
@@ -124,8 +124,6 @@ class EpochEnd(keras.callbacks.Callback):
 
     def _track(self, row: dict, logs_in: dict) -> None:
         """Quality numbers and collapse warnings of the epoch, into ``row`` and the logs."""
-        from replication.tracking import collapse_warnings, quality_line
-
         if self.tracker is not None:
             quality = self.tracker(self.model)
             row.update(quality)
@@ -172,8 +170,6 @@ class EpochEnd(keras.callbacks.Callback):
 
 
 def _saved_warnings(run: RunDir) -> list[dict]:
-    from replication.runs import read_json
-
     try:
         return list(read_json(run.status_file).get("warnings", []))
     except (OSError, ValueError):

@@ -16,11 +16,16 @@ runs it.
 
 from __future__ import annotations
 
+import sys
 import time
 
 import numpy as np
 
+from replication import data
+from replication.cli import Parser, int_list, positive_int
+from replication.errors import run_command
 from replication.metrics import ridge_classifier
+from replication.runs import device_description, now, write_json
 
 
 def features(images: np.ndarray, weights: str, input_size: int,
@@ -54,8 +59,6 @@ def ridge_accuracy(train_x, train_y, test_x, test_y, classes: int = 10) -> float
 def probe(settings=(("imagenet", 32), ("none", 32), ("imagenet", 64)), n_train: int = 5000,
           n_test: int = 2000, seed: int = 0) -> list[dict]:
     """One row per (weights, input size): probe accuracy, seconds per 1,000 images."""
-    from replication import data
-
     mnist = data.load("mnist", "bundled", verbose=False)
     rng = np.random.default_rng(seed)
     train = rng.permutation(len(mnist.train.images))[:n_train]
@@ -89,12 +92,6 @@ def probe(settings=(("imagenet", 32), ("none", 32), ("imagenet", 64)), n_train: 
 
 
 def main(argv=None) -> int:
-    import sys
-
-    from replication.cli import Parser, int_list, positive_int
-    from replication.errors import run_command
-    from replication.runs import device_description, now, write_json
-
     parser = Parser(
         prog="python scripts/probe_lite0_features.py",
         description="Linear probe of EfficientNet-Lite0's features on MNIST (ImageNet weights "

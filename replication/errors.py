@@ -14,6 +14,8 @@ from __future__ import annotations
 import sys
 from typing import Callable
 
+from replication.backend import import_tensorflow
+
 
 class ReplicationError(Exception):
     """A failure the user can act on; ``str(error)`` is the whole message."""
@@ -47,8 +49,6 @@ def run_command(command: Callable[[], int | None], *, hint: str = "") -> int:
     code (``hint`` is appended to run errors, e.g. how to continue).  TensorFlow is imported
     first, without its start-up lines (:mod:`replication.backend`): every command calls this
     after parsing its arguments, so ``--help`` and bad flags never load it."""
-    from replication.backend import import_tensorflow
-
     try:
         import_tensorflow()
         return command() or 0

@@ -22,15 +22,19 @@ Every extractor has a ``description`` that goes into ``metrics.json`` beside eac
 
 from __future__ import annotations
 
+import csv
+import hashlib
 import os
 import time
 from pathlib import Path
 
 import numpy as np
 
-from replication import load_model
+from replication import data, load_model
 from replication.batching import in_batches, inference
+from replication.data import default_cache_dir
 from replication.errors import ReplicationError
+from replication.runs import RunDir, atomic_path, command_line, now, read_json, write_json
 
 EXTRACTORS = ("classifier", "inception")
 
@@ -148,8 +152,6 @@ def uses_shipped_classifier(profile: str, data_source: str, cache_dir=None) -> b
 
 def shipped_classifier(dataset: str) -> tuple[Path, dict] | None:
     """``(model file, classifier.json)`` of the shipped classifier of ``dataset``, if any."""
-    from replication.runs import read_json
-
     folder = SHIPPED_DIR / dataset
     model_file, info_file = folder / SHIPPED_MODEL, folder / SHIPPED_INFO
     if not (model_file.exists() and info_file.exists()):
@@ -160,8 +162,6 @@ def shipped_classifier(dataset: str) -> tuple[Path, dict] | None:
 def ship_classifier(run_dir, dest=None) -> Path:
     """Copy a finished classifier run into the package: the model without optimizer state,
     and ``classifier.json`` (how it was trained, its test accuracy).  Returns the folder."""
-    from replication.runs import RunDir, atomic_path, command_line, now, write_json
-
     run = RunDir(run_dir)
     try:
         info = run.info()
@@ -199,10 +199,6 @@ def classifier_run_dir(dataset: str, profile: str = "report", cache_dir=None,
     """``<cache_dir>/<dataset>-<profile>`` (``-<hash of the source>`` for data other than the
     bundled/tfds copies); by default ``cache_dir`` is ``$REPLICATION_CLASSIFIER_CACHE`` or
     ``<data cache>/classifiers``."""
-    import hashlib
-
-    from replication.data import default_cache_dir
-
     if cache_dir is None:
         cache_dir = os.environ.get("REPLICATION_CLASSIFIER_CACHE") or \
             default_cache_dir() / "classifiers"
@@ -221,8 +217,6 @@ def classifier_info(dataset: str, profile: str = "report", *, data_source: str =
     Evaluating never trains: without a finished classifier this raises an
     :class:`ExtractorError` giving the one command that trains it.
     """
-    from replication.runs import RunDir, read_json, write_json
-
     path = classifier_run_dir(dataset, profile, cache_dir, data_source)
     run = RunDir(path)
     accuracy_file = path / "accuracy.json"
@@ -242,11 +236,6 @@ def classifier_info(dataset: str, profile: str = "report", *, data_source: str =
 
 
 def _measure_classifier(path: Path, dataset: str, data_source: str) -> dict:
-    import csv
-
-    from replication import data
-    from replication.runs import read_json
-
     model = load_model(path / "model" / "classifier.keras", compile=False)
     loaded = data.load(dataset, data_source, verbose=False)
     started = time.perf_counter()

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from replication import experiments
 from replication.config import is_full_schedule
+from replication.evaluate import render_table
 from replication.figures import FIGURES, schedule
 from replication.runs import RunDir, atomic_path, read_json
 
@@ -125,8 +126,6 @@ def build(out="figures") -> Path:
 
 def _evaluation(out: Path) -> list[str]:
     """The comparison table written by ``scripts/evaluate.py --table`` (if any)."""
-    from replication.evaluate import render_table
-
     store = out / "metrics.json"
     if not store.exists():
         return []

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from replication.batching import in_batches
+
 
 def _moments(features: np.ndarray):
     x = np.asarray(features, dtype=np.float64)
@@ -153,8 +155,6 @@ def vae_bounds(vae, images: np.ndarray, samples: int = 1000, batch_size: int = 5
     Bernoulli negative log-likelihood of the decoded encoder mean.  ``images`` are in [0, 1].
     """
     from replication.models.vae import bernoulli_nll, gaussian_kl
-
-    from replication.batching import in_batches
 
     rng = np.random.default_rng(seed)
     log_2pi = np.log(2.0 * np.pi)

@@ -12,6 +12,7 @@ each model's own progress bar, and after every epoch.
 from __future__ import annotations
 
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -27,6 +28,10 @@ from replication.cli import (add_data_flag, add_encoder_weights_flag, add_precis
                              add_strategy_flags, progress_verbosity, script_main)
 from replication.data import train_size
 from replication.errors import run_command
+from replication.evaluate import table_rows, update_table
+from replication.runs import (RunDir, ShippingError, default_run_dir, device_description, read_json,
+                              shipped_run)
+from replication.train import train
 
 # The stages: the report's experiments in the report's order (replication.experiments).
 STAGES = experiments.names()
@@ -86,13 +91,9 @@ class Plan:
         self._stage_started = {}
 
     def run_dir(self, experiment: str) -> Path:
-        from replication.runs import default_run_dir
-
         return default_run_dir(experiment, self.profile, self.runs_root)
 
     def _epochs_done(self, experiment) -> int:
-        from replication.runs import RunDir
-
         try:
             return int(RunDir(self.run_dir(experiment)).info().get("epochs_done", 0))
         except (FileNotFoundError, ValueError):
@@ -173,8 +174,6 @@ def _encoder_weights(choice: str, config) -> str:
 
 def _unwritable(folder: Path) -> str | None:
     """Why ``folder`` cannot take our files (checked before hours of training), or None."""
-    import tempfile
-
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-test-"):
@@ -222,9 +221,7 @@ def _redraw_pretrained(args, stages) -> int:
     """``--pretrained``: every figure, the evaluation table and the gallery from the shipped
     runs (their profile is the report's), without training."""
     from replication import gallery
-    from replication.evaluate import table_rows, update_table
     from replication.figures import draw_experiment, figures_folder
-    from replication.runs import read_json, shipped_run
 
     started = time.perf_counter()
     runs = {experiment: shipped_run(experiment) for experiment in stages}  # all, or one error
@@ -253,7 +250,6 @@ def _paper_schedule_sections(runs: dict, out) -> None:
     """The gallery's section on each shipped run at the paper's schedule, beside the report
     run drawn here (and the study runs recorded at that schedule)."""
     from replication.figures import Context, schedule
-    from replication.runs import ShippingError, shipped_run
 
     for experiment, report in runs.items():
         if not experiments.get(experiment).conditional:
@@ -270,7 +266,6 @@ def _paper_schedule_sections(runs: dict, out) -> None:
 def _reproduce(args, stages) -> int:
     from replication import gallery
     from replication.figures import draw_experiment, figures_folder
-    from replication.runs import device_description
 
     if args.out is None:
         args.out = str(figures_folder(args.profile, runs_root=args.runs))
@@ -304,8 +299,6 @@ def training_times(runs: dict) -> list[str]:
     tracking times of each ``history.csv``): the profile's training time even where a run was
     resumed across sessions or promoted from a study, which the wall time of this invocation
     does not show."""
-    from replication.runs import RunDir
-
     lines = ["training time of these runs (summed epoch times from each history.csv):"]
     total = 0.0
     for experiment, path in runs.items():
@@ -324,8 +317,6 @@ def training_times(runs: dict) -> list[str]:
 def _refuse_other_settings(run, config) -> None:
     """A run started before a profile default changed would resume (or be drawn) with its old
     settings, and the figures would not show the profile's current choices: stop and say so."""
-    from replication.runs import read_json
-
     listed = changed_from_profile(read_json(run.config_file)["config"], config.experiment,
                                   config.profile)
     if listed:
@@ -337,9 +328,6 @@ def _refuse_other_settings(run, config) -> None:
 
 def _train_stage(args, plan: Plan, k: int, experiment: str):
     """Train (or resume, or reuse) one stage's run; return its run directory."""
-    from replication.runs import RunDir
-    from replication.train import train
-
     run = RunDir(plan.run_dir(experiment))
     state = run.info().get("state") if run.config_file.exists() else None
     config = make_config(experiment, args.profile)

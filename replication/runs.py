@@ -18,14 +18,24 @@ half-written file behind.
 from __future__ import annotations
 
 import contextlib
+import csv
 import datetime as _dt
+import io
 import json
+import math
 import os
 import platform
+import sys
 import tempfile
+import zipfile
+import zlib
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from replication import __version__
 from replication.config import is_full_schedule
 from replication.errors import ReplicationError, damaged
 
@@ -103,11 +113,6 @@ _RESTORE = ("restore it from where it came from (git checkout -- FILE for a ship
 def read_npz(path, todo: str = _RESTORE) -> dict:
     """Every array of an ``.npz`` file (checkpoints, snapshots, reference arrays), read whole;
     a truncated or corrupt file raises :class:`DamagedFileError`."""
-    import zipfile
-    import zlib
-
-    import numpy as np
-
     path = Path(path)
     try:
         with np.load(path, allow_pickle=False) as npz:
@@ -145,8 +150,6 @@ def device_description() -> str:
 
 
 def package_versions() -> dict[str, str]:
-    from importlib import metadata
-
     versions = {"python": platform.python_version()}
     for name in ("tensorflow", "keras", "numpy", "tensorflow-datasets", "efficientnet",
                  "matplotlib", "imageio"):
@@ -154,7 +157,6 @@ def package_versions() -> dict[str, str]:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             versions[name] = "not installed"
-    from replication import __version__
 
     versions["replication"] = __version__
     return versions
@@ -163,8 +165,6 @@ def package_versions() -> dict[str, str]:
 def command_line(argv=None) -> str:
     """The command that is running, as a user would type it (``python -m replication ...``,
     ``python scripts/x.py ...``)."""
-    import sys
-
     argv = list(sys.argv if argv is None else argv)
     first = Path(argv[0]) if argv else Path("python")
     if first.name == "__main__.py" and first.parent.name == "replication":
@@ -211,9 +211,6 @@ FRAME_QUALITY = 95
 
 
 def decode_frames(data, shape):
-    import io
-
-    import numpy as np
     from PIL import Image
 
     n, h, w, c = (int(v) for v in shape)
@@ -301,8 +298,6 @@ class RunDir:
         return info
 
     def history(self) -> list[dict[str, float]]:
-        import csv
-
         if not self.history_file.exists():
             return []
         with open(self.history_file, newline="") as fh:
@@ -315,8 +310,6 @@ class RunDir:
         """The run's training time: every epoch's steps, quality tracking and own work, summed
         from ``history.csv`` (or its rows, already read), so that a run resumed across
         sessions, or copied, counts only the time its epochs took, not the waits between them."""
-        import math
-
         return float(sum(value for row in (self.history() if history is None else history)
                          for value in (row.get(key) for key in EPOCH_TIME_COLUMNS)
                          if value is not None and math.isfinite(value)))

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from replication import experiments
+from replication import experiments, load_model
 from replication.errors import ReplicationError
 from replication.generation import draw
 from replication.runs import (AVERAGED_GENERATOR_FILE, GENERATOR_FILE, RunDir, atomic_path,
@@ -59,8 +59,6 @@ def sample(experiment: str, *, run_dir=None, schedule: str = "report", klass: st
            n: int = 64, seed: int = 0, generator: str = "trained", out=None, npz=None) -> Path:
     """Draw ``n`` samples from ``run_dir`` (default: the shipped run at ``schedule``) and write
     the grid ``out`` (and the arrays ``npz``); return ``out``."""
-    from replication import load_model
-
     spec = experiments.get(experiment)
     run = RunDir(run_dir) if run_dir is not None else shipped_run(experiment, schedule=schedule)
     try:

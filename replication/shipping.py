@@ -26,16 +26,19 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import shutil
 import sys
+import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
-from replication import experiments
+from replication import experiments, load_model
 from replication.cli import script_main
 from replication.errors import run_command
+from replication.extractors import ship_classifier
 from replication.generation import draw
 from replication.runs import (AVERAGED_GENERATOR_FILE, FRAME_QUALITY, FRAME_SUFFIX,
                               GENERATOR_FILE, PRETRAINED_DIR, SHAPE_SUFFIX, RunDir, ShippingError,
@@ -62,8 +65,6 @@ def store_float16(source: Path, target: Path) -> None:
     moments: twice the weights' size, as the VAE saves it) and its ``compile_config``, so that
     ``keras.saving.load_model`` reads the file as an uncompiled model, without warnings.  The
     layers' config and layout are unchanged."""
-    import json
-
     import h5py
 
     with zipfile.ZipFile(source) as archive, atomic_path(target, suffix=".keras") as tmp:
@@ -83,8 +84,6 @@ def _half_weights(h5py, data: bytes) -> bytes:
     """The HDF5 weights file ``data`` rewritten with float32 datasets as float16, without its
     top-level ``optimizer`` group (a new file: HDF5 does not give back the space of replaced
     datasets)."""
-    import tempfile
-
     def copy(src, dst):
         for key, value in src.attrs.items():
             dst.attrs[key] = value
@@ -112,8 +111,6 @@ def _half_weights(h5py, data: bytes) -> bytes:
 def figure_reads(run: RunDir, experiment: str) -> dict[int, dict[str, bool]]:
     """Which snapshot arrays the figures read: epoch -> {array: read by a still figure?},
     found by drawing every figure of the run into a scratch folder."""
-    import tempfile
-
     from replication.figures import Context, figures_of, schedule
     from replication.figures.manifest import draw_figures
 
@@ -173,8 +170,6 @@ def pixel_difference(original: Path, shipped: Path, info: dict, n: int = 200) ->
     """Largest difference, in 8-bit pixel levels, between the images of the original and of the
     shipped model on the same ``n`` inputs (generators: noise and labels; VAEs: decoded prior
     draws)."""
-    from replication import load_model
-
     spec = experiments.get(info["experiment"])
     kinds = dict(family=spec.family, conditional=spec.conditional, seed=12345)
     a, b = load_model(original, compile=False), load_model(shipped, compile=False)
@@ -265,7 +260,6 @@ def run_cli(args, parser) -> int:
     def ship() -> None:
         for path in args.runs:
             if _experiment_of(path) == "classifier":
-                from replication.extractors import ship_classifier
 
                 dest = None
                 if args.root:

@@ -11,6 +11,8 @@ figures never need the model again.
 
 from __future__ import annotations
 
+from statistics import NormalDist
+
 import numpy as np
 from keras import ops
 
@@ -26,8 +28,6 @@ class VAESnapshot:
     """
 
     def __init__(self, config, test_split):
-        from statistics import NormalDist
-
         rng = np.random.default_rng(config.seed)
         q = config.manifold_quantile
         axis = np.array([NormalDist().inv_cdf(p)

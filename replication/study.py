@@ -39,6 +39,7 @@ two seeds, into ``runs/<experiment>/study/<variant>-s<seed>/``:
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,7 +51,10 @@ from replication.cli import int_list, positive_int, script_main, train_flags
 from replication.config import PROFILES, ConfigError
 from replication.experiments.effnet_vae import EffNetVAEConfig
 from replication.errors import run_command
-from replication.runs import RunDir, read_json
+from replication.experiments import changed_from_profile
+from replication.runs import (RunDir, atomic_path, default_run_dir, now, read_json, shipped_run,
+                              write_json)
+from replication.train import train
 
 SEEDS = (0, 1)
 
@@ -175,8 +179,6 @@ def run(experiment: str, variants: list[Variant], seeds, root="runs", quiet=True
     """Train the study's runs one after another.  ``stop_after`` pauses each run after that
     epoch (a screening pass: every variant to a third of the schedule first); the same call
     without it later continues them to the end of the schedule."""
-    from replication.train import train
-
     for seed in seeds:
         for variant in variants:
             path = run_dir(experiment, variant.name, seed, root, profile)
@@ -402,11 +404,6 @@ def promote(experiment: str, variant: str, seed: int, root="runs", profile="repo
     Refused with a ConfigError, nothing written: an unfinished source, a target that exists
     (never overwritten), or a run whose settings are not the profile's current ones (the same
     test as reproduce_all's, which would refuse to draw from it)."""
-    import shutil
-
-    from replication.experiments import changed_from_profile
-    from replication.runs import default_run_dir, now, write_json
-
     _variants(experiment, variant)  # an unknown variant: one clear error
     source = RunDir(run_dir(experiment, variant, seed, root, profile))
     if not source.config_file.exists():
@@ -444,7 +441,6 @@ def paper_schedule_runs(experiment: str, root="runs") -> list:
     ``<root>/<experiment>/paper`` (if any) and the study's runs at the ``paper`` profile
     under ``root`` (run directories or their records)."""
     from replication.figures import schedule
-    from replication.runs import default_run_dir, shipped_run
 
     report = schedule.Tracked(shipped_run(experiment), "report run (shipped)")
     runs = [report]
@@ -488,8 +484,6 @@ def record(experiment: str, root="runs", out=FIGURES_DIR, profile="report") -> l
     ``<out>/records/<experiment>/study/<run>/``, the layout of a runs root, so the records read
     as runs with ``--runs <out>/records``.  A record is replaced whole (files of an older copy
     that the run no longer has are removed), each file written atomically."""
-    from replication.runs import atomic_path
-
     runs = study_runs(experiment, root, profile)
     if not runs:
         raise ConfigError(f"no study runs of {experiment} under "

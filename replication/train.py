@@ -8,16 +8,21 @@ run ends with the same weights as an uninterrupted one.
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import time
 from pathlib import Path
 
-from replication import data as data_lib
+import numpy as np
+
+from replication import data as data_lib, experiments
 from replication.config import ConfigError, replace
 from replication.experiments import config_from_dict, make_config
 from replication.checkpoint import CheckpointError, build_optimizers, load_state
+from replication.distribute import is_chief, make_strategy
 from replication.errors import DamagedFileError, RunError
+from replication.levers import precision_policy, resolve_precision, resolve_xla
 from replication.runs import (EPOCH_TIME_COLUMNS, RunDir, atomic_path, command_line,
                               default_run_dir, device_description, now, package_versions,
                               read_json, remove_partial_files, write_json)
@@ -83,9 +88,6 @@ def train(experiment: str, profile: str = "quick", *, run_dir=None, data: str = 
     -> restore (checkpoint) -> record (config.json, reference arrays) -> inputs -> callbacks
     -> fit and finish.
     """
-    from replication import experiments
-    from replication.distribute import is_chief
-
     session = _Session(experiments.get(experiment), is_chief(), verbose)
     session.prepare(experiment, profile, run_dir, resume, overrides, data, strategy, devices)
     session.build()
@@ -113,9 +115,6 @@ class _Session:
         self.spec, self.chief, self.verbose = spec, chief, verbose
 
     def prepare(self, experiment, profile, run_dir, resume, overrides, data, strategy, devices):
-        from replication.distribute import make_strategy
-        from replication.levers import resolve_precision
-
         config, self.run = prepare_run(experiment, profile, run_dir, resume, overrides, data,
                                        self.chief)
         if config.precision == "auto":  # recorded as the concrete choice in config.json
@@ -136,8 +135,6 @@ class _Session:
 
     def build(self):
         import keras
-
-        from replication.levers import precision_policy, resolve_xla
 
         keras.utils.set_random_seed(self.config.seed)
         with precision_policy(self.config.precision), self.distribution.scope():
@@ -194,7 +191,6 @@ class _Session:
             })
         reference = self.spec.reference_arrays(self.config, self.dataset)
         if reference is not None and not self.run.reference_file.exists():
-            import numpy as np
 
             with atomic_path(self.run.reference_file, suffix=".npz") as tmp:
                 np.savez_compressed(tmp, **reference)
@@ -281,8 +277,6 @@ class _Session:
 def _time_split(run: RunDir, start_epoch: int) -> str:
     """Where this invocation's epochs spent their time (history.csv's columns), so that what
     fit() took beyond them (its start and end) shows."""
-    import math
-
     rows = [r for r in run.history() if r.get("epoch", 0) > start_epoch]
     sums = {key: sum(r[key] for r in rows if math.isfinite(r.get(key, math.nan)))
             for key in EPOCH_TIME_COLUMNS}

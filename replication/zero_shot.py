@@ -17,13 +17,19 @@ mapping while sharing nothing with the project's classifier but the training ima
 from __future__ import annotations
 
 import functools
+import json
 import platform
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
-from replication import experiments
+from replication import data, experiments, load_model
+from replication.cli import Parser, int_at_least, positive_int
 from replication.config import ConfigError
+from replication.errors import run_command
+from replication.generation import draw
 from replication.metrics import class_coverage, ridge_classifier
 from replication.runs import AVERAGED_GENERATOR_FILE, GENERATOR_FILE, RunDir
 
@@ -203,9 +209,6 @@ def _judged_run(run_dir):
 def conditional_samples(run_dir, n: int, generator: str = "trained"):
     """``n`` class-balanced uint8 samples and their labels from a conditional GAN run's
     ``generator`` (trained | averaged), with the judges' fixed noise seed."""
-    from replication import load_model
-    from replication.generation import draw
-
     run, info, spec = _judged_run(run_dir)
     path = run.model_dir / (GENERATOR_FILE if generator == "trained" else AVERAGED_GENERATOR_FILE)
     images, labels = draw(load_model(path, compile=False), info, n, family=spec.family,
@@ -246,8 +249,6 @@ def probe_judge(run_dirs=(), n: int = 2000, n_train: int = PROBE_TRAIN, n_test: 
     share of ``n`` class-balanced samples it puts in the class they were generated for, and
     the class coverage by the project's rule (:func:`replication.metrics.class_coverage`) with
     the counts it is read from."""
-    from replication import data
-
     for run_dir in run_dirs:  # refuse a run it cannot judge before the features' minutes
         _judged_run(run_dir)
     dataset = data.load("cifar10", "bundled", verbose=False)
@@ -289,7 +290,6 @@ def zero_shot_cifar10(n: int = 2000, input_size: int = 224, normalisation: str =
     import keras
     import tensorflow as tf
 
-    from replication import data
     from replication.models import efficientnet_lite as el
 
     dataset = data.load("cifar10", "bundled", verbose=False)
@@ -358,12 +358,6 @@ def summary(result: dict) -> str:
 
 
 def main(argv=None) -> int:
-    import json
-    from pathlib import Path
-
-    from replication.cli import Parser, int_at_least, positive_int
-    from replication.errors import run_command
-
     parser = Parser(
         prog="python scripts/zero_shot_lite0.py",
         description="Zero-shot CIFAR-10 accuracy of ImageNet EfficientNet-Lite0 (offline), a "
@@ -403,8 +397,6 @@ def main(argv=None) -> int:
                 print(json.dumps(r), flush=True)
 
     def run():
-        import sys
-
         if args.run:
             return judge()
         result = zero_shot_cifar10(args.n, args.input_size, args.normalisation,

@@ -137,3 +137,70 @@ def test_the_checker_sees_cycles_and_upward_imports():
     assert layer_of("replication.models.gan", layers) == 2
     assert layer_of("replication.config", layers) == 1
     assert layer_of("replication.unknown", layers) is None
+
+
+# Libraries that take seconds or hundreds of MB to import: the only ones a function may import
+# itself, so that `--help`, bad flags and the light commands never load them.
+HEAVY_LIBRARIES = {"tensorflow", "keras", "matplotlib", "efficientnet", "torch",
+                   "tensorflow_datasets", "imageio", "PIL", "h5py"}
+
+
+def _imports(nodes, mods):
+    """``(statement, [project modules it names], top-level package)`` per import statement."""
+    for node in nodes:
+        if isinstance(node, ast.Import):
+            targets, top = [a.name for a in node.names], node.names[0].name.split(".")[0]
+        elif isinstance(node, ast.ImportFrom) and not node.level:
+            base = node.module or ""
+            targets, top = [base] + [f"{base}.{a.name}" for a in node.names], base.split(".")[0]
+        else:
+            continue
+        yield node, [t for t in targets if t in mods], top
+
+
+def heavy_modules(mods: dict[str, Path]) -> set[str]:
+    """Project modules whose import loads a heavy library: one that imports one at its top
+    level (or calls ``import_tensorflow()`` there, as ``replication.models`` does), or a
+    heavy project module, or lies in a heavy package, transitively."""
+    direct, edges = set(), {}
+    for name, path in mods.items():
+        body = ast.parse(path.read_text()).body
+        edges[name] = set()
+        for node, targets, top in _imports(body, mods):
+            if top in HEAVY_LIBRARIES:
+                direct.add(name)
+            edges[name].update(t for t in targets if t != name)
+        if any(isinstance(n, ast.Expr) and isinstance(n.value, ast.Call)
+               and getattr(n.value.func, "id", "") == "import_tensorflow" for n in body):
+            direct.add(name)
+    heavy, grew = set(direct), True
+    while grew:  # importing a module imports its packages first, and what it imports
+        grew = False
+        for name, targets in edges.items():
+            packages = {name.rsplit(".", i)[0] for i in range(1, name.count(".") + 1)}
+            if name not in heavy and (targets | packages) & heavy:
+                heavy.add(name)
+                grew = True
+    return heavy
+
+
+def test_functions_import_only_heavy_libraries():
+    """Imports sit at the top of a module; a function imports only what is heavy to load (the
+    libraries above, and the project modules that load them), and nothing twice."""
+    mods = modules()
+    heavy = heavy_modules(mods)
+    assert {"replication.models", "replication.models.torch_state",
+            "replication.plots"} <= heavy  # the checker sees them
+    assert "replication.runs" not in heavy and "replication.cli" not in heavy
+    found = []
+    for name, path in mods.items():
+        tree = ast.parse(path.read_text())
+        for function in ast.walk(tree):
+            if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            nested = [n for n in ast.walk(function) if isinstance(n, (ast.Import, ast.ImportFrom))]
+            for node, targets, top in _imports(nested, mods):
+                if top in HEAVY_LIBRARIES or any(t in heavy for t in targets):
+                    continue
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {ast.unparse(node)}")
+    assert not found, "move to the top of the module:\n" + "\n".join(sorted(set(found)))

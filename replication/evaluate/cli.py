@@ -15,8 +15,11 @@ from pathlib import Path
 from replication import experiments
 from replication.cli import command_parser, script_main
 from replication.config import PROFILES
-from replication.extractors import EXTRACTORS
+from replication.extractors import EXTRACTORS, ExtractorError, make_extractor
 from replication.errors import ReplicationError, run_command
+from replication.evaluate.gan import References, evaluate_gan
+from replication.evaluate.table import table_rows, update_table
+from replication.evaluate.vae import evaluate_vae
 from replication.runs import RunDir, now, read_json, write_json
 
 
@@ -96,8 +99,6 @@ class _Evaluation:
     """One invocation: the extractors and real-image features it has made so far."""
 
     def __init__(self, args):
-        from replication.evaluate.gan import References
-
         self.args = args
         self.extractors: dict = {}
         self.references = References()
@@ -129,8 +130,6 @@ class _Evaluation:
                                   self.args.extractor: self._gan(run, info, previous, path)}}
 
     def _vae(self, run, info, previous, path) -> dict:
-        from replication.evaluate.vae import evaluate_vae
-
         args = self.args
         settings = {"iwae_samples": args.iwae_samples, "limit": args.limit}
         result = reusable(previous, settings, args.force)
@@ -147,8 +146,6 @@ class _Evaluation:
         return result
 
     def _gan(self, run, info, previous, path) -> dict:
-        from replication.evaluate.gan import evaluate_gan
-
         args = self.args
         settings = {"samples": args.samples, "limit": args.limit,
                     "kid_subsets": args.kid_subsets, "kid_subset_size": args.kid_subset_size,
@@ -168,8 +165,6 @@ class _Evaluation:
         return result
 
     def _extractor(self, info: dict):
-        from replication.extractors import make_extractor
-
         args = self.args
         key = (args.extractor, info["config"]["dataset"], info.get("data_source", "bundled"))
         if key not in self.extractors:
@@ -204,9 +199,6 @@ def run_cli(args, parser) -> int:
 
 
 def _evaluate_all(args) -> int:
-    from replication.evaluate.table import table_rows, update_table
-    from replication.extractors import ExtractorError
-
     evaluation = _Evaluation(args)
     status = 0
     table: list[dict] = []

@@ -8,9 +8,12 @@ import time
 
 import numpy as np
 
-from replication import experiments, load_model
+from replication import data, experiments, load_model
 from replication.evaluate.vae import real_test_limit
+from replication.experiments import config_from_dict
 from replication.generation import generate
+from replication.metrics import (class_coverage, conditional_accuracy, frechet_distance,
+                                 inception_score, kernel_inception_distance, per_class_accuracy)
 from replication.runs import AVERAGED_GENERATOR_FILE, GENERATOR_FILE, RunDir
 
 
@@ -18,10 +21,6 @@ def sample_metrics(features, logits, reference_features, num_classes: int,
                    intended_labels=None, kid_subsets: int = 100, kid_subset_size: int = 1000,
                    seed: int = 0) -> dict:
     """FID / KID / IS / coverage (and conditional accuracy) of one sample set."""
-    from replication.metrics import (class_coverage, conditional_accuracy, frechet_distance,
-                                     inception_score, kernel_inception_distance,
-                                     per_class_accuracy)
-
     kid, kid_sd = kernel_inception_distance(features, reference_features, subsets=kid_subsets,
                                             subset_size=kid_subset_size, seed=seed)
     score, score_sd = inception_score(logits)
@@ -54,9 +53,6 @@ class References:
 def evaluate_gan(run: RunDir, info: dict, extractor, references: References, *, samples: int,
                  limit: int | None, kid_subsets: int, kid_subset_size: int) -> dict:
     import keras
-
-    from replication import data
-    from replication.experiments import config_from_dict
 
     name = info["experiment"]
     config = config_from_dict(info["config"])

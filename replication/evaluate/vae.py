@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import time
 
-from replication import load_model
+from replication import data, load_model
+from replication.metrics import vae_bounds
 from replication.runs import RunDir
 
 
@@ -17,9 +18,6 @@ def real_test_limit(limit: int | None, config: dict) -> int | None:
 def evaluate_vae(run: RunDir, info: dict, samples: int, limit: int | None) -> dict:
     """Negative ELBO, negative IWAE bound (``samples`` importance samples) and reconstruction
     of the run's final model on its test images, in nats per image."""
-    from replication import data
-    from replication.metrics import vae_bounds
-
     name = info["experiment"]
     model = load_model(run.model_dir / f"{name}.keras")
     dataset = data.load(info["config"]["dataset"], info.get("data_source", "bundled"), verbose=False)

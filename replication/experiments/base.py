@@ -14,6 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from replication.levers import loss_scaled
+from replication.runs import (AVERAGED_GENERATOR_FILE, DISCRIMINATOR_FILE, GENERATOR_FILE,
+                              atomic_path)
+from replication.tracking import make_tracker
+
 
 @dataclass
 class Built:
@@ -89,7 +94,6 @@ def save_keras(model, path: Path) -> Path:
     """Save ``model`` with standard Keras layers only (a fused BatchNorm saved as Keras' own),
     atomically."""
     from replication.models.layers import standard_layers
-    from replication.runs import atomic_path
 
     with atomic_path(path, suffix=".keras") as tmp:
         standard_layers(model).save(tmp)
@@ -111,7 +115,6 @@ class GANExperiment(Experiment):
     def build(self, config, dataset) -> Built:
         import keras
 
-        from replication.levers import loss_scaled
         from replication.models.gan import GAN
 
         generator, discriminator = self.networks(config, dataset.image_shape,
@@ -138,8 +141,6 @@ class GANExperiment(Experiment):
         return {}
 
     def tracker(self, config, dataset, data_source: str):
-        from replication.tracking import make_tracker
-
         return make_tracker(config, dataset, self.conditional, data_source)
 
     def snapshot_fn(self, config, dataset):
@@ -148,9 +149,6 @@ class GANExperiment(Experiment):
         return GANSnapshot(config, dataset.num_classes if self.conditional else 0)
 
     def save_final(self, model, model_dir: Path) -> list[Path]:
-        from replication.runs import (AVERAGED_GENERATOR_FILE, DISCRIMINATOR_FILE,
-                                      GENERATOR_FILE)
-
         paths = [save_keras(model.generator, model_dir / GENERATOR_FILE),
                  save_keras(model.discriminator, model_dir / DISCRIMINATOR_FILE)]
         averaged = model.averaged_generator()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from replication.config import ConfigError
 from replication.experiments.dcgan import DCGANConfig, DCGANExperiment
 
@@ -82,8 +84,6 @@ class CGANExperiment(DCGANExperiment):
 
     def reference_arrays(self, config, dataset) -> dict:
         """Ten real training images per class, in class order (fig14)."""
-        import numpy as np
-
         labels = dataset.train.labels
         rng = np.random.default_rng(config.seed)
         index = np.concatenate([rng.permutation(np.flatnonzero(labels == c))[:10]

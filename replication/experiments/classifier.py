@@ -7,6 +7,7 @@ from pathlib import Path
 
 from replication.config import PROFILES as PROFILE_NAMES
 from replication.config import ExperimentConfig
+from replication.data import steps_per_epoch
 from replication.experiments.base import Built, Experiment, save_keras
 
 
@@ -64,7 +65,6 @@ class ClassifierExperiment(Experiment):
         return build_classifier(config, image_shape, num_classes)
 
     def build(self, config, dataset) -> Built:
-        from replication.data import steps_per_epoch
         from replication.models.classifier import compile_classifier
 
         model = self.networks(config, dataset.image_shape, dataset.num_classes)

@@ -11,6 +11,7 @@ caption, in the report's order; the per-figure scripts in ``scripts/`` and the g
 * :mod:`~replication.figures.manifest` – drawing into a folder, ``manifest.json``.
 """
 
+from replication.experiments import of_report
 from replication.figures import gan as _gan  # noqa: F401  (registers fig09-fig28, table1)
 from replication.figures import vae as _vae  # noqa: F401  (registers fig01-fig08)
 from replication.figures.core import FIGURES, Context, FigureError, FigureSpec, figure
@@ -21,8 +22,6 @@ from replication.figures.manifest import (draw_experiment, figures_folder, figur
 
 def _in_report_order() -> None:
     """Order ``FIGURES`` as the experiment registry lists them (the report's order)."""
-    from replication.experiments import of_report
-
     order = [fid for spec in of_report() for fid in spec.figures]
     missing = sorted(set(order) ^ set(FIGURES))
     if missing:

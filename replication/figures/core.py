@@ -15,7 +15,9 @@ from typing import Callable
 import numpy as np
 
 from replication import plots
+from replication.data import DATASET_TITLES
 from replication.errors import ReplicationError
+from replication.experiments import experiment_of_figure
 from replication.runs import RunDir, provenance_line
 
 
@@ -34,8 +36,6 @@ class FigureSpec:
 
     @property
     def experiment(self) -> str:
-        from replication.experiments import experiment_of_figure
-
         return experiment_of_figure(self.id)
 
 
@@ -113,8 +113,6 @@ class Context:
     @property
     def dataset_title(self) -> str:
         """MNIST / CIFAR-10, or what a user's folder was used as."""
-        from replication.data import DATASET_TITLES
-
         name = self.config.get("dataset", "")
         return DATASET_TITLES.get(name, name)
 

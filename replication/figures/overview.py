@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from replication import plots
+from replication import experiments, plots
 from replication.figures.core import Context
 from replication.figures.manifest import update_manifest
 from replication.runs import RunDir, now
@@ -22,16 +22,12 @@ FILENAME = "overview.png"
 
 def panels() -> dict:
     """experiment -> (snapshot array, what the panel shows), from the registry's ``overview``."""
-    from replication import experiments
-
     return {spec.name: spec.overview for spec in experiments.of_report() if spec.overview}
 
 
 def draw_overview(runs: dict, out) -> Path | None:
     """Draw ``out/overview.png`` from ``runs`` (experiment -> run directory); the panels whose
     run is missing are left out, and nothing is drawn without any.  Returns the path."""
-    from replication import experiments
-
     shown = panels()
     contexts = {name: Context(RunDir(runs[name])) for name in shown if name in runs}
     if not contexts:

@@ -7,7 +7,11 @@ Importing this package registers the project's serializable Keras classes, so th
 :func:`replication.load_model` does both.
 """
 
+import zipfile
+from pathlib import Path
+
 from replication.backend import import_tensorflow
+from replication.errors import MissingFileError, ReplicationError, damaged
 
 import_tensorflow()  # whatever imports the models loads TensorFlow: without its start-up lines
 
@@ -26,12 +30,7 @@ def load_model(path, **kwargs):
     :class:`~replication.errors.MissingFileError` (a ``FileNotFoundError``); a truncated or
     corrupt one :class:`~replication.errors.DamagedFileError`
     naming it (Keras itself would call it "not found")."""
-    import zipfile
-    from pathlib import Path
-
     import keras
-
-    from replication.errors import MissingFileError, ReplicationError, damaged
 
     path = Path(path)
     if not path.is_file():
