@@ -113,6 +113,17 @@ def per_class_accuracy(predicted, intended, num_classes: int) -> list[float | No
             for c in range(num_classes)]
 
 
+def confusion_counts(predicted, intended, num_classes: int) -> list[list[int]]:
+    """How many samples generated for class r (row) the classifier puts in class c (column):
+    where :func:`per_class_accuracy`'s misses go."""
+    predicted, intended = np.asarray(predicted, np.int64), np.asarray(intended, np.int64)
+    if predicted.shape != intended.shape or predicted.size == 0:
+        raise ValueError("confusion counts need one prediction per intended label")
+    counts = np.zeros((num_classes, num_classes), np.int64)
+    np.add.at(counts, (intended, predicted), 1)
+    return counts.tolist()
+
+
 def class_coverage(predicted, num_classes: int) -> int:
     """Number of classes predicted for at least half their fair share (N / 2K) of N samples:
     K for a generator that covers every class about evenly, low for a collapsed one."""

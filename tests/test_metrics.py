@@ -89,6 +89,15 @@ def test_per_class_accuracy_splits_the_conditional_accuracy_by_intended_class():
                                                                                 intended))
     with pytest.raises(ValueError):
         metrics.per_class_accuracy(predicted[:5], intended, 10)
+    # where the misses go: row = the class generated for, column = the class read
+    confusion = np.array(metrics.confusion_counts(predicted, intended, 11))
+    assert confusion.shape == (11, 11) and confusion.sum() == 100
+    assert confusion[3, 5] == 10 and confusion[3, 3] == 0
+    assert confusion[7, 0] == 4 and confusion[7, 7] == 6
+    np.testing.assert_array_equal(confusion.sum(axis=0)[:10],
+                                  np.bincount(predicted, minlength=10))
+    with pytest.raises(ValueError):
+        metrics.confusion_counts(predicted[:5], intended, 10)
 
 
 def test_iwae_bound_is_tighter_than_the_elbo(mnist):

@@ -12,8 +12,9 @@ from replication import data, experiments, load_model
 from replication.evaluate.vae import real_test_limit
 from replication.experiments import config_from_dict
 from replication.generation import generate
-from replication.metrics import (class_coverage, conditional_accuracy, frechet_distance,
-                                 inception_score, kernel_inception_distance, per_class_accuracy)
+from replication.metrics import (class_coverage, conditional_accuracy, confusion_counts,
+                                 frechet_distance, inception_score, kernel_inception_distance,
+                                 per_class_accuracy)
 from replication.runs import AVERAGED_GENERATOR_FILE, GENERATOR_FILE, RunDir
 
 
@@ -35,6 +36,7 @@ def sample_metrics(features, logits, reference_features, num_classes: int,
         out["per_class_accuracy"] = [
             None if a is None else round(a, 4)
             for a in per_class_accuracy(predicted, intended_labels, num_classes)]
+        out["confusion"] = confusion_counts(predicted, intended_labels, num_classes)
     return out
 
 

@@ -41,9 +41,14 @@ def test_gan_rows_move_the_right_way(classifier_cache, mnist_gan_runs, tmp_path,
             assert np.mean(model["per_class_accuracy"]) == pytest.approx(
                 model["conditional_accuracy"], abs=1e-3)
             assert len(real["per_class_accuracy"]) == 10  # the classifier's own, the ceiling
+            confusion = np.array(model["confusion"])  # rows: generated for; columns: read as
+            assert confusion.shape == (10, 10) and confusion.sum() == 500
+            np.testing.assert_array_equal(confusion.sum(axis=0), model["predicted_class_counts"])
+            assert np.diag(confusion).sum() / 500 == pytest.approx(model["conditional_accuracy"],
+                                                                   abs=1e-3)
         else:
             assert "conditional_accuracy" not in model and "conditional_accuracy" not in real
-            assert "per_class_accuracy" not in model
+            assert "per_class_accuracy" not in model and "confusion" not in model
     table = (tmp_path / "metrics.md").read_text()
     assert "7.33" in table and "48.29" in table and "untrained G (ceiling)" in table
     assert "averaged G (EMA)" in table
