@@ -43,7 +43,8 @@ from replication import data, experiments
 from replication.backend import import_tensorflow
 from replication.checkpoint import build_optimizers
 from replication.cli import script_main
-from replication.experiments import make_config, names as experiment_names
+from replication.experiments import make_config
+from replication.experiments import names as experiment_names
 from replication.experiments.effnet_vae import EffNetVAEConfig
 from replication.levers import (PRECISION_SETTINGS, XLA_SETTINGS, precision_policy,
                                 resolve_precision, resolve_xla)

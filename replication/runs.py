@@ -157,7 +157,6 @@ def package_versions() -> dict[str, str]:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             versions[name] = "not installed"
-
     versions["replication"] = __version__
     return versions
 

@@ -16,12 +16,13 @@ from pathlib import Path
 
 import numpy as np
 
-from replication import data as data_lib, experiments
-from replication.config import ConfigError, replace
-from replication.experiments import config_from_dict, make_config
+from replication import data as data_lib
+from replication import experiments
 from replication.checkpoint import CheckpointError, build_optimizers, load_state
+from replication.config import ConfigError, replace
 from replication.distribute import is_chief, make_strategy
 from replication.errors import DamagedFileError, RunError
+from replication.experiments import config_from_dict, make_config
 from replication.levers import precision_policy, resolve_precision, resolve_xla
 from replication.runs import (EPOCH_TIME_COLUMNS, RunDir, atomic_path, command_line,
                               default_run_dir, device_description, now, package_versions,
