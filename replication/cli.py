@@ -18,7 +18,7 @@ from replication.distribute import STRATEGIES
 from replication.levers import PRECISION_SETTINGS, XLA_SETTINGS
 
 # Config fields set by the "GAN stabilisers and instruments" flags (same names).
-GAN_OPTIONS = ("real_label", "d_learning_rate", "g_learning_rate", "class_loss",
+GAN_OPTIONS = ("real_label", "d_learning_rate", "g_learning_rate", "class_loss", "class_weight",
                "activation_noise", "mismatched_labels", "label_conditioning", "ema_half_life",
                "ema_ramp", "track_samples", "fused_batchnorm")
 
@@ -182,6 +182,10 @@ def add_gan_arguments(train) -> None:
                      help="acgan: D's class loss on 'all' images (default: the paper's loss) or "
                           "on 'real' images only (Keras' mnist_acgan, StudioGAN) - 'real' is a "
                           "DEPARTURE from the AC-GAN paper's loss")
+    gan.add_argument("--class-weight", type=positive_float, metavar="W",
+                     help="acgan: weight of D's class loss against its real/fake loss (default "
+                          f"{ACGANConfig.class_weight}, the paper's sum; Keras' mnist_acgan "
+                          "weighs the real images' class loss 2); G's class loss keeps 1")
     gan.add_argument("--activation-noise", type=float, choices=ACTIVATION_NOISE,
                      metavar="STD",
                      help="acgan: std of the Gaussian noise added to activations, the paper's "

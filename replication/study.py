@@ -128,6 +128,9 @@ STUDIES: dict[str, tuple[tuple[str, dict, str], ...]] = {
          "the paper's highest rate for D only (TTUR's faster D, within the paper's set)"),
         ("real-cls", {"class_loss": "real"},
          "D's class loss on real images only (departs from the paper's loss)"),
+        ("real-cls-w2", {"class_loss": "real", "class_weight": 2.0},
+         "real-cls with D's class loss weighed 2, as Keras' mnist_acgan does: a stronger "
+         "classifier in D for G to follow"),
         ("keras-bn", {"fused_batchnorm": False},
          "Keras' own BatchNorm layer: the fused kernel (a speed lever) must train the same"),
     ),

@@ -41,6 +41,9 @@ class ACGANConfig(GANConfig):
     # images only, as Keras' mnist_acgan example and StudioGAN do; a departure from the
     # paper's loss).  G's class loss on its own samples is the same either way.
     class_loss: str = "all"
+    # The weight of D's class term against its source term: 1, the paper's sum; Keras'
+    # mnist_acgan weighs the real images' class loss 2.  G's class term keeps weight 1.
+    class_weight: float = 1.0
 
     def validate(self) -> None:
         super().validate()
@@ -55,6 +58,8 @@ class ACGANConfig(GANConfig):
             raise ConfigError("the AC-GAN table allows activation noise "
                               f"{', '.join(map(str, ACTIVATION_NOISE))}, "
                               f"got {self.activation_noise}")
+        if not self.class_weight > 0:
+            raise ConfigError(f"the class-loss weight must be positive, got {self.class_weight}")
         if self.class_loss not in CLASS_LOSSES:
             raise ConfigError(f"unknown class loss {self.class_loss!r}; choose one of "
                               f"{', '.join(CLASS_LOSSES)}")
@@ -78,7 +83,7 @@ class ACGANExperiment(CGANExperiment):
                "acgan.gif")
 
     def compile_options(self, config) -> dict:
-        return {"class_loss_on": config.class_loss}
+        return {"class_loss_on": config.class_loss, "class_weight": config.class_weight}
 
     def networks(self, config, image_shape, num_classes: int = 10):
         from replication.models import acgan

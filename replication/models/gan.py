@@ -45,23 +45,25 @@ def class_loss(labels, logits):
 
 def discriminator_objective(loss, real_src, fake_src, *, real_label=1.0, wrong_src=None,
                             labels=None, real_cls=None, fake_labels=None, fake_cls=None,
-                            class_loss_on="all"):
+                            class_loss_on="all", class_weight=1.0):
     """D's loss to minimise (before any gradient penalty), from its outputs.
 
     * source term: ``loss.d_real(real_src, real_label) + loss.d_fake(fake_src)``; with
       ``wrong_src`` (D's outputs on real images paired with a wrong label, the matching-aware
       discriminator) the fake term is the mean of the generated and the mismatched pairs';
     * AC-GAN class term (when ``real_cls`` is given): cross-entropy on the real images'
-      labels, plus on the generated images' labels unless ``class_loss_on == "real"``.
+      labels, plus on the generated images' labels unless ``class_loss_on == "real"``, times
+      ``class_weight`` (1: the paper's sum).
     """
     fake_term = loss.d_fake(fake_src)
     if wrong_src is not None:
         fake_term = 0.5 * (fake_term + loss.d_fake(wrong_src))
     total = loss.d_real(real_src, real_label) + fake_term
     if real_cls is not None:
-        total += class_loss(labels, real_cls)
+        classes = class_loss(labels, real_cls)
         if class_loss_on == "all":
-            total += class_loss(fake_labels, fake_cls)
+            classes += class_loss(fake_labels, fake_cls)
+        total += class_weight * classes
     return total
 
 
@@ -148,7 +150,7 @@ class GAN(keras.Model):
 
     def compile(self, d_optimizer, g_optimizer, loss="non-saturating", gp_weight=10.0,
                 critic_steps=1, share_fakes=False, real_label=1.0, class_loss_on="all",
-                mismatched_labels=False, **kwargs):
+                class_weight=1.0, mismatched_labels=False, **kwargs):
         """Set both optimizers and the loss (a name from ``replication.models.losses.LOSSES``).
 
         ``critic_steps`` discriminator updates are made per generator update; ``gp_weight``
@@ -156,8 +158,8 @@ class GAN(keras.Model):
         forward pass serves both updates of a step (see :meth:`_shared_step`); it applies only
         with ``critic_steps == 1`` (with several critic updates per generator update each
         critic update needs its own fakes).  Stabilisers (see :func:`discriminator_objective`):
-        ``real_label`` (one-sided label smoothing), ``class_loss_on`` ("all" or "real", AC-GAN)
-        and ``mismatched_labels`` (conditional GAN: real images with a wrong label as fakes).
+        ``real_label`` (one-sided label smoothing), ``class_loss_on`` ("all" or "real", AC-GAN),
+        ``class_weight`` (the weight of D's class term, AC-GAN) and ``mismatched_labels`` (conditional GAN: real images with a wrong label as fakes).
         """
         super().compile(**kwargs)
         if class_loss_on not in CLASS_LOSS_ON:
@@ -166,6 +168,9 @@ class GAN(keras.Model):
             raise ValueError("mismatched_labels applies to a GAN with the label as D's input")
         self.real_label = float(real_label)
         self.class_loss_on = class_loss_on
+        if not class_weight > 0:
+            raise ValueError(f"class_weight must be positive, got {class_weight!r}")
+        self.class_weight = float(class_weight)
         self.mismatched_labels = bool(mismatched_labels)
         self.share_fakes = bool(share_fakes)
         self.d_optimizer = d_optimizer
@@ -217,7 +222,8 @@ class GAN(keras.Model):
         """:func:`discriminator_objective` with this model's loss and stabilisers."""
         return discriminator_objective(self.gan_loss, real_src, fake_src,
                                        real_label=self.real_label,
-                                       class_loss_on=self.class_loss_on, **terms)
+                                       class_loss_on=self.class_loss_on,
+                                       class_weight=self.class_weight, **terms)
 
     def g_objective(self, fake_src, **terms):
         return generator_objective(self.gan_loss, fake_src, **terms)

@@ -20,7 +20,9 @@ from tests.helpers.objectives import (FAKE, FAKE_CLS, FAKE_LABELS, LABELS, REAL,
     ("dcgan", dict(real_label=0.9), dict(real_label=0.9, class_loss_on="all",
                                           mismatched_labels=False)),
     ("cgan", dict(mismatched_labels=True), dict(real_label=1.0, mismatched_labels=True)),
-    ("acgan", dict(class_loss="real"), dict(class_loss_on="real", mismatched_labels=False)),
+    ("acgan", dict(class_loss="real"), dict(class_loss_on="real", mismatched_labels=False,
+                                            class_weight=1.0)),
+    ("acgan", dict(class_loss="real", class_weight=2.0), dict(class_weight=2.0)),
 ])
 def test_config_options_reach_the_model(experiment, overrides, expected):
     config, gan = _built(experiment, **overrides)
@@ -35,7 +37,7 @@ def test_config_options_reach_the_model(experiment, overrides, expected):
         got = gan.d_objective(REAL, FAKE, labels=LABELS, real_cls=REAL_CLS,
                               fake_labels=FAKE_LABELS, fake_cls=FAKE_CLS)
         by_hand = np.mean(softplus(-REAL)) + np.mean(softplus(FAKE)) + \
-            cross_entropy(LABELS, REAL_CLS)
+            config.class_weight * cross_entropy(LABELS, REAL_CLS)
         assert value(got) == pytest.approx(by_hand, rel=1e-5)
 
 

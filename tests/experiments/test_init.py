@@ -28,6 +28,10 @@ def test_options_of_another_experiment_are_refused():
         make_config("dcgan", "smoke", class_loss="real")
     with pytest.raises(ConfigError, match="mismatched_labels"):
         make_config("acgan", "smoke", mismatched_labels=True)
+    with pytest.raises(ConfigError, match="class_weight"):
+        make_config("cgan", "smoke", class_weight=2.0)
+    with pytest.raises(ConfigError, match="class-loss weight must be positive"):
+        make_config("acgan", "smoke", class_weight=0.0)
 
 
 def test_runs_saved_before_share_fakes_existed_keep_the_old_step():

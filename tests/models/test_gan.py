@@ -239,14 +239,17 @@ def test_label_smoothing_least_squares_targets_t_for_real_and_0_for_fake():
 
 
 @pytest.mark.parametrize("on", ["all", "real"])
-def test_acgan_class_loss_on_real_only_drops_exactly_the_fake_class_term(on):
+@pytest.mark.parametrize("weight", [1.0, 2.0])
+def test_acgan_class_loss_on_real_only_drops_exactly_the_fake_class_term(on, weight):
     loss = LOSSES["non-saturating"]
     source = np.mean(softplus(-REAL)) + np.mean(softplus(FAKE))
-    by_hand = source + cross_entropy(LABELS, REAL_CLS)
+    classes = cross_entropy(LABELS, REAL_CLS)
     if on == "all":
-        by_hand += cross_entropy(FAKE_LABELS, FAKE_CLS)
+        classes += cross_entropy(FAKE_LABELS, FAKE_CLS)
+    by_hand = source + weight * classes  # the weight scales D's class term alone
     got = discriminator_objective(loss, REAL, FAKE, labels=LABELS, real_cls=REAL_CLS,
-                                  fake_labels=FAKE_LABELS, fake_cls=FAKE_CLS, class_loss_on=on)
+                                  fake_labels=FAKE_LABELS, fake_cls=FAKE_CLS, class_loss_on=on,
+                                  class_weight=weight)
     assert value(got) == pytest.approx(by_hand, rel=1e-5)
     # G keeps its class term on its own samples either way.
     g = generator_objective(loss, FAKE, fake_labels=FAKE_LABELS, fake_cls=FAKE_CLS)
