@@ -16,7 +16,6 @@ from replication import bench, experiments, reproduce, shipping, study
 from replication.cli import (GAN_OPTIONS, Parser, add_gan_arguments, add_train_arguments,
                              help_formatter, non_negative_int, positive_int,
                              progress_verbosity)
-from replication.config import ConfigError
 from replication.errors import run_command
 from replication.evaluate import cli as evaluate_cli
 from replication.runs import SHIPPED_SCHEDULES
@@ -29,13 +28,13 @@ def build_parser() -> argparse.ArgumentParser:
                     description="Train the report's models and regenerate its figures.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
 
-    train = commands.add_parser(
+    train_parser = commands.add_parser(
         "train", help="train one experiment into a run directory",
         description="Train one experiment with fit(); writes config.json, history.csv, "
                     "per-epoch snapshots, checkpoints and the final .keras model(s) to the "
                     "run directory.")
-    add_train_arguments(train)
-    add_gan_arguments(train)
+    add_train_arguments(train_parser)
+    add_gan_arguments(train_parser)
 
     figures = commands.add_parser(
         "figures", help="regenerate an experiment's figures from a run directory",
@@ -52,33 +51,33 @@ def build_parser() -> argparse.ArgumentParser:
     figures.add_argument("--only", metavar="IDS",
                          help="comma-separated figure ids to draw (default: all of the experiment)")
 
-    sample = commands.add_parser(
+    sample_parser = commands.add_parser(
         "sample", help="draw a grid of new samples from a trained model (the shipped run by "
                        "default)",
         description="Draw new samples from the shipped run of EXPERIMENT (pretrained/"
                     "<experiment>/) or from any run directory: the GANs from N(0, I) noise "
                     "(the conditional ones for one class, or one row per class), the VAEs "
                     "by decoding z ~ N(0, I). Seconds on a CPU.")
-    sample.add_argument("experiment", choices=experiments.names())
-    sample.add_argument("--class", dest="klass", metavar="NAME|INDEX",
+    sample_parser.add_argument("experiment", choices=experiments.names())
+    sample_parser.add_argument("--class", dest="klass", metavar="NAME|INDEX",
                         help="cgan/acgan: the class, as the dataset names it (cat) or its index "
                              "(default: one row per class)")
-    sample.add_argument("--n", type=positive_int, default=64, metavar="N",
+    sample_parser.add_argument("--n", type=positive_int, default=64, metavar="N",
                         help="how many samples (default %(default)s)")
-    sample.add_argument("--seed", type=non_negative_int, default=0, metavar="S",
+    sample_parser.add_argument("--seed", type=non_negative_int, default=0, metavar="S",
                         help="noise seed (default %(default)s)")
-    sample.add_argument("--generator", choices=("trained", "averaged"), default="trained",
+    sample_parser.add_argument("--generator", choices=("trained", "averaged"), default="trained",
                         help="GANs: the trained generator (default; what the report shows) or "
                              "the averaged one (EMA)")
-    sample.add_argument("--run", choices=SHIPPED_SCHEDULES, default=SHIPPED_SCHEDULES[0],
+    sample_parser.add_argument("--run", choices=SHIPPED_SCHEDULES, default=SHIPPED_SCHEDULES[0],
                         help="which shipped run: the one at the report's schedule (default; "
                              "pretrained/<experiment>) or at the paper's (pretrained/"
                              "<experiment>_paper, where one ships)")
-    sample.add_argument("--run-dir", metavar="DIR",
+    sample_parser.add_argument("--run-dir", metavar="DIR",
                         help="run directory to sample from instead of a shipped run")
-    sample.add_argument("--out", metavar="FILE.png",
+    sample_parser.add_argument("--out", metavar="FILE.png",
                         help="the grid (default: runs/samples/<experiment>[-<class>].png)")
-    sample.add_argument("--npz", metavar="FILE",
+    sample_parser.add_argument("--npz", metavar="FILE",
                         help="also write the images (uint8) and labels as .npz")
 
     gallery = commands.add_parser(
@@ -109,9 +108,13 @@ VERBS = (
 
 
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     if args.command not in COMMANDS:
         return args.handler(args, args.verb_parser)
+    if args.command == "gallery" and not (Path(args.out) / "manifest.json").is_file():
+        parser.error(f"gallery: {args.out} has no manifest.json, so it is not a figures folder "
+                     "(figures are drawn into one by `figures` and `reproduce`)")
     return run_command(lambda: COMMANDS[args.command](args))
 
 
@@ -141,10 +144,6 @@ def _sample(args) -> None:
 def _gallery(args) -> None:
     from replication.gallery import build
 
-    if not (Path(args.out) / "manifest.json").is_file():
-        raise ConfigError(f"{args.out} has no manifest.json, so it is not a figures folder "
-                          "(figures are drawn into one by `python -m replication figures` "
-                          "and `reproduce`)")
     print(f"wrote {build(args.out)}")
 
 

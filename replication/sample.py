@@ -81,7 +81,6 @@ def sample(experiment: str, *, run_dir=None, schedule: str = "report", klass: st
     _write_grid(images, out, cols, rows, _title(spec, info, index, generator, n, seed),
                 _footer(run, info))
     if npz is not None:
-
         with atomic_path(npz, suffix=".npz") as tmp:
             np.savez_compressed(tmp, images=images,
                                 **({"labels": labels} if labels is not None else {}))

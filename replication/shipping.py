@@ -260,7 +260,6 @@ def run_cli(args, parser) -> int:
     def ship() -> None:
         for path in args.runs:
             if _experiment_of(path) == "classifier":
-
                 dest = None
                 if args.root:
                     dest = Path(args.root) / read_json(Path(path) / "config.json")[

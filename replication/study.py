@@ -49,9 +49,9 @@ import numpy as np
 from replication import experiments
 from replication.cli import int_list, positive_int, script_main, train_flags
 from replication.config import PROFILES, ConfigError
-from replication.experiments.effnet_vae import EffNetVAEConfig
 from replication.errors import run_command
 from replication.experiments import changed_from_profile
+from replication.experiments.effnet_vae import EffNetVAEConfig
 from replication.runs import (RunDir, atomic_path, default_run_dir, now, read_json, shipped_run,
                               write_json)
 from replication.train import train
@@ -201,13 +201,12 @@ def study_runs(experiment: str, root="runs", profile="report") -> list[tuple[Var
     out = []
     for variant in variants_of(experiment):
         folder = run_dir(experiment, variant.name, 0, root, profile).parent
-        seeds = []
+        found = []
         for path in folder.glob(f"{variant.name}-s*"):
             seed = path.name[len(variant.name) + 2:]
-            if seed.isdigit() and (path / "history.csv").exists():
-                seeds.append(int(seed))
-        out += [(variant, seed, RunDir(run_dir(experiment, variant.name, seed, root, profile)))
-                for seed in sorted(seeds)]
+            if seed.isascii() and seed.isdigit() and (path / "history.csv").exists():
+                found.append((int(seed), path))
+        out += [(variant, seed, RunDir(path)) for seed, path in sorted(found)]
     return out
 
 

@@ -192,7 +192,6 @@ class _Session:
             })
         reference = self.spec.reference_arrays(self.config, self.dataset)
         if reference is not None and not self.run.reference_file.exists():
-
             with atomic_path(self.run.reference_file, suffix=".npz") as tmp:
                 np.savez_compressed(tmp, **reference)
 

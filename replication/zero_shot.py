@@ -28,7 +28,7 @@ import numpy as np
 from replication import data, experiments, load_model
 from replication.cli import Parser, int_at_least, positive_int
 from replication.config import ConfigError
-from replication.errors import run_command
+from replication.errors import MissingFileError, run_command
 from replication.generation import draw
 from replication.metrics import class_coverage, ridge_classifier
 from replication.runs import AVERAGED_GENERATOR_FILE, GENERATOR_FILE, RunDir
@@ -199,11 +199,18 @@ def _judged_run(run_dir):
     if info["config"].get("dataset") != "cifar10":
         raise ConfigError(f"{run.path} is a {info['config'].get('dataset')} run: the Lite0 "
                           "judges read CIFAR-10 classes only")
-    for name in (GENERATOR_FILE, AVERAGED_GENERATOR_FILE):
-        if not (run.model_dir / name).is_file():
-            raise ConfigError(f"{run.model_dir / name}: no such model file (the judges read "
-                              "both generators of a finished run)")
+    if not (run.model_dir / GENERATOR_FILE).is_file():
+        raise MissingFileError(f"{run.model_dir / GENERATOR_FILE}: no such model file (the "
+                               "judges read a finished run's generators)")
     return run, info, spec
+
+
+def judged_generators(run_dir) -> tuple[str, ...]:
+    """The generators of a run the judges read: the trained one, and the averaged one where
+    the run kept it (a run with ``--ema-half-life 0`` has none)."""
+    run, _, _ = _judged_run(run_dir)
+    return ("trained",) + (("averaged",) if (run.model_dir / AVERAGED_GENERATOR_FILE).is_file()
+                           else ())
 
 
 def conditional_samples(run_dir, n: int, generator: str = "trained"):
@@ -269,7 +276,7 @@ def probe_judge(run_dirs=(), n: int = 2000, n_train: int = PROBE_TRAIN, n_test: 
 
     rows = [judged(test.images, np.asarray(test.labels), run="real CIFAR-10 test images")]
     for run_dir in run_dirs:
-        for generator in ("trained", "averaged"):
+        for generator in judged_generators(run_dir):
             images, labels, info = conditional_samples(run_dir, n, generator)
             rows.append(judged(images, labels, run=str(run_dir), generator=generator,
                                epochs=info.get("epochs_done")))
@@ -390,8 +397,10 @@ def main(argv=None) -> int:
                                    args.normalisation, args.batch_size):
                 print(json.dumps(row), flush=True)
             return
+        for path in args.run:  # refuse a run it cannot judge before the first rows
+            _judged_run(path)
         for path in args.run:
-            for generator in ("trained", "averaged"):
+            for generator in judged_generators(path):
                 r = zero_shot_generated(path, args.n, generator, args.input_size,
                                         args.normalisation, args.batch_size)
                 print(json.dumps(r), flush=True)

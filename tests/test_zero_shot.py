@@ -76,3 +76,24 @@ def test_the_judges_answer_a_run_they_cannot_judge_in_one_line(tmp_path, capsys)
         assert main(["--judge", "probe", "--run", str(run)]) == 2
         err = capsys.readouterr().err.strip()
         assert len(err.splitlines()) == 1 and err.startswith("error: ")
+
+
+def test_the_judges_read_what_generators_a_run_kept(cgan_smoke_run, tmp_path, capsys):
+    """No averaged generator (--ema-half-life 0): the trained one alone; no model at all: one
+    line, before any image is judged."""
+    import shutil
+
+    from replication.runs import AVERAGED_GENERATOR_FILE, GENERATOR_FILE
+    from replication.zero_shot import judged_generators, main
+
+    assert judged_generators(cgan_smoke_run) == ("trained", "averaged")
+    run = tmp_path / "no-ema"
+    shutil.copytree(cgan_smoke_run, run)
+    (run / "model" / AVERAGED_GENERATOR_FILE).unlink()
+    assert judged_generators(run) == ("trained",)
+    (run / "model" / GENERATOR_FILE).unlink()
+    for judge in ("zero-shot", "probe"):
+        assert main(["--judge", judge, "--run", str(cgan_smoke_run), str(run)]) == 2
+        out, err = capsys.readouterr()
+        assert out == "" and "no such model file" in err and len(err.strip().splitlines()) == 1
+

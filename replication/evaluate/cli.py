@@ -15,12 +15,16 @@ from pathlib import Path
 from replication import experiments
 from replication.cli import command_parser, script_main
 from replication.config import PROFILES
-from replication.extractors import EXTRACTORS, ExtractorError, make_extractor
-from replication.errors import ReplicationError, run_command
+from replication.errors import DamagedFileError, MissingFileError, ReplicationError, run_command
 from replication.evaluate.gan import References, evaluate_gan
 from replication.evaluate.table import table_rows, update_table
 from replication.evaluate.vae import evaluate_vae
+from replication.extractors import EXTRACTORS, ExtractorError, make_extractor
 from replication.runs import RunDir, now, read_json, write_json
+
+# What a GAN result row holds; a result of an earlier version is made again, not reused
+# (2: the conditional models' confusion counts).
+GAN_ROWS_VERSION = 2
 
 
 class RunNotEvaluable(ReplicationError):
@@ -147,7 +151,7 @@ class _Evaluation:
 
     def _gan(self, run, info, previous, path) -> dict:
         args = self.args
-        settings = {"samples": args.samples, "limit": args.limit,
+        settings = {"samples": args.samples, "limit": args.limit, "rows": GAN_ROWS_VERSION,
                     "kid_subsets": args.kid_subsets, "kid_subset_size": args.kid_subset_size,
                     **({"classifier_profile": args.classifier_profile}
                        if args.extractor == "classifier"
@@ -207,8 +211,8 @@ def _evaluate_all(args) -> int:
             metrics = evaluation.run(path)
         except ExtractorError:
             raise  # no extractor: no other run can be evaluated either
-        except RunNotEvaluable as exc:
-            print(f"error: {exc}", file=sys.stderr)
+        except (RunNotEvaluable, MissingFileError, DamagedFileError) as exc:
+            print(f"error: {exc}", file=sys.stderr)  # the other runs are still evaluated
             status = 2
             continue
         write_json(Path(path) / "metrics.json", metrics)

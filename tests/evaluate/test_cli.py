@@ -29,7 +29,12 @@ def test_a_finished_run_without_its_model_is_one_line(mnist_gan_runs, tmp_path, 
     record = tmp_path / "record"
     shutil.copytree(mnist_gan_runs["dcgan"], record)
     shutil.rmtree(record / "model")
-    assert main([str(record), "--samples", "20", "--limit", "20"]) == 2
+    good = tmp_path / "good"
+    shutil.copytree(mnist_gan_runs["dcgan"], good)
+    (good / "metrics.json").unlink(missing_ok=True)
+    # the run after the broken one is still evaluated
+    assert main([str(record), str(good), "--samples", "20", "--limit", "20"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "no such model file" in err and "Traceback" not in err
+    assert (good / "metrics.json").exists()
 
