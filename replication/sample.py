@@ -111,7 +111,7 @@ def _title(spec, info, index, generator, n, seed) -> str:
         what += ", one row per class"
     if spec.family == "gan":
         what += f", {generator} generator"
-    return f"{n} new samples: {what} (seed {seed})"
+    return f"{n} new samples: {what} (sampling seed {seed})"
 
 
 def _footer(run: RunDir, info: dict) -> str:
