@@ -179,7 +179,8 @@ def pixel_difference(original: Path, shipped: Path, info: dict, n: int = 200) ->
 
 
 def ship_run(run_dir, dest=None, root=None) -> Path:
-    """Copy the finished run ``run_dir`` into ``dest`` (default ``pretrained/<experiment>``) as
+    """Copy the finished run ``run_dir`` into ``dest`` (default ``pretrained/`` and the name
+    :func:`replication.runs.shipped_name` gives) as
     a shipped run (see the module doc); return the folder."""
     run = RunDir(run_dir)
     try:
@@ -239,7 +240,8 @@ def folder_bytes(path) -> int:
     return sum(f.stat().st_size for f in Path(path).rglob("*") if f.is_file())
 
 
-DESCRIPTION = ("Copy finished runs into pretrained/<experiment>/ (models with float16 weights, "
+DESCRIPTION = ("Copy finished runs into pretrained/<experiment>/ (a paper-profile run into "
+               "pretrained/<experiment>_paper/; models with float16 weights, "
                "the snapshots the figures read, history, metrics, config); a finished "
                "classifier run becomes the package's evaluation classifier of its dataset "
                "(replication/assets/classifiers/<dataset>/).")
