@@ -20,6 +20,7 @@ from replication.evaluate.gan import References, evaluate_gan
 from replication.evaluate.table import table_rows, update_table
 from replication.evaluate.vae import evaluate_vae
 from replication.extractors import EXTRACTORS, ExtractorError, make_extractor
+from replication.metrics import KID_SUBSET_SIZE, KID_SUBSETS
 from replication.runs import RunDir, now, read_json, write_json
 
 # What a GAN result row holds; a result of an earlier version is made again, not reused
@@ -69,8 +70,12 @@ def add_arguments(parser) -> None:
                         choices=PROFILES,
                         help="classifier: report (default: the shipped classifiers for MNIST and "
                              "CIFAR-10), or a cached one of another profile (smoke: tests)")
-    parser.add_argument("--kid-subsets", type=int, default=100)
-    parser.add_argument("--kid-subset-size", type=int, default=1000)
+    parser.add_argument("--kid-subsets", type=int, default=KID_SUBSETS, metavar="N",
+                        help="GANs: KID is averaged over N random subsets (default %(default)s)")
+    parser.add_argument("--kid-subset-size", type=int, metavar="M",
+                        help=f"GANs: images per KID subset, of each set (default "
+                             f"{KID_SUBSET_SIZE}, or the whole set where it is smaller; at "
+                             "most --samples and --limit)")
     parser.add_argument("--limit", type=int,
                         help="use only this many real test images (default: the run's own "
                              "evaluation split: all of it for quick/report runs)")
@@ -83,11 +88,19 @@ def add_arguments(parser) -> None:
 
 
 def _check(args, parser):
+    given_subset_size = args.kid_subset_size is not None
+    if not given_subset_size:
+        args.kid_subset_size = KID_SUBSET_SIZE
     for name in ("iwae_samples", "samples", "kid_subsets", "kid_subset_size"):
         if getattr(args, name) < 2:
             parser.error(f"--{name.replace('_', '-')} must be at least 2")
     if args.limit is not None and args.limit < 2:
         parser.error("--limit must be at least 2")
+    if given_subset_size:
+        for flag, count in (("--samples", args.samples), ("--limit", args.limit)):
+            if count is not None and args.kid_subset_size > count:
+                parser.error(f"--kid-subset-size {args.kid_subset_size} is larger than {flag} "
+                             f"{count}: KID's subsets are drawn from those images")
     return args
 
 

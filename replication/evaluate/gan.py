@@ -12,14 +12,15 @@ from replication import data, experiments, load_model
 from replication.evaluate.vae import real_test_limit
 from replication.experiments import config_from_dict
 from replication.generation import generate
-from replication.metrics import (class_coverage, conditional_accuracy, confusion_counts,
-                                 frechet_distance, inception_score, kernel_inception_distance,
-                                 per_class_accuracy)
+from replication.metrics import (KID_SUBSET_SIZE, KID_SUBSETS, class_coverage,
+                                 conditional_accuracy, confusion_counts, frechet_distance,
+                                 inception_score, kernel_inception_distance, per_class_accuracy)
 from replication.runs import AVERAGED_GENERATOR_FILE, GENERATOR_FILE, RunDir
 
 
 def sample_metrics(features, logits, reference_features, num_classes: int,
-                   intended_labels=None, kid_subsets: int = 100, kid_subset_size: int = 1000,
+                   intended_labels=None, kid_subsets: int = KID_SUBSETS,
+                   kid_subset_size: int = KID_SUBSET_SIZE,
                    seed: int = 0) -> dict:
     """FID / KID / IS / coverage (and conditional accuracy) of one sample set."""
     kid, kid_sd = kernel_inception_distance(features, reference_features, subsets=kid_subsets,

@@ -38,3 +38,18 @@ def test_a_finished_run_without_its_model_is_one_line(mnist_gan_runs, tmp_path, 
     assert err.count("\n") == 1 and "no such model file" in err and "Traceback" not in err
     assert (good / "metrics.json").exists()
 
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--kid-subset-size", "500", "--samples", "200"], "larger than --samples 200"),
+    (["--kid-subset-size", "50", "--samples", "200", "--limit", "40"], "larger than --limit 40"),
+    (["--kid-subsets", "1"], "--kid-subsets must be at least 2"),
+])
+def test_kid_flags_that_cannot_hold_are_refused(tmp_path, capsys, flags, message):
+    """A KID subset larger than the images it is drawn from is a bad flag, refused before any
+    run is read; left at its default, the subset size shrinks to a smaller set instead."""
+    with pytest.raises(SystemExit) as exit_info:
+        main([str(tmp_path / "any-run"), *flags])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
