@@ -179,9 +179,9 @@ def pixel_difference(original: Path, shipped: Path, info: dict, n: int = 200) ->
 
 
 def ship_run(run_dir, dest=None, root=None) -> Path:
-    """Copy the finished run ``run_dir`` into ``dest`` (default ``pretrained/`` and the name
-    :func:`replication.runs.shipped_name` gives) as
-    a shipped run (see the module doc); return the folder."""
+    """Copy the finished run ``run_dir`` into ``dest`` (default: ``pretrained/`` and the name
+    :func:`replication.runs.shipped_name` gives) as a shipped run (see the module doc); return
+    the folder."""
     run = RunDir(run_dir)
     try:
         info = run.info()

@@ -39,7 +39,6 @@ def test_a_finished_run_without_its_model_is_one_line(mnist_gan_runs, tmp_path, 
     assert (good / "metrics.json").exists()
 
 
-
 @pytest.mark.parametrize("flags, message", [
     (["--kid-subset-size", "500", "--samples", "200"], "larger than --samples 200"),
     (["--kid-subset-size", "50", "--samples", "200", "--limit", "40"], "larger than --limit 40"),
@@ -47,7 +46,8 @@ def test_a_finished_run_without_its_model_is_one_line(mnist_gan_runs, tmp_path, 
 ])
 def test_kid_flags_that_cannot_hold_are_refused(tmp_path, capsys, flags, message):
     """A KID subset larger than the images it is drawn from is a bad flag, refused before any
-    run is read; left at its default, the subset size shrinks to a smaller set instead."""
+    run is read (left at its default, it shrinks to a smaller set instead: the test above
+    evaluates 20 samples against 20 images)."""
     with pytest.raises(SystemExit) as exit_info:
         main([str(tmp_path / "any-run"), *flags])
     assert exit_info.value.code == 2
