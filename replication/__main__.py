@@ -18,7 +18,7 @@ from replication.cli import (GAN_OPTIONS, Parser, add_gan_arguments, add_train_a
                              progress_verbosity)
 from replication.errors import run_command
 from replication.evaluate import cli as evaluate_cli
-from replication.runs import SHIPPED_SCHEDULES
+from replication.runs import DEFAULT_SHIPPED
 from replication.sample import sample
 from replication.train import train
 
@@ -69,10 +69,11 @@ def build_parser() -> argparse.ArgumentParser:
     sample_parser.add_argument("--generator", choices=("trained", "averaged"), default="trained",
                         help="GANs: the trained generator (default; what the report shows) or "
                              "the averaged one (EMA)")
-    sample_parser.add_argument("--run", choices=SHIPPED_SCHEDULES, default=SHIPPED_SCHEDULES[0],
-                        help="which shipped run: the one at the report's schedule (default; "
-                             "pretrained/<experiment>) or at the paper's (pretrained/"
-                             "<experiment>_paper, where one ships)")
+    sample_parser.add_argument("--run", default=DEFAULT_SHIPPED, metavar="NAME",
+                        help="which shipped run: 'report' (default: pretrained/<experiment>, "
+                             "the report's recipe at its schedule) or another that ships "
+                             "(pretrained/<experiment>_NAME: 'matching' for cgan, "
+                             "'paper-real-cls' for acgan; docs/recipe.md)")
     sample_parser.add_argument("--run-dir", metavar="DIR",
                         help="run directory to sample from instead of a shipped run")
     sample_parser.add_argument("--out", metavar="FILE.png",
@@ -137,7 +138,7 @@ def _figures(args) -> None:
 
 
 def _sample(args) -> None:
-    sample(args.experiment, run_dir=args.run_dir, schedule=args.run, klass=args.klass, n=args.n,
+    sample(args.experiment, run_dir=args.run_dir, name=args.run, klass=args.klass, n=args.n,
            seed=args.seed, generator=args.generator, out=args.out, npz=args.npz)
 
 

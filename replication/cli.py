@@ -240,6 +240,18 @@ def train_flags(settings: dict) -> str:
     return " ".join(words)
 
 
+def settings_words(settings: dict) -> str:
+    """:func:`train_flags`, with a setting that no flag sets (a config written by hand, a test's
+    data subset) as ``name=value``."""
+    words = []
+    for name, value in settings.items():
+        try:
+            words.append(train_flags({name: value}))
+        except KeyError:
+            words.append(f"{name}={value}")
+    return " ".join(words)
+
+
 def progress_verbosity(quiet: bool) -> int:
     """Keras ``fit()`` verbosity: the per-step bar on a terminal, one line per epoch with
     ``--quiet`` or when the output is a file or a pipe (a bar's carriage returns would fill a

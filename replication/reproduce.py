@@ -29,8 +29,8 @@ from replication.cli import (add_data_flag, add_encoder_weights_flag, add_precis
 from replication.data import train_size
 from replication.errors import run_command
 from replication.evaluate import table_rows, update_table
-from replication.runs import (RunDir, ShippingError, default_run_dir, device_description, read_json,
-                              shipped_run)
+from replication.runs import (RunDir, default_run_dir, device_description, read_json,
+                              shipped_at, shipped_run)
 from replication.train import train
 
 # The stages: the report's experiments in the report's order (replication.experiments).
@@ -254,10 +254,10 @@ def _paper_schedule_sections(runs: dict, out) -> None:
     for experiment, report in runs.items():
         if not experiments.get(experiment).conditional:
             continue
-        try:
-            paper = shipped_run(experiment, schedule=schedule.PROFILE)
-        except ShippingError:
+        shipped = shipped_at(experiment, schedule.PROFILE)
+        if not shipped:
             continue
+        paper = shipped[0]
         print(f"[{experiment}] the paper's schedule, from {paper.path}", flush=True)
         others = tuple(schedule.schedule_runs(experiment, study.RECORDS))
         schedule.draw_schedule_figures(Context(paper), report, out, others)

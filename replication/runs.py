@@ -341,29 +341,55 @@ class ShippingError(ReplicationError):
 # The schedules a shipped run can have: the report's (``pretrained/<experiment>``, what the
 # report's figures are drawn from) and the paper's (``pretrained/<experiment>_paper``).
 SHIPPED_SCHEDULES = ("report", "paper")
+# The shipped run ``sample`` and the figures read when no other is named.
+DEFAULT_SHIPPED = "report"
 
 
-def shipped_name(experiment: str, profile: str | None = "report") -> str:
+def shipped_name(experiment: str, profile: str | None = "report",
+                 variant: str | None = None) -> str:
     """The folder under ``pretrained/`` of a shipped run of ``experiment`` trained at
-    ``profile``: ``<experiment>`` for the report's schedule (and the short profiles, which only
-    tests ship), ``<experiment>_paper`` for the paper's."""
-    return f"{experiment}_{profile}" if profile in SHIPPED_SCHEDULES[1:] else experiment
+    ``profile``: ``<experiment>`` for the report's recipe at the report's schedule (and the
+    short profiles, which only tests ship), ``<experiment>_paper`` for the paper's schedule;
+    a named ``variant`` (a recipe that departs from the profile's, docs/recipe.md) adds its
+    name: ``cgan_matching``, ``acgan_paper-real-cls``."""
+    parts = ([profile] if profile in SHIPPED_SCHEDULES[1:] else []) + ([variant] if variant else [])
+    return f"{experiment}_{'-'.join(parts)}" if parts else experiment
 
 
-def shipped_run(experiment: str, root=None, schedule: str = "report") -> RunDir:
-    """The shipped run of ``experiment`` at ``schedule`` (:data:`SHIPPED_SCHEDULES`); a clear
-    error when there is none."""
-    if schedule not in SHIPPED_SCHEDULES:
-        raise ShippingError(f"no such schedule {schedule!r}; shipped runs have "
-                            f"{', '.join(SHIPPED_SCHEDULES)}")
-    path = Path(root if root is not None else PRETRAINED_DIR) / shipped_name(experiment, schedule)
-    if not (path / "config.json").exists():
-        where = "" if schedule == "report" else f" at the {schedule}'s schedule"
-        raise ShippingError(f"no shipped {experiment} run{where} in {path.parent}; pass "
-                            f"--run-dir with a run of your own (python -m replication train "
-                            f"{experiment}" + ("" if schedule == "report" else
-                                               f" --profile {schedule}") + ")")
-    return RunDir(as_written(path))
+def shipped_runs(experiment: str, root=None) -> dict[str, RunDir]:
+    """Every shipped run of ``experiment``, by the name ``sample --run`` takes: ``report`` for
+    ``pretrained/<experiment>``, the folder's suffix for the others (``paper-real-cls``)."""
+    base = Path(root if root is not None else PRETRAINED_DIR)
+    found = {}
+    if (base / experiment / "config.json").exists():
+        found[DEFAULT_SHIPPED] = RunDir(as_written(base / experiment))
+    for path in sorted(base.glob(f"{experiment}_*")):
+        if (path / "config.json").exists():
+            found[path.name[len(experiment) + 1:]] = RunDir(as_written(path))
+    return found
+
+
+def shipped_run(experiment: str, root=None, name: str = DEFAULT_SHIPPED) -> RunDir:
+    """The shipped run of ``experiment`` called ``name`` (:func:`shipped_runs`); a clear error
+    naming the ones that ship when there is none."""
+    runs = shipped_runs(experiment, root)
+    if name in runs:
+        return runs[name]
+    where = Path(root if root is not None else PRETRAINED_DIR)
+    if not runs:
+        raise ShippingError(f"no shipped {experiment} run in {where}; pass --run-dir with a run "
+                            f"of your own (python -m replication train {experiment})")
+    raise ShippingError(f"no shipped {experiment} run {name!r} in {where}; {experiment} ships "
+                        f"{', '.join(runs)}; or pass --run-dir with a run of your own")
+
+
+def shipped_at(experiment: str, profile: str, root=None) -> list[RunDir]:
+    """The shipped runs of ``experiment`` trained at ``profile``: the faithful one (named after
+    the schedule) first, then the named variants."""
+    runs = shipped_runs(experiment, root)
+    found = [run for name, run in runs.items()
+             if read_json(run.config_file).get("config", {}).get("profile") == profile]
+    return sorted(found, key=lambda run: run.path.name != shipped_name(experiment, profile))
 
 
 def as_written(path: Path) -> Path:

@@ -1,12 +1,18 @@
 """Trained runs that ship with the project: ``pretrained/<experiment>/`` (a run at the
-paper's schedule: ``pretrained/<experiment>_paper/``, :func:`replication.runs.shipped_name`).
+paper's schedule: ``pretrained/<experiment>_paper/``; a named variant, a recipe that departs
+from its profile's: ``pretrained/<experiment>[_paper]-<variant>``, as
+:func:`replication.runs.shipped_name` says).  A run that departs from its profile's settings
+ships only under a variant name, so that no departure ships as the report's recipe
+(docs/recipe.md).
 
 A shipped run is a small run directory, readable by everything that reads runs (figures,
 ``evaluate.py``, ``python -m replication sample``, :func:`replication.load_model`):
 
-* ``config.json`` (how the run was made, plus a ``shipped`` block: from which run, when, how
+* ``config.json`` (how the run was made; its ``command`` the ``train`` command that trains it
+  again from a clean clone, :func:`reproduce_command`; plus a ``shipped`` block: from which
+  run and by which command it was trained, its variant and departures, when it shipped, how
   the weights are stored and how far the stored generator's images are from the original's),
-  ``status.json``, ``history.csv``, ``metrics.json`` (``evaluate.py``'s numbers) and, for the
+  ``status.json`` (listing the models that ship), ``history.csv``, ``metrics.json`` (``evaluate.py``'s numbers) and, for the
   conditional GAN, ``real_examples.npz``;
 * ``model/``: the final model(s) a user samples from - the VAE, or the trained and the averaged
   generator (no discriminator, no optimizer state, no checkpoint) - as standard ``.keras``
@@ -36,7 +42,7 @@ from pathlib import Path
 import numpy as np
 
 from replication import experiments, load_model
-from replication.cli import script_main
+from replication.cli import script_main, settings_words, train_flags
 from replication.errors import run_command
 from replication.extractors import ship_classifier
 from replication.generation import draw
@@ -44,6 +50,9 @@ from replication.runs import (AVERAGED_GENERATOR_FILE, FRAME_QUALITY, FRAME_SUFF
                               GENERATOR_FILE, PRETRAINED_DIR, SHAPE_SUFFIX, RunDir, ShippingError,
                               atomic_path, command_line, decode_frames, now, read_json,
                               shipped_name, write_json)
+
+# What a command that trains a run again leaves to the profile (the run's identity).
+_IDENTITY = ("experiment", "profile")
 
 WEIGHTS_FILE = "model.weights.h5"  # inside a .keras archive
 CONFIG_FILE = "config.json"  # inside a .keras archive
@@ -178,10 +187,53 @@ def pixel_difference(original: Path, shipped: Path, info: dict, n: int = 200) ->
     return int(np.abs(first.astype(np.int16) - second.astype(np.int16)).max())
 
 
-def ship_run(run_dir, dest=None, root=None) -> Path:
+def reproduce_command(config: dict) -> str:
+    """The ``train`` command that trains the run whose ``config.json`` is ``config`` again from
+    a clean clone: its profile, and every setting in which it differs from that profile's
+    current defaults (its seed, the precision it trained at, a variant's departures, a setting
+    whose default changed since)."""
+    saved = experiments.config_from_dict(config["config"])
+    default = experiments.make_config(saved.experiment, saved.profile).to_dict()
+    changed = {k: v for k, v in saved.to_dict().items()
+               if k not in _IDENTITY and v != default.get(k)}
+    settable = {}
+    for name, value in changed.items():
+        try:
+            train_flags({name: value})
+            settable[name] = value
+        except KeyError:
+            pass
+    command = f"python -m replication train {saved.experiment} --profile {saved.profile}"
+    command += f" {train_flags(settable)}" if settable else ""
+    unset = {k: v for k, v in changed.items() if k not in settable}
+    if unset:  # a test's data subset: said, so that the command does not claim it
+        command += f"  # and, set by no flag: {settings_words(unset)}"
+    return command
+
+
+# Settings that are not the recipe: which draw of the randomness a run is, the instruments
+# that watch it (the per-epoch quality tracking, the fixed-noise grid) and the data subsets of
+# the short profiles (the full schedules use whole splits).
+NOT_RECIPE = ("seed", "track_samples", "num_fixed_noise", "train_examples", "eval_examples")
+
+
+def departures(config: dict) -> str | None:
+    """How a run departs from its profile's recipe, as ``"setting value (profile value), ..."``
+    (every setting but :data:`NOT_RECIPE`, the schedule's length and the speed levers, which
+    change no result by design: :data:`replication.config.NOT_SETTINGS`), or None."""
+    saved = experiments.config_from_dict(config["config"])
+    changed = experiments.settings_changed(saved, experiments.make_config(saved.experiment,
+                                                                          saved.profile))
+    words = [f"{k} {old!r} (profile {new!r})" for k, (old, new) in sorted(changed.items())
+             if k not in NOT_RECIPE]
+    return ", ".join(words) or None
+
+
+def ship_run(run_dir, dest=None, root=None, variant: str | None = None) -> Path:
     """Copy the finished run ``run_dir`` into ``dest`` (default: ``pretrained/`` and the name
     :func:`replication.runs.shipped_name` gives) as a shipped run (see the module doc); return
-    the folder."""
+    the folder.  A run that departs from its profile's settings ships only as a named
+    ``variant``, and a ``variant`` must depart."""
     run = RunDir(run_dir)
     try:
         info = run.info()
@@ -191,9 +243,20 @@ def ship_run(run_dir, dest=None, root=None) -> Path:
     if info.get("state") != "finished":
         raise ShippingError(f"{run.path} is not finished ({info.get('state')}); only finished "
                             "runs ship")
+    config = read_json(run.config_file)
+    departs = departures(config)
+    profile = info["config"].get("profile")
+    if departs and not variant:
+        raise ShippingError(f"{run.path} departs from the {profile} profile's recipe "
+                            f"({departs}); ship it as a named variant: --variant NAME")
+    if variant and not departs:
+        raise ShippingError(f"{run.path} trains the {profile} profile's own recipe; ship it "
+                            "without --variant")
+    if variant is not None and (not variant or not all(c.isalnum() or c == "-" for c in variant)):
+        raise ShippingError(f"a variant name is letters, digits and '-', got {variant!r}")
     target = RunDir(Path(dest) if dest is not None else
                     Path(root if root is not None else PRETRAINED_DIR)
-                    / shipped_name(experiment, info["config"].get("profile")))
+                    / shipped_name(experiment, profile, variant))
     if target.path.resolve() == run.path.resolve():
         raise ShippingError(f"{run.path} is already where it would be shipped")
     required, *optional = model_files(experiment)
@@ -205,19 +268,21 @@ def ship_run(run_dir, dest=None, root=None) -> Path:
     staged = RunDir(staging)
     staging.mkdir(parents=True)
     try:
-        for file in (run.history_file, run.status_file, run.reference_file,
-                     run.path / "metrics.json"):
+        for file in (run.history_file, run.reference_file, run.path / "metrics.json"):
             if file.exists():
                 shutil.copy2(file, staging / file.name)
+        write_json(staged.status_file, {**read_json(run.status_file), "models": models})
         snapshots = _thin_snapshots(run, staged, experiment)
         differences = {}
         for name in models:
             store_float16(run.model_dir / name, staged.model_dir / name)
             differences[name] = pixel_difference(run.model_dir / name, staged.model_dir / name,
                                                  info)
-        config = read_json(run.config_file)
         config["shipped"] = {
             "from_run": str(run.path),
+            "trained_by": config.get("command", ""),
+            "variant": variant,
+            "departures": departs,
             "shipped_at": now(),
             "command": command_line(),
             "weights": "float16 storage (float32 variables once loaded)",
@@ -227,6 +292,7 @@ def ship_run(run_dir, dest=None, root=None) -> Path:
                          experiments.get(experiment).family == "vae" else
                          "discriminator, optimizer state, checkpoint, TensorBoard logs"),
         }
+        config["command"] = reproduce_command(config)
         write_json(staged.config_file, config)
         if target.path.exists():
             shutil.rmtree(target.path)
@@ -241,7 +307,8 @@ def folder_bytes(path) -> int:
 
 
 DESCRIPTION = ("Copy finished runs into pretrained/<experiment>/ (a paper-profile run into "
-               "pretrained/<experiment>_paper/; models with float16 weights, "
+               "pretrained/<experiment>_paper/; a run that departs from its profile's recipe "
+               "only as a named variant, --variant NAME: pretrained/<experiment>_NAME/; models with float16 weights, "
                "the snapshots the figures read, history, metrics, config); a finished "
                "classifier run becomes the package's evaluation classifier of its dataset "
                "(replication/assets/classifiers/<dataset>/).")
@@ -253,6 +320,10 @@ def main(argv=None) -> int:
 
 def add_arguments(parser) -> None:
     parser.add_argument("runs", nargs="+", metavar="RUN_DIR")
+    parser.add_argument("--variant", metavar="NAME",
+                        help="ship runs that depart from their profile's recipe under this "
+                             "name (pretrained/<experiment>[_paper]-NAME; refused for a run "
+                             "that trains its profile's own recipe)")
     parser.add_argument("--root", metavar="DIR",
                         help="where the shipped runs go (default: pretrained/ of the project; "
                              "a classifier: DIR/<dataset>/ instead of the package's folder)")
@@ -268,7 +339,7 @@ def run_cli(args, parser) -> int:
                         "config"]["dataset"]
                 print(f"shipped {ship_classifier(path, dest)}", flush=True)
                 continue
-            folder = ship_run(path, root=args.root)
+            folder = ship_run(path, root=args.root, variant=args.variant)
             differences = read_json(Path(folder) / "config.json")["shipped"][
                 "max_pixel_difference"]
             print(f"{path} -> {folder}: {folder_bytes(folder) / 2**20:.1f} MB; largest pixel "

@@ -93,12 +93,12 @@ def shipped(tmp_path_factory, vae_smoke_run, cgan_smoke_run):
 
 @pytest.fixture(scope="session")
 def paper_run(tmp_path_factory):
-    """The AC-GAN's paper profile in miniature: 3 epochs of 2 iterations."""
+    """The AC-GAN's paper profile in miniature: 3 epochs of 2 iterations of the paper's batch."""
     from replication.train import train
 
     run_dir = tmp_path_factory.mktemp("runs") / "acgan_paper"
-    train("acgan", "paper", run_dir=run_dir, verbose=0, epochs=3, batch_size=25,
-          train_examples=50, eval_examples=250, track_samples=200)
+    train("acgan", "paper", run_dir=run_dir, verbose=0, epochs=3, train_examples=200,
+          eval_examples=250, track_samples=200)
     return run_dir
 
 

@@ -82,4 +82,4 @@ def test_redraw_adds_the_paper_schedule_section_with_its_study_records(
     gallery = (out / "README.md").read_text()
     assert "## AC-GAN at the paper's" in gallery
     # the record by its folder and its departures from the profile (the miniature's batch)
-    assert "| paper schedule, real-cls-s0 (--batch-size 25" in gallery
+    assert "| paper schedule, real-cls-s0 (train_examples=200" in gallery

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from replication.figures import draw_experiment
-from replication.runs import RunDir, ShippingError, shipped_name, shipped_run
-from replication.shipping import folder_bytes, ship_run
+from replication.runs import RunDir, ShippingError, shipped_at, shipped_name, shipped_run
+from replication.shipping import folder_bytes, reproduce_command, ship_run
 from tests.helpers.images import read_image as _images
 
 
@@ -178,10 +178,91 @@ def test_a_paper_run_ships_beside_the_report_run(paper_run, acgan_smoke_run, tmp
     ship_run(acgan_smoke_run, root=tmp_path)
     assert shipped_run("acgan", tmp_path, "paper").path.name == "acgan_paper"
     assert shipped_run("acgan", tmp_path).path.name == "acgan"
+    assert [run.path.name for run in shipped_at("acgan", "paper", tmp_path)] == ["acgan_paper"]
     # the shipped paper run keeps what its gallery section reads: the last two epochs' grids
     last = RunDir(shipped).load_snapshot(3)
     assert "samples" in last and "ema_samples" in last
-    with pytest.raises(ShippingError, match="at the paper's schedule.*--profile paper"):
+    with pytest.raises(ShippingError, match="no shipped cgan run in"):
         shipped_run("cgan", tmp_path, "paper")
-    with pytest.raises(ShippingError, match="no such schedule"):
+    with pytest.raises(ShippingError, match="no shipped acgan run 'longer'.*ships report, paper"):
         shipped_run("acgan", tmp_path, "longer")
+
+
+def test_a_departing_run_ships_only_as_a_named_variant(tmp_path, acgan_smoke_run):
+    """No departure from a profile's recipe ships as that recipe: it needs a variant name,
+    which lands in the folder's name and the shipped block; a faithful run refuses one."""
+    run = tmp_path / "run"
+    shutil.copytree(acgan_smoke_run, run)
+    config = json.loads((run / "config.json").read_text())
+    config["config"]["class_loss"] = "real"
+    (run / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ShippingError, match="departs from the smoke profile's recipe "
+                                            r"\(class_loss 'real' \(profile 'all'\)\).*--variant"):
+        ship_run(run, root=tmp_path / "pretrained")
+    with pytest.raises(ShippingError, match="own recipe; ship it without --variant"):
+        ship_run(acgan_smoke_run, root=tmp_path / "pretrained", variant="x")
+    with pytest.raises(ShippingError, match="letters, digits"):
+        ship_run(run, root=tmp_path / "pretrained", variant="real cls")
+    shipped = ship_run(run, root=tmp_path / "pretrained", variant="real-cls")
+    assert shipped.name == "acgan_real-cls"
+    block = json.loads((shipped / "config.json").read_text())["shipped"]
+    assert block["variant"] == "real-cls" and "class_loss" in block["departures"]
+    assert shipped_run("acgan", tmp_path / "pretrained", "real-cls").path.name == shipped.name
+
+
+def _config_of(command: str):
+    """The settings a ``python -m replication train ...`` command line trains with."""
+    import dataclasses
+    import shlex
+
+    from replication.__main__ import build_parser
+    from replication.experiments import get, make_config
+
+    words = shlex.split(command)
+    assert words[:4] == ["python", "-m", "replication", "train"], command
+    args = build_parser().parse_args(words[3:])
+    fields = {f.name for f in dataclasses.fields(get(args.experiment).config_class)}
+    return make_config(args.experiment, args.profile, **{
+        k: v for k, v in vars(args).items() if k in fields - {"profile", "experiment"}})
+
+
+def test_a_shipped_runs_command_trains_it_again_and_its_status_lists_what_ships(
+        tmp_path, acgan_smoke_run):
+    from replication.experiments import config_from_dict
+
+    run = tmp_path / "run"
+    shutil.copytree(acgan_smoke_run, run)
+    config = json.loads((run / "config.json").read_text())
+    config["config"].update(seed=3, fused_batchnorm=False, precision="bf16")
+    config["command"] = "python scripts/study.py run acgan --stop-after 1 --runs ../x"
+    (run / "config.json").write_text(json.dumps(config))
+    shipped = ship_run(run, root=tmp_path / "pretrained")
+    saved = json.loads((shipped / "config.json").read_text())
+    assert saved["shipped"]["trained_by"] == config["command"]
+    assert "--seed 3" in saved["command"] and "--no-fused-batchnorm" in saved["command"]
+    assert _config_of(saved["command"]).to_dict() == config_from_dict(saved["config"]).to_dict()
+    status = json.loads((shipped / "status.json").read_text())
+    assert status["models"] and all((shipped / "model" / m).exists() for m in status["models"])
+
+
+def test_every_shipped_run_says_how_to_train_it_again():
+    """pretrained/*: the command in config.json trains the same settings from a clean clone
+    (no study screening, no path outside the repository), the status lists only shipped models,
+    and a run that departs from its profile is shipped under its variant's name."""
+    from replication.experiments import config_from_dict
+    from replication.runs import PRETRAINED_DIR
+    from replication.shipping import departures
+
+    folders = sorted(p.parent for p in PRETRAINED_DIR.glob("*/config.json"))
+    assert folders
+    for folder in folders:
+        saved = json.loads((folder / "config.json").read_text())
+        assert saved["command"] == reproduce_command(saved), folder.name
+        assert _config_of(saved["command"]).to_dict() == \
+            config_from_dict(saved["config"]).to_dict(), folder.name
+        status = json.loads((folder / "status.json").read_text())
+        assert all((folder / "model" / m).exists() for m in status["models"]), folder.name
+        variant = saved["shipped"].get("variant")
+        assert bool(variant) == bool(departures(saved)), folder.name
+        assert folder.name == shipped_name(saved["experiment"], saved["config"]["profile"],
+                                           variant)

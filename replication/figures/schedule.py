@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from replication import experiments, plots
-from replication.cli import train_flags
+from replication.cli import settings_words
 from replication.data import train_size
 from replication.figures.core import Context, FigureError
 from replication.figures.gan import AVERAGED_NOTE, QUALITY_TAG, class_grid_figure
@@ -236,13 +236,7 @@ def settings_flags(config: dict) -> str:
     changed = experiments.settings_changed(
         experiments.config_from_dict(config),
         experiments.make_config(config["experiment"], config["profile"]))
-    words = []
-    for name, (saved, _) in changed.items():
-        try:
-            words.append(train_flags({name: saved}))
-        except KeyError:  # a setting no flag sets (a config written by hand)
-            words.append(f"{name}={saved}")
-    return " ".join(words)
+    return settings_words({name: saved for name, (saved, _) in changed.items()})
 
 
 def labelled(name: str, config: dict) -> str:

@@ -55,4 +55,4 @@ def test_a_run_saved_before_the_setting_resumes_with_its_own_design():
         ("input-concat", 128, False)
     report = make_config("cgan", "report")
     assert (report.label_conditioning, report.mismatched_labels, report.batch_size) == \
-        ("projection", True, 64)
+        ("projection", False, 64)

