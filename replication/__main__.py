@@ -12,13 +12,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from replication import bench, experiments, reproduce, shipping, study
+from replication import bench, experiments, reproduce, seeds, shipping, study
 from replication.cli import (GAN_OPTIONS, Parser, add_gan_arguments, add_train_arguments,
                              help_formatter, non_negative_int, positive_int,
                              progress_verbosity)
 from replication.errors import run_command
 from replication.evaluate import cli as evaluate_cli
-from replication.runs import DEFAULT_SHIPPED
 from replication.sample import sample
 from replication.train import train
 
@@ -69,11 +68,12 @@ def build_parser() -> argparse.ArgumentParser:
     sample_parser.add_argument("--generator", choices=("trained", "averaged"), default="trained",
                         help="GANs: the trained generator (default; what the report shows) or "
                              "the averaged one (EMA)")
-    sample_parser.add_argument("--run", default=DEFAULT_SHIPPED, metavar="NAME",
-                        help="which shipped run: 'report' (default: pretrained/<experiment>, "
-                             "the report's recipe at its schedule) or another that ships "
-                             "(pretrained/<experiment>_NAME: 'matching' for cgan, "
-                             "'paper-real-cls' for acgan; docs/recipe.md)")
+    sample_parser.add_argument("--run", metavar="NAME",
+                        help="which shipped run: 'report' (pretrained/<experiment>, the "
+                             "report's recipe at its schedule, the default: what the report "
+                             "trained) or a named one (pretrained/<experiment>_NAME, e.g. "
+                             "'matching' for cgan, 'paper-real-cls' for acgan; "
+                             "docs/recipe.md)")
     sample_parser.add_argument("--run-dir", metavar="DIR",
                         help="run directory to sample from instead of a shipped run")
     sample_parser.add_argument("--out", metavar="FILE.png",
@@ -102,6 +102,8 @@ VERBS = (
     ("evaluate", evaluate_cli, "score finished runs: VAE bounds, GAN FID/KID/coverage/"
                                "conditional accuracy (RUN_DIR/metrics.json)"),
     ("study", study, "the stabiliser and design studies on the report's schedules"),
+    ("seeds", seeds, "each study variant's numbers as mean and range over its seeds, and the "
+                     "seed that ships"),
     ("bench", bench, "time each model's training step (and the per-epoch work)"),
     ("ship", shipping, "copy finished runs into pretrained/ (or a classifier run into the "
                        "package's classifiers)"),

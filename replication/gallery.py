@@ -151,8 +151,14 @@ def _section_intro(experiment, manifest, runs) -> list[str]:
     if run:
         out.append(f"Run `{entries[0]['run']}`: {run.get('epochs_done', '?')} of "
                    f"{run['config'].get('epochs')} epochs, {run.get('state', '?')}; training wall "
-                   f"time on this machine {_minutes(run.get('wall_seconds', 0.0))} "
-                   f"({run.get('device', '?')}).")
+                   f"time {_minutes(run.get('wall_seconds', 0.0))} on "
+                   f"{run.get('device', '?')}.")
+        variant = (run.get("shipped") or {}).get("variant")
+        if variant:
+            out += ["", f"**Not the report's recipe: the named variant `{variant}`**, which "
+                       f"departs from it in {run['shipped'].get('departures')} "
+                       "([docs/recipe.md](../docs/recipe.md)); it draws these figures until "
+                       "the faithful run ships."]
     return out + [""] if out else []
 
 

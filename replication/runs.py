@@ -341,7 +341,7 @@ class ShippingError(ReplicationError):
 # The schedules a shipped run can have: the report's (``pretrained/<experiment>``, what the
 # report's figures are drawn from) and the paper's (``pretrained/<experiment>_paper``).
 SHIPPED_SCHEDULES = ("report", "paper")
-# The shipped run ``sample`` and the figures read when no other is named.
+# The name of the shipped run of the report's recipe at the report's schedule.
 DEFAULT_SHIPPED = "report"
 
 
@@ -369,10 +369,17 @@ def shipped_runs(experiment: str, root=None) -> dict[str, RunDir]:
     return found
 
 
-def shipped_run(experiment: str, root=None, name: str = DEFAULT_SHIPPED) -> RunDir:
-    """The shipped run of ``experiment`` called ``name`` (:func:`shipped_runs`); a clear error
-    naming the ones that ship when there is none."""
+def shipped_run(experiment: str, root=None, name: str | None = None) -> RunDir:
+    """The shipped run of ``experiment`` called ``name`` (:func:`shipped_runs`); by default the
+    report's recipe at the report's schedule, or, where only named variants of it ship, the
+    first of those (its folder's name says so).  A clear error naming the ones that ship when
+    there is none."""
     runs = shipped_runs(experiment, root)
+    if name is None:
+        at_report = shipped_at(experiment, "report", root)
+        if at_report:
+            return at_report[0]
+        name = DEFAULT_SHIPPED
     if name in runs:
         return runs[name]
     where = Path(root if root is not None else PRETRAINED_DIR)

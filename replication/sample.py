@@ -1,8 +1,8 @@
 """``python -m replication sample EXPERIMENT``: a grid of new samples from a trained model.
 
 From a shipped run of the experiment (``pretrained/<experiment>/``, the report's recipe, by
-default; another shipped run by its name, ``--run matching`` for ``pretrained/cgan_matching``)
-or any run directory: the GANs draw N(0, I) noise (and, for the conditional models, class labels: one
+default: what the report trained; another shipped run by its name, ``--run matching`` for
+``pretrained/cgan_matching``) or any run directory: the GANs draw N(0, I) noise (and, for the conditional models, class labels: one
 class with ``--class`` or every class in turn); the VAEs decode draws of z ~ N(0, I).
 """
 
@@ -15,8 +15,8 @@ import numpy as np
 from replication import experiments, load_model
 from replication.errors import ReplicationError
 from replication.generation import draw
-from replication.runs import (AVERAGED_GENERATOR_FILE, DEFAULT_SHIPPED, GENERATOR_FILE, RunDir,
-                              atomic_path, provenance_line, shipped_run)
+from replication.runs import (AVERAGED_GENERATOR_FILE, GENERATOR_FILE, RunDir, atomic_path,
+                              provenance_line, shipped_run)
 
 class SampleError(ReplicationError):
     """Bad input to ``sample`` (a class the run does not have, a run without that model)."""
@@ -55,12 +55,16 @@ def model_file(run: RunDir, experiment: str, family: str, generator: str) -> Pat
     return path
 
 
-def sample(experiment: str, *, run_dir=None, name: str = DEFAULT_SHIPPED,
+def sample(experiment: str, *, run_dir=None, name: str | None = None,
            klass: str | None = None, n: int = 64, seed: int = 0, generator: str = "trained", out=None, npz=None) -> Path:
-    """Draw ``n`` samples from ``run_dir`` (default: the shipped run ``name``) and write
+    """Draw ``n`` samples from ``run_dir`` (default: the shipped run ``name``, by default the
+    report's recipe, :func:`replication.runs.shipped_run`) and write
     the grid ``out`` (and the arrays ``npz``); return ``out``."""
     spec = experiments.get(experiment)
     run = RunDir(run_dir) if run_dir is not None else shipped_run(experiment, name=name)
+    if run_dir is None and name is None and run.path.name != experiment:
+        print(f"note: the report recipe's {experiment} run does not ship; sampling from "
+              f"{run.path}, a named variant of it (docs/recipe.md)", flush=True)
     try:
         info = run.info()
     except FileNotFoundError as exc:

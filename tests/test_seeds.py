@@ -1,0 +1,96 @@
+"""replication/seeds.py: a variant's numbers as mean and range over its seeds, and the seed that
+ships (the record that is the shipped run, byte for byte)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from replication import seeds
+from replication.config import ConfigError
+
+
+def _record(vae_smoke_run, root, seed, neg_elbo, state="finished"):
+    """A copy of the VAE smoke run as the study record ``baseline-s<seed>`` with its own
+    evaluated bounds (and its own history, so the records differ)."""
+    path = root / "vae" / "study-smoke" / f"baseline-s{seed}"  # the smoke profile's study
+    shutil.copytree(vae_smoke_run, path)
+    (path / "metrics.json").write_text(json.dumps({"neg_elbo": neg_elbo,
+                                                   "neg_iwae": neg_elbo - 3}))
+    status = json.loads((path / "status.json").read_text())
+    (path / "status.json").write_text(json.dumps({**status, "state": state}))
+    with open(path / "history.csv", "a") as history:
+        history.write(f"# seed {seed}\n")
+    return path
+
+
+def test_the_table_gives_mean_and_range_over_seeds_and_the_shipped_seed(vae_smoke_run,
+                                                                        tmp_path):
+    root, pretrained = tmp_path / "records", tmp_path / "pretrained"
+    first = _record(vae_smoke_run, root, 0, 150.0)
+    _record(vae_smoke_run, root, 1, 152.0)
+    _record(vae_smoke_run, root, 2, 157.0)
+    _record(vae_smoke_run, root, 3, 100.0, state="paused")  # unfinished: not counted
+    shutil.copytree(first, pretrained / "vae")
+    lines = seeds.table("vae", root, "smoke", pretrained)
+    assert lines[0].startswith("| variant | seeds | negative ELBO")
+    row = lines[2]
+    assert "| baseline | 3: 0, 1, 2 |" in row
+    assert "153.00 (150.00–157.00)" in row  # mean (min–max) of the three finished seeds
+    assert "150.00 (147.00–154.00)" in row  # the IWAE bound
+    assert "seed 0: `pretrained/vae`" in row
+    assert seeds.seeds_of("vae", "baseline", root, "smoke") == [0, 1, 2]
+
+
+def test_an_unevaluated_seed_is_named_and_kept_out_of_the_numbers(vae_smoke_run, tmp_path):
+    root = tmp_path / "records"
+    _record(vae_smoke_run, root, 0, 150.0)
+    (_record(vae_smoke_run, root, 1, 160.0) / "metrics.json").unlink()
+    row = seeds.table("vae", root, "smoke", tmp_path / "none")[2]
+    assert "2: 0, 1 (not evaluated: 1)" in row and "| 150.00 |" in row and row.endswith("| — |")
+
+
+def test_gan_numbers_come_from_both_generators():
+    metrics = {"gan": {"classifier": {
+        "model": {"FID": 10.0, "conditional_accuracy": 0.5, "class_coverage": 9},
+        "averaged": {"FID": 8.0, "conditional_accuracy": 0.625, "class_coverage": 10}}}}
+    values = seeds._values("cgan", metrics)
+    assert values == {"FID/trained": 10.0, "FID/averaged": 8.0,
+                      "conditional_accuracy/trained": 50.0,
+                      "conditional_accuracy/averaged": 62.5,
+                      "class_coverage/trained": 9.0, "class_coverage/averaged": 10.0}
+    assert [n[0] for n in seeds.numbers_of("dcgan")] == ["FID", "class_coverage"]
+    assert seeds.spread([8.0, 10.0, 9.0], "{:.1f}", "{:.0f}") == "9.0 (8–10)"
+    assert seeds.spread([], "{:.1f}") == "—"
+
+
+def test_no_finished_runs_is_one_clear_error(tmp_path):
+    with pytest.raises(ConfigError, match="no finished study runs of vae"):
+        seeds.table("vae", tmp_path, "report")
+
+
+def test_the_recipe_pages_tables_are_the_records(tmp_path):
+    """docs/recipe.md's seed tables are what `seeds --update` makes of the committed records and
+    the shipped runs (rerun it after recording a run)."""
+    root = Path(__file__).resolve().parent.parent
+    page = root / "docs" / "recipe.md"
+    copy = tmp_path / "recipe.md"
+    shutil.copy(page, copy)
+    blocks = seeds.update_page(copy, root / seeds.study.RECORDS)
+    assert {"cgan", "acgan", "vae", "effnet_vae", "dcgan"} <= {e for e, _ in blocks}
+    assert copy.read_text() == page.read_text(), \
+        "docs/recipe.md is behind the records: python -m replication seeds --update docs/recipe.md"
+
+
+def test_update_rewrites_only_the_marked_blocks(vae_smoke_run, tmp_path):
+    root = tmp_path / "records"
+    _record(vae_smoke_run, root, 0, 150.0)
+    page = tmp_path / "page.md"
+    page.write_text("intro\n<!-- seeds vae smoke -->\nold table\n<!-- /seeds -->\noutro\n")
+    assert seeds.update_page(page, root, tmp_path / "none") == [("vae", "smoke")]
+    text = page.read_text()
+    assert text.startswith("intro\n<!-- seeds vae smoke -->\n| variant |")
+    assert "old table" not in text and text.endswith("<!-- /seeds -->\noutro\n")
