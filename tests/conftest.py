@@ -16,8 +16,12 @@ import pytest
 
 
 def pytest_collection_modifyitems(items):
-    """The unit tests first, then the end-to-end ones (tests/e2e/, marked e2e): a broken unit
-    shows within minutes; the order within each group is the collection order."""
+    """The notebooks (notebooks/*.ipynb, run by nbmake) are end-to-end tests; the unit tests
+    run first, then the end-to-end ones (tests/e2e/, marked e2e): a broken unit shows within
+    minutes; the order within each group is the collection order."""
+    for item in items:
+        if item.path.suffix == ".ipynb":
+            item.add_marker(pytest.mark.e2e)
     items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)
 
 
