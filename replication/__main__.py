@@ -12,7 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from replication import bench, experiments, reproduce, seeds, shipping, study
+from replication import bench, cards, experiments, reproduce, seeds, shipping, study
 from replication.cli import (GAN_OPTIONS, Parser, add_gan_arguments, add_train_arguments,
                              help_formatter, non_negative_int, positive_int,
                              progress_verbosity)
@@ -107,6 +107,7 @@ VERBS = (
     ("bench", bench, "time each model's training step (and the per-epoch work)"),
     ("ship", shipping, "copy finished runs into pretrained/ (or a classifier run into the "
                        "package's classifiers)"),
+    ("cards", cards, "write the model cards (README.md) of the shipped runs from their files"),
 )
 
 

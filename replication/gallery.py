@@ -79,9 +79,14 @@ def build(out="figures") -> Path:
     lines = [
         "# Gallery: the report's figures, regenerated",
         "",
-        "Every figure of the report (by figure id, in the report's order) with the report's own "
-        "caption (translated from the Persian), the image this project regenerated, and how it "
-        "was made. Redraw them from the runs shipped in `pretrained/` with "
+        "Every figure of the report (University of Tehran, Faculty of Electrical and Computer "
+        "Engineering, course *Neural Networks and Deep Learning*, mini-project 3, report of "
+        "4 August 2020) by figure id, in the report's order: the report's own caption "
+        "(translated from the Persian; the report's images are not reproduced here, so lay its "
+        "PDF beside each section), the image this project regenerated, and how it was made. "
+        "Each figure's last line names the epoch it shows and the run's length. The report "
+        "counts the conditional GAN's epochs from 0 (its Figs. 15-20 after epochs 0, 3, 5, 9, "
+        "11, 14), this project from 1 (epochs 1, 4, 6, 10, 12, 15). Redraw them from the runs shipped in `pretrained/` with "
         "`python scripts/reproduce_all.py --pretrained` (about a minute, no training), or "
         "train them with `python scripts/reproduce_all.py --profile report` (hours on a CPU; "
         "`--profile quick` for a short run, drawn into `figures/quick/`). Figures from a short "
@@ -175,11 +180,26 @@ def _run_note(out: Path, experiment: str) -> list[str]:
     return [path.read_text().strip(), ""]
 
 
+def shown_epochs(entry: dict) -> str:
+    """Which epoch(s) of the run a figure shows, beside the run's length: ``epoch 1 of a
+    60-epoch run``, ``epochs 1-60 of 60``; an entry drawn before the manifest recorded it says
+    only the run's last epoch."""
+    run = f"{entry.get('epochs_run')} of {entry.get('epochs_planned')} epochs run"
+    shown = entry.get("epochs_shown")
+    if shown is None:
+        return f"epoch {entry.get('epochs_run')} of {entry.get('epochs_planned')}"
+    if not shown:
+        return f"the run's history or networks, no snapshot ({run})"
+    if len(shown) == 1:
+        return f"epoch {shown[0]} ({run})"
+    return f"epochs {shown[0]}–{shown[-1]} ({len(shown)} snapshots; {run})"
+
+
 def _provenance(entry: dict, runs) -> str:
     profile = entry.get("profile")
     flag = "" if is_full_schedule(profile) else " **(short run, not the report's schedule)**"
-    return (f"<sub>profile `{profile}`{flag} · epoch {entry.get('epochs_run')} of "
-            f"{entry.get('epochs_planned')} · {entry.get('data')} · {entry.get('device')} · "
+    return (f"<sub>profile `{profile}`{flag} · {shown_epochs(entry)} · {entry.get('data')} · "
+            f"{entry.get('device')} · "
             f"seed {entry.get('seed')}"
             + (f" · {entry['precision']}" if entry.get("precision") else "")
             + (f" · the study run `{entry['promoted_from']}`" if entry.get("promoted_from") else "")

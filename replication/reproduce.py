@@ -30,7 +30,7 @@ from replication.data import train_size
 from replication.errors import run_command
 from replication.evaluate import table_rows, update_table
 from replication.runs import (RunDir, default_run_dir, device_description, read_json,
-                              shipped_at, shipped_run)
+                              shipped_at, shipped_run, shipped_runs)
 from replication.train import train
 
 # The stages: the report's experiments in the report's order (replication.experiments).
@@ -234,11 +234,14 @@ def _redraw_pretrained(args, stages) -> int:
     for experiment, run in runs.items():
         print(f"[{experiment}] drawing from the shipped run {run.path}", flush=True)
         draw_experiment(experiment, run.path, out)
-        metrics = run.path / "metrics.json"
-        if metrics.exists():
-            rows += table_rows(str(run.path), read_json(metrics))
+        # the table has every shipped run: the report's recipe first, then the others
+        for shipped in [run] + [r for r in shipped_runs(experiment).values()
+                                if r.path != run.path]:
+            metrics = shipped.path / "metrics.json"
+            if metrics.exists():
+                rows += table_rows(str(shipped.path), read_json(metrics))
     if rows:
-        print(f"evaluation table: {update_table(out, rows)}", flush=True)
+        print(f"evaluation table: {update_table(out, rows, fresh=True)}", flush=True)
     _overview({experiment: run.path for experiment, run in runs.items()}, out)
     _paper_schedule_sections(runs, out)
     print(f"gallery: {gallery.build(out)}", flush=True)

@@ -12,7 +12,8 @@ A shipped run is a small run directory, readable by everything that reads runs (
   again from a clean clone, :func:`reproduce_command`; plus a ``shipped`` block: from which
   run and by which command it was trained, its variant and departures, when it shipped, how
   the weights are stored and how far the stored generator's images are from the original's),
-  ``status.json`` (listing the models that ship), ``history.csv``, ``metrics.json`` (``evaluate.py``'s numbers) and, for the
+  ``status.json`` (listing the models that ship), ``README.md`` (its model card,
+  :mod:`replication.cards`), ``history.csv``, ``metrics.json`` (``evaluate.py``'s numbers) and, for the
   conditional GAN, ``real_examples.npz``;
 * ``model/``: the final model(s) a user samples from - the VAE, or the trained and the averaged
   generator (no discriminator, no optimizer state, no checkpoint) - as standard ``.keras``
@@ -42,6 +43,7 @@ from pathlib import Path
 import numpy as np
 
 from replication import experiments, load_model
+from replication.cards import write_card
 from replication.cli import script_main, settings_words, train_flags
 from replication.errors import run_command
 from replication.extractors import ship_classifier
@@ -297,6 +299,7 @@ def ship_run(run_dir, dest=None, root=None, variant: str | None = None) -> Path:
         if target.path.exists():
             shutil.rmtree(target.path)
         staging.rename(target.path)
+        write_card(target.path)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target.path

@@ -1,4 +1,4 @@
-"""fig21 (cgan): Conditional GAN loss per epoch (and the discriminator's accuracy): the two losses move in opposition, as the adversarial game implies.
+"""fig21 (cgan): Conditional GAN loss per epoch (and the discriminator's accuracy).
 
 Usage: python scripts/fig21_cgan_losses.py [--run-dir RUN] [--out DIR]
 """

@@ -88,10 +88,22 @@ def render_table(rows: list[dict]) -> list[str]:
                                           "untrained G (ceiling)", "real train vs test (floor)")))
         for experiment in experiments.names("gan"):
             mine = [r for r in gan_rows if r["experiment"] == experiment]
-            for r in sorted(mine, key=lambda r: (r["extractor"], list(labels).index(r["kind"]))):
+            runs = list(dict.fromkeys(r["run"] for r in mine))  # in the order given
+            references = set()  # a ceiling and a floor once per experiment and extractor
+            for r in sorted(mine, key=lambda r: (r["extractor"], list(labels).index(r["kind"])
+                                                 >= 2, runs.index(r["run"]),
+                                                 list(labels).index(r["kind"]))):
                 who = labels[r["kind"]]
                 if r["kind"] in ("model", "averaged"):
-                    who += f" (`{r['profile']}`, {r['epochs']} epochs)"
+                    folder = Path(r["run"])  # named when it is one of several, or a variant
+                    named = len(runs) > 1 or (folder.parent.name == "pretrained"
+                                              and folder.name != experiment)
+                    name = f"`{folder.name}`, " if named else ""
+                    who += f" ({name}`{r['profile']}`, {r['epochs']} epochs)"
+                elif (r["kind"], r["extractor"]) in references:
+                    continue
+                else:
+                    references.add((r["kind"], r["extractor"]))
                 accuracy = r.get("conditional_accuracy")
                 lines.append(
                     f"| {title(experiment)} | {who} | {r['extractor']}, {r['samples']:,} | "
@@ -109,13 +121,13 @@ def render_table(rows: list[dict]) -> list[str]:
     return lines
 
 
-def update_table(out: Path, new_rows: list[dict]) -> Path:
-    """Merge ``new_rows`` into ``out/metrics.json`` (replacing rows of the same experiment and
-    kind/extractor) and rewrite ``out/metrics.md``."""
+def update_table(out: Path, new_rows: list[dict], fresh: bool = False) -> Path:
+    """Merge ``new_rows`` into ``out/metrics.json`` (replacing rows of the same run, kind and
+    extractor; ``fresh``: replacing every row) and rewrite ``out/metrics.md``."""
     out.mkdir(parents=True, exist_ok=True)
     store = out / "metrics.json"
-    rows = read_json(store)["rows"] if store.exists() else []
-    key = lambda r: (r["experiment"], r["kind"], r.get("extractor"))
+    rows = read_json(store)["rows"] if store.exists() and not fresh else []
+    key = lambda r: (r["experiment"], r.get("run"), r["kind"], r.get("extractor"))
     replaced = {key(r) for r in new_rows}
     rows = [r for r in rows if key(r) not in replaced] + new_rows
     order = {e: i for i, e in enumerate(experiments.names())}

@@ -68,6 +68,8 @@ class Context:
         # What the figures read: epoch -> {snapshot array: read by a still figure (True) or
         # only by GIF frames (False)}; a shipped run keeps just these (replication.shipping).
         self.reads: dict[int, dict[str, bool]] = {}
+        # The epochs the figure being drawn reads (the manifest's ``epochs_shown``).
+        self.shown: set[int] = set()
         self._drawing_frames = False
 
     @property
@@ -93,6 +95,7 @@ class Context:
             except (OSError, ValueError) as exc:
                 raise FigureError(f"snapshot of epoch {epoch} in {self.run.path} is unreadable "
                                   f"({exc}); retrain that run with --resume") from None
+        self.shown.add(epoch)
         return _Reads(self._cache[epoch], self.reads.setdefault(epoch, {}),
                       still=not self._drawing_frames)
 

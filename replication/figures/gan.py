@@ -274,8 +274,7 @@ _register_class_grids("Conditional GAN", CGAN_GRID_EPOCHS, CGAN_REPORT_EPOCHS)
 
 
 @figure("fig21", "fig21.png",
-        "Conditional GAN loss per epoch (and the discriminator's accuracy): the two losses move "
-        "in opposition, as the adversarial game implies.")
+        "Conditional GAN loss per epoch (and the discriminator's accuracy).")
 def _fig21(ctx: Context, path: Path):
     _gan_curves(ctx, path, "Conditional GAN")
 

@@ -80,6 +80,7 @@ def draw_figures(ctx: Context, specs, out: Path) -> list[Path]:
     entries = {}
     for spec in specs:
         path = out / spec.filename
+        ctx.shown = set()
         try:
             extra = spec.draw(ctx, path) or []  # a figure may also write companion files
         except OSError as exc:
@@ -103,6 +104,7 @@ def manifest_entry(spec: FigureSpec, ctx: Context) -> dict:
         "profile": ctx.config.get("profile"),
         "epochs_run": ctx.last_epoch,
         "epochs_planned": ctx.total_epochs,
+        "epochs_shown": sorted(ctx.shown),  # the snapshots it was drawn from (none: the model)
         "run_state": info.get("state"),
         "data": info.get("data"),
         "device": info.get("device"),

