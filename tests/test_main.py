@@ -10,7 +10,7 @@ from replication.__main__ import COMMANDS, VERBS, main
 def test_every_verb_is_listed_and_answers_help(capsys):
     verbs = set(COMMANDS) | {verb for verb, _, _ in VERBS}
     assert verbs == {"train", "sample", "figures", "gallery", "reproduce", "evaluate", "study",
-                     "bench", "ship"}
+                     "bench", "ship", "seeds", "cards"}
     with pytest.raises(SystemExit) as exit_:
         main(["--help"])
     assert exit_.value.code == 0
