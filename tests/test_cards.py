@@ -41,3 +41,17 @@ def test_shipping_writes_the_card(shipped):
     assert text == cards.card(shipped / "cgan")
     assert "the report's recipe" in text and "keras.saving.load_model" in text
     assert "## Numbers" in text
+
+
+def test_the_using_pages_example_writes_a_png(tmp_path, monkeypatch):
+    """docs/using.md's five lines run as written (from the repository's root) and write a row
+    of eight 32x32 colour samples."""
+    from PIL import Image
+
+    code = re.search(r"```python\n(.*?)```", (ROOT / "docs" / "using.md").read_text(),
+                     re.S).group(1)
+    code = code.replace('"pretrained/', f'"{ROOT}/pretrained/')
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, "docs/using.md", "exec"), {})
+    image = np.asarray(Image.open(tmp_path / "dcgan-samples.png"))
+    assert image.shape == (32, 8 * 32, 3) and image.std() > 5
