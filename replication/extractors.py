@@ -16,6 +16,13 @@
   log of its 1000-way ImageNet softmax.  This is *not* the TF
   "inception-2015-12-05" graph behind published FIDs, so its numbers are close to, but not
   directly comparable with, papers'.
+* ``lite0`` (offline): EfficientNet-Lite0 with its ImageNet weights (installed with the
+  project, :mod:`replication.models.efficientnet_lite`), images normalised as its own
+  training did and resized bilinearly from 32x32 to ``LITE0_SIZE`` (128, four times the side:
+  a quarter of the compute of ImageNet's 224); features: the 1,280-d average pool.  Nothing in
+  it was trained on CIFAR-10 or by this project, so a distance in its space is independent of
+  the project's classifier.  It has no logits here: the classifier-space numbers (IS,
+  coverage, conditional accuracy) are left out of its rows.
 
 Every extractor has a ``description`` that goes into ``metrics.json`` beside each number.
 """
@@ -36,7 +43,8 @@ from replication.data import default_cache_dir
 from replication.errors import ReplicationError
 from replication.runs import RunDir, atomic_path, command_line, now, read_json, write_json
 
-EXTRACTORS = ("classifier", "inception")
+EXTRACTORS = ("classifier", "inception", "lite0")
+LITE0_SIZE = 128  # the lite0 extractor's input side (32x32 images resized bilinearly)
 
 
 class ExtractorError(ReplicationError):
@@ -119,14 +127,53 @@ class InceptionExtractor:
         return in_batches(extract, images, batch_size=self.batch_size)
 
 
+class Lite0Extractor:
+    """EfficientNet-Lite0's ImageNet features (see the module doc); ``features(images)`` alone
+    serves the zero-shot judges' linear probe too."""
+
+    name = "lite0"
+
+    def __init__(self, input_size: int = LITE0_SIZE, normalisation: str = "lite",
+                 batch_size: int = 50):
+        from replication.models import efficientnet_lite as el
+
+        self.size, self.normalisation, self.batch_size = input_size, normalisation, batch_size
+        self.model = el.build_lite0((input_size, input_size, 3), include_top=False,
+                                    pooling="avg", weights="imagenet")
+        self.description = (f"EfficientNet-Lite0, ImageNet weights, {input_size}x{input_size} "
+                            "bilinear from 32x32, 1,280-d average pool (no CIFAR-10 training)")
+
+    def features(self, images: np.ndarray) -> np.ndarray:
+        import tensorflow as tf
+
+        from replication.models import efficientnet_lite as el
+
+        forward = inference(self.model)
+
+        def extract(batch):
+            x = np.asarray(batch)
+            if x.shape[-1] == 1:
+                x = np.repeat(x, 3, axis=-1)
+            x = tf.image.resize(el.normalise(x, self.normalisation), (self.size, self.size),
+                                method="bilinear")
+            return np.asarray(forward(x), np.float32)
+
+        return in_batches(extract, images, batch_size=self.batch_size)
+
+    def __call__(self, images: np.ndarray) -> tuple[np.ndarray, None]:
+        return self.features(images), None
+
+
 def make_extractor(name: str, dataset: str, *, inception_weights: str = "imagenet",
                    classifier_profile: str = "report", data_source: str = "bundled",
-                   cache_dir=None):
+                   cache_dir=None, lite0_size: int = LITE0_SIZE):
     if name == "classifier":
         return ClassifierExtractor(dataset, classifier_profile, data_source=data_source,
                                    cache_dir=cache_dir)
     if name == "inception":
         return InceptionExtractor(inception_weights)
+    if name == "lite0":
+        return Lite0Extractor(lite0_size)
     raise ExtractorError(f"unknown extractor {name!r}; choose one of {', '.join(EXTRACTORS)}")
 
 

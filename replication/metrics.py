@@ -5,6 +5,12 @@
   cubic polynomial kernel ``k(x, y) = (x·y / d + 1)³``, averaged over random subsets.
 * :func:`inception_score` – IS (Salimans et al. 2016): ``exp(E_x KL(p(y|x) || p(y)))``.
 * :func:`conditional_accuracy`, :func:`class_coverage` – from a classifier's predictions.
+* :func:`precision_recall_density_coverage` – fidelity and diversity separately, on k-nearest-
+  neighbour manifolds of the features: precision and recall (Kynkäänniemi et al. 2019),
+  density and coverage (Naeem et al. 2020), k = 5 as both papers.
+* :func:`intra_class_fid` – FID class by class against that class's real images, and its mean
+  (as StudioGAN reports for conditional models); :func:`within_class_spread` – the mean
+  pairwise feature distance within each class, the diversity a class's samples have.
 * :func:`ridge_classifier` – a linear (ridge-regression) classifier fitted on features, for
   the linear probes of a pretrained network's features.
 * :func:`vae_bounds` – the VAE's single-sample negative ELBO and the importance-weighted bound
@@ -135,6 +141,102 @@ def class_coverage(predicted, num_classes: int) -> int:
     K for a generator that covers every class about evenly, low for a collapsed one."""
     counts = np.bincount(np.asarray(predicted, np.int64), minlength=num_classes)
     return int((counts >= len(predicted) / (2.0 * num_classes)).sum())
+
+
+# The nearest-neighbour count of precision, recall, density and coverage (both papers' k).
+PRDC_K = 5
+_CHUNK = 1024  # rows of a distance matrix computed at once (float64: 1024 x N x 8 bytes)
+
+
+def _squared_norms(x: np.ndarray) -> np.ndarray:
+    return np.einsum("ij,ij->i", x, x)
+
+
+def _distances(a: np.ndarray, b: np.ndarray, start: int, stop: int) -> np.ndarray:
+    """Euclidean distances of rows ``a[start:stop]`` to every row of ``b`` (float64)."""
+    rows = a[start:stop]
+    squared = _squared_norms(rows)[:, None] + _squared_norms(b)[None, :] - 2.0 * rows @ b.T
+    return np.sqrt(np.clip(squared, 0.0, None))
+
+
+def _knn_radii(x: np.ndarray, k: int) -> np.ndarray:
+    """Each row's distance to its k-th nearest other row (itself excluded)."""
+    radii = np.empty(len(x))
+    for start in range(0, len(x), _CHUNK):
+        d = _distances(x, x, start, start + _CHUNK)
+        d[np.arange(len(d)), np.arange(start, start + len(d))] = np.inf  # not its own neighbour
+        radii[start:start + len(d)] = np.partition(d, k - 1, axis=1)[:, k - 1]
+    return radii
+
+
+def precision_recall_density_coverage(real_features, fake_features,
+                                      k: int = PRDC_K) -> dict[str, float]:
+    """Precision, recall, density and coverage of ``fake_features`` against ``real_features``.
+
+    Each real point's ball reaches its k-th nearest real neighbour (the real manifold); each
+    fake point's ball its k-th nearest fake neighbour.  *Precision*: the share of fakes inside
+    some real ball (fidelity); *recall*: the share of reals inside some fake ball (diversity);
+    *density*: how many real balls hold a fake, on average, divided by k (about 1 for a fake
+    set distributed like the real one, above 1 where fakes crowd dense regions); *coverage*: the
+    share of real balls that hold at least one fake.  Computed in float64, a block of rows at a
+    time, so two sets of 10,000 need no 10,000 x 10,000 matrix at once.
+    """
+    real = np.asarray(real_features, np.float64)
+    fake = np.asarray(fake_features, np.float64)
+    if min(len(real), len(fake)) <= k:
+        raise ValueError(f"precision and recall with k = {k} need more than {k} samples in "
+                         "each set")
+    real_radii, fake_radii = _knn_radii(real, k), _knn_radii(fake, k)
+    inside_real = np.zeros(len(fake), bool)  # a fake in some real ball
+    balls_holding = np.zeros(len(fake))  # how many real balls hold each fake
+    covered = np.zeros(len(real), bool)  # a real ball holding some fake
+    for start in range(0, len(fake), _CHUNK):
+        d = _distances(fake, real, start, start + _CHUNK)  # fakes x reals
+        within = d <= real_radii[None, :]
+        inside_real[start:start + len(d)] = within.any(axis=1)
+        balls_holding[start:start + len(d)] = within.sum(axis=1)
+        covered |= within.any(axis=0)
+    reached = np.zeros(len(real), bool)  # a real in some fake ball
+    for start in range(0, len(real), _CHUNK):
+        d = _distances(real, fake, start, start + _CHUNK)  # reals x fakes
+        reached[start:start + len(d)] = (d <= fake_radii[None, :]).any(axis=1)
+    return {"precision": float(inside_real.mean()), "recall": float(reached.mean()),
+            "density": float(balls_holding.sum() / (k * len(fake))),
+            "coverage": float(covered.mean()), "k": k}
+
+
+def intra_class_fid(features, labels, real_features, real_labels,
+                    num_classes: int) -> list[float | None]:
+    """FID of each class's samples against the real images of that class (None for a class
+    without at least two of each)."""
+    features, labels = np.asarray(features), np.asarray(labels)
+    real_features, real_labels = np.asarray(real_features), np.asarray(real_labels)
+    out = []
+    for c in range(num_classes):
+        mine, theirs = features[labels == c], real_features[real_labels == c]
+        out.append(frechet_distance(mine, theirs) if min(len(mine), len(theirs)) >= 2
+                   else None)
+    return out
+
+
+def within_class_spread(features, labels, num_classes: int,
+                        per_class: int = 1000, seed: int = 0) -> list[float | None]:
+    """The mean Euclidean distance between two samples of the same class, class by class (up to
+    ``per_class`` samples of each, drawn with ``seed``): how varied a class's samples are in the
+    feature space (None for a class with fewer than two)."""
+    features, labels = np.asarray(features, np.float64), np.asarray(labels)
+    rng = np.random.default_rng(seed)
+    out = []
+    for c in range(num_classes):
+        mine = features[labels == c]
+        if len(mine) < 2:
+            out.append(None)
+            continue
+        mine = mine[rng.permutation(len(mine))[:per_class]]
+        total = sum(_distances(mine, mine, start, start + _CHUNK).sum()
+                    for start in range(0, len(mine), _CHUNK))
+        out.append(float(total / (len(mine) * (len(mine) - 1))))
+    return out
 
 
 RIDGE = 1e-2  # the ridge classifier's penalty, relative to the mean squared feature

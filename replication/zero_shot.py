@@ -29,6 +29,7 @@ from replication import data, experiments, load_model
 from replication.cli import Parser, int_at_least, positive_int
 from replication.config import ConfigError
 from replication.errors import MissingFileError, run_command
+from replication.extractors import Lite0Extractor
 from replication.generation import draw
 from replication.metrics import class_coverage, ridge_classifier
 from replication.runs import AVERAGED_GENERATOR_FILE, GENERATOR_FILE, RunDir
@@ -144,13 +145,10 @@ def _classifier(input_size: int):
     return el.build_lite0((input_size, input_size, 3), include_top=True, weights="imagenet")
 
 
-@functools.lru_cache(maxsize=2)
-def _backbone(input_size: int):
-    """Lite0 with its ImageNet weights, no head: the 1,280 average-pooled features."""
-    from replication.models import efficientnet_lite as el
-
-    return el.build_lite0((input_size, input_size, 3), include_top=False, pooling="avg",
-                          weights="imagenet")
+@functools.lru_cache(maxsize=4)
+def _features_extractor(input_size: int, normalisation: str, batch_size: int):
+    """The evaluation's Lite0 extractor at ``input_size`` (built once per setting)."""
+    return Lite0Extractor(input_size, normalisation, batch_size)
 
 
 def _through(model, images, input_size: int, normalisation: str, batch_size: int,
@@ -181,8 +179,9 @@ def imagenet_probabilities(images, input_size: int = 224, normalisation: str = "
 
 def lite0_features(images, input_size: int = 224, normalisation: str = "lite",
                    batch_size: int = 50) -> np.ndarray:
-    """Lite0's pooled ImageNet features (N, 1280) of uint8 32x32 RGB ``images``."""
-    return _through(_backbone(input_size), images, input_size, normalisation, batch_size)
+    """Lite0's pooled ImageNet features (N, 1280) of uint8 32x32 RGB ``images``
+    (:class:`replication.extractors.Lite0Extractor`, the evaluation's ``lite0`` space)."""
+    return _features_extractor(input_size, normalisation, batch_size).features(images)
 
 
 def _judged_run(run_dir):

@@ -123,3 +123,82 @@ def test_vae_bounds_are_the_same_however_the_samples_are_sliced(monkeypatch):
     monkeypatch.setattr(metrics, "DECODE_ROWS", 5)  # 21 latent points per batch, in 5 slices
     sliced = metrics.vae_bounds(vae, images, samples=7, batch_size=3)
     assert sliced == pytest.approx(whole, rel=1e-6)
+
+
+# Precision, recall, density, coverage; intra-class FID and within-class spread: known answers.
+
+def test_prdc_of_a_set_with_itself_is_perfect():
+    from replication.metrics import precision_recall_density_coverage as prdc
+
+    x = np.random.default_rng(0).standard_normal((300, 8))
+    result = prdc(x, x)
+    assert (result["precision"], result["recall"], result["coverage"]) == (1.0, 1.0, 1.0)
+    # each point lies in its own ball and, on average, in the k balls it is a neighbour of
+    assert result["density"] == pytest.approx(1.2)
+
+
+def test_prdc_of_disjoint_clusters_is_zero():
+    from replication.metrics import precision_recall_density_coverage as prdc
+
+    x = np.random.default_rng(1).standard_normal((200, 8))
+    result = prdc(x, x + 50.0)
+    assert result == {"precision": 0.0, "recall": 0.0, "density": 0.0, "coverage": 0.0, "k": 5}
+
+
+def test_a_subset_has_full_precision_and_partial_recall():
+    """A generator that draws only some of the real images: every sample is real-looking
+    (precision 1) but part of the real manifold is missed (recall and coverage below 1)."""
+    from replication.metrics import precision_recall_density_coverage as prdc
+
+    x = np.random.default_rng(2).standard_normal((600, 8))
+    result = prdc(x, x[:150])
+    assert result["precision"] == 1.0
+    assert result["recall"] < 0.99 and result["coverage"] < 0.9
+
+
+def test_prdc_is_the_same_computed_in_blocks(monkeypatch):
+    """The block-wise distances give what one full matrix gives."""
+    from replication import metrics
+
+    rng = np.random.default_rng(3)
+    real, fake = rng.standard_normal((130, 6)), rng.standard_normal((110, 6)) * 1.3
+    whole = metrics.precision_recall_density_coverage(real, fake)
+    monkeypatch.setattr(metrics, "_CHUNK", 17)
+    assert metrics.precision_recall_density_coverage(real, fake) == whole
+    d = np.linalg.norm(real[:, None] - real[None], axis=-1)
+    np.fill_diagonal(d, np.inf)
+    radii = np.sort(d, axis=1)[:, 4]
+    inside = np.linalg.norm(fake[:, None] - real[None], axis=-1) <= radii[None]
+    assert whole["precision"] == pytest.approx(inside.any(axis=1).mean())
+    assert whole["density"] == pytest.approx(inside.sum() / (5 * len(fake)))
+    assert whole["coverage"] == pytest.approx(inside.any(axis=0).mean())
+
+
+def test_prdc_needs_more_samples_than_k():
+    from replication.metrics import precision_recall_density_coverage as prdc
+
+    with pytest.raises(ValueError, match="more than 5"):
+        prdc(np.zeros((5, 2)), np.zeros((50, 2)))
+
+
+def test_intra_class_fid_grows_when_the_labels_are_shuffled():
+    """Samples whose label matches their class sit on that class's real images; the same
+    samples with shuffled labels do not."""
+    from replication.metrics import intra_class_fid, within_class_spread
+
+    rng = np.random.default_rng(4)
+    centres = rng.standard_normal((4, 6)) * 5
+    labels = np.repeat(np.arange(4), 200)
+    real = centres[labels] + rng.standard_normal((800, 6))
+    fake = centres[labels] + rng.standard_normal((800, 6))
+    matched = intra_class_fid(fake, labels, real, labels, 4)
+    shuffled = intra_class_fid(fake, rng.permutation(labels), real, labels, 4)
+    assert np.mean(shuffled) > 10 * np.mean(matched)
+    assert intra_class_fid(fake, labels, real, labels, 5)[4] is None  # no such class
+    # the spread within a class: tight clusters < the same points mixed across classes
+    tight = within_class_spread(fake, labels, 4)
+    mixed = within_class_spread(fake, rng.permutation(labels), 4)
+    assert np.mean(tight) < 0.5 * np.mean(mixed)
+    # two points at distance 2 in one class: their mean pairwise distance is 2
+    assert within_class_spread(np.array([[0.0, 0], [2, 0]]), np.array([0, 0]), 1) == \
+        [pytest.approx(2.0)]

@@ -19,13 +19,14 @@ from replication.errors import DamagedFileError, MissingFileError, ReplicationEr
 from replication.evaluate.gan import References, evaluate_gan
 from replication.evaluate.table import table_rows, update_table
 from replication.evaluate.vae import evaluate_vae
-from replication.extractors import EXTRACTORS, ExtractorError, make_extractor
-from replication.metrics import KID_SUBSET_SIZE, KID_SUBSETS
+from replication.extractors import EXTRACTORS, LITE0_SIZE, ExtractorError, make_extractor
+from replication.metrics import KID_SUBSET_SIZE, KID_SUBSETS, PRDC_K
 from replication.runs import RunDir, now, read_json, write_json
 
 # What a GAN result row holds; a result of an earlier version is made again, not reused
-# (2: the conditional models' confusion counts).
-GAN_ROWS_VERSION = 2
+# (2: the conditional models' confusion counts; 3: precision, recall, density, coverage,
+# intra-class FID and within-class spread).
+GAN_ROWS_VERSION = 3
 
 
 class RunNotEvaluable(ReplicationError):
@@ -39,10 +40,16 @@ DIR/metrics.md + DIR/metrics.json (which the gallery shows) beside the published
 * VAEs (vae, effnet_vae): test-set negative ELBO, the importance-weighted bound (IWAE,
   --iwae-samples k) and the reconstruction error, in nats per image.
 * GANs (dcgan, cgan, acgan): --samples N generated images (class-balanced for the conditional
-  models) against the whole real test split, through the --extractor (classifier: the
-  project's own classifier, offline; inception: Keras InceptionV3 with ImageNet weights): FID,
-  KID (mean +- sd over subsets), Inception Score (the classifier score with the classifier
-  extractor), class coverage and, for the conditional models, the conditional accuracy (the
+  models) against the whole real test split, through the --extractor: `classifier` (the
+  project's own CIFAR-10/MNIST classifier, offline, the default), `lite0` (EfficientNet-Lite0's
+  ImageNet features at --lite0-size, offline, trained on nothing of CIFAR-10: a space
+  independent of the project) or `inception` (Keras InceptionV3, ImageNet weights to download).
+  In every space: FID, KID (mean +- sd over subsets), and precision, recall, density and
+  coverage (k-NN manifolds, k = 5: Kynkaanniemi et al. 2019, Naeem et al. 2020); for the
+  conditional models intra-class FID (per class against that class's real images, and its
+  mean) and the within-class spread (mean pairwise feature distance inside each class, beside
+  the real images' own).  With a classifier's logits (classifier, inception) also the
+  Inception Score (the classifier score), class coverage and the conditional accuracy (the
   share of the samples generated for class c that the classifier puts in class c).  Two
   reference rows go with every model: the real training split against the test split (the
   floor) and the untrained generator (the ceiling).
@@ -63,7 +70,12 @@ def add_arguments(parser) -> None:
     parser.add_argument("--samples", type=int, default=10_000,
                         help="GANs: generated samples (default %(default)s)")
     parser.add_argument("--extractor", choices=EXTRACTORS, default="classifier",
-                        help="GANs: feature extractor (default: classifier, offline)")
+                        help="GANs: feature space: classifier (the project's, offline; "
+                             "default), lite0 (EfficientNet-Lite0's ImageNet features, "
+                             "offline), inception (InceptionV3, ImageNet weights to download)")
+    parser.add_argument("--lite0-size", type=int, default=LITE0_SIZE, metavar="PIXELS",
+                        help="lite0: the side the 32x32 images are resized to (default "
+                             "%(default)s)")
     parser.add_argument("--inception-weights", default="imagenet", metavar="imagenet|PATH",
                         help="InceptionV3 weights: 'imagenet' (download) or a local .h5 file")
     parser.add_argument("--classifier-profile", default="report",
@@ -94,6 +106,10 @@ def _check(args, parser):
     for name in ("iwae_samples", "samples", "kid_subsets", "kid_subset_size"):
         if getattr(args, name) < 2:
             parser.error(f"--{name.replace('_', '-')} must be at least 2")
+    if args.samples <= PRDC_K:
+        parser.error(f"--samples must be more than {PRDC_K} (the k of precision and recall)")
+    if args.lite0_size < 32:
+        parser.error("--lite0-size must be at least 32 (the images' own side)")
     if args.limit is not None and args.limit < 2:
         parser.error("--limit must be at least 2")
     if given_subset_size:
@@ -166,9 +182,9 @@ class _Evaluation:
         args = self.args
         settings = {"samples": args.samples, "limit": args.limit, "rows": GAN_ROWS_VERSION,
                     "kid_subsets": args.kid_subsets, "kid_subset_size": args.kid_subset_size,
-                    **({"classifier_profile": args.classifier_profile}
-                       if args.extractor == "classifier"
-                       else {"inception_weights": args.inception_weights})}
+                    **{"classifier": {"classifier_profile": args.classifier_profile},
+                       "inception": {"inception_weights": args.inception_weights},
+                       "lite0": {"lite0_size": args.lite0_size}}[args.extractor]}
         result = reusable(previous.get("gan", {}).get(args.extractor), settings, args.force)
         if result is not None:
             print(f"{path}: reusing metrics.json (same epochs and settings; --force redoes it)")
@@ -187,7 +203,8 @@ class _Evaluation:
         if key not in self.extractors:
             self.extractors[key] = make_extractor(
                 args.extractor, key[1], inception_weights=args.inception_weights,
-                classifier_profile=args.classifier_profile, data_source=key[2])
+                classifier_profile=args.classifier_profile, data_source=key[2],
+                lite0_size=args.lite0_size)
         return self.extractors[key]
 
 
@@ -195,10 +212,15 @@ def _print_gan(path: str, args, result: dict) -> None:
     m, u, r = result["model"], result["untrained_generator"], result["real_train"]
 
     def summary(row):
-        extra = (f", conditional accuracy {100 * row['conditional_accuracy']:.1f} %"
-                 if "conditional_accuracy" in row else "")
-        return (f"FID {row['FID']:.2f}, KID {row['KID']:.4g}, IS {row['IS']:.2f}, "
-                f"coverage {row['class_coverage']}{extra}")
+        extra = (f", IS {row['IS']:.2f}, classes covered {row['class_coverage']}"
+                 if "IS" in row else "")
+        extra += (f", conditional accuracy {100 * row['conditional_accuracy']:.1f} %"
+                  if "conditional_accuracy" in row else "")
+        extra += (f", intra-class FID {row['intra_class_FID']:.2f}"
+                  if "intra_class_FID" in row else "")
+        return (f"FID {row['FID']:.2f}, KID {row['KID']:.4g}, precision {row['precision']:.3f},"
+                f" recall {row['recall']:.3f}, density {row['density']:.3f}, coverage "
+                f"{row['coverage']:.3f}{extra}")
 
     print(f"{path}: {args.extractor}, N={args.samples}: {summary(m)} (untrained FID "
           f"{u['FID']:.2f}, real {r['FID']:.2f}) ({result['seconds']} s)")

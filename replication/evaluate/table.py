@@ -59,6 +59,12 @@ def _fmt(row, key, spec=".2f"):
     return f"{value:{spec}} ± {sd:{spec}}" if sd is not None else f"{value:{spec}}"
 
 
+def _pair(row, first, second) -> str:
+    if first not in row:
+        return "—"
+    return f"{row[first]:.3f} / {row[second]:.3f}"
+
+
 def render_table(rows: list[dict]) -> list[str]:
     """Markdown: the VAE bounds, then the GAN metrics beside the published numbers."""
     lines = []
@@ -82,8 +88,15 @@ def render_table(rows: list[dict]) -> list[str]:
             "training split (the floor) and the untrained generator (the ceiling). Published "
             "numbers use the TF Inception graph and are only comparable with the `inception` "
             "rows, never with the classifier-space rows.", "",
+            "*Precision / recall* (fidelity / diversity) and *density / coverage*: k-NN "
+            "manifolds of the features, k = 5 (Kynkäänniemi et al. 2019; Naeem et al. 2020); "
+            "*intra-class FID*: FID per class against that class's real test images, averaged "
+            "(conditional models). The `lite0` rows are in EfficientNet-Lite0's ImageNet "
+            "feature space, trained on nothing of CIFAR-10: no classifier, so no IS, "
+            "accuracy or class coverage there.", "",
             "| model | row | extractor, N | FID | KID | IS | conditional accuracy | "
-            "coverage |", "|---|---|---|---|---|---|---|---|"]
+            "classes | precision / recall | density / coverage | intra-class FID |",
+            "|---|---|---|---|---|---|---|---|---|---|---|"]
         labels = dict(zip(GAN_ROW_KINDS, ("this project", "this project, averaged G (EMA)",
                                           "untrained G (ceiling)", "real train vs test (floor)")))
         for experiment in experiments.names("gan"):
@@ -105,15 +118,18 @@ def render_table(rows: list[dict]) -> list[str]:
                 else:
                     references.add((r["kind"], r["extractor"]))
                 accuracy = r.get("conditional_accuracy")
+                classes = (f"{r['class_coverage']}/{r['num_classes']}" if "class_coverage" in r
+                           else "—")
                 lines.append(
                     f"| {title(experiment)} | {who} | {r['extractor']}, {r['samples']:,} | "
                     f"{_fmt(r, 'FID')} | {_fmt(r, 'KID', '.4g')} | {_fmt(r, 'IS')} | "
-                    f"{'—' if accuracy is None else f'{100 * accuracy:.1f} %'} | "
-                    f"{r['class_coverage']}/{r['num_classes']} |")
+                    f"{'—' if accuracy is None else f'{100 * accuracy:.1f} %'} | {classes} | "
+                    f"{_pair(r, 'precision', 'recall')} | {_pair(r, 'density', 'coverage')} | "
+                    f"{_fmt(r, 'intra_class_FID')} |")
             for p in PUBLISHED.get(experiment, ()):
                 lines.append(f"| {title(experiment)} | published: {p['source']} | "
                              f"TF Inception graph | {p.get('FID', '—')} | — | "
-                             f"{p.get('IS', '—')} | — | — |")
+                             f"{p.get('IS', '—')} | — | — | — | — | — |")
         lines.append("")
         descriptions = sorted({f"`{r['extractor']}`: {r['extractor_description']}"
                                for r in gan_rows})

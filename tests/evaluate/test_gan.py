@@ -65,3 +65,42 @@ def test_gan_rows_move_the_right_way(classifier_cache, mnist_gan_runs, tmp_path,
     after = json.loads((mnist_gan_runs["dcgan"] / "metrics.json").read_text())
     assert after["gan"]["classifier"]["model"] == before["gan"]["classifier"]["model"]
     assert len(json.loads((tmp_path / "metrics.json").read_text())["rows"]) == 8
+
+
+def test_the_lite0_space_gives_distances_and_manifolds_but_no_classifier_numbers(
+        classifier_cache, mnist_gan_runs, tmp_path, capsys):
+    """--extractor lite0 (ImageNet features, offline; 32 pixels here to stay fast): FID, KID,
+    precision/recall/density/coverage and, for a conditional run, intra-class FID and the
+    within-class spread beside the real images'; no IS, accuracy or class coverage, which need
+    a classifier. It sits beside the classifier-space block in metrics.json and the table."""
+    run = mnist_gan_runs["cgan"]
+    args = ["--extractor", "lite0", "--lite0-size", "32", "--samples", "60", "--limit", "200",
+            "--kid-subsets", "2", "--kid-subset-size", "50", "--table", str(tmp_path)]
+    assert main([str(run)] + args) == 0
+    result = json.loads((run / "metrics.json").read_text())["gan"]
+    lite0 = result["lite0"]
+    assert "Lite0" in lite0["extractor_description"] and lite0["settings"]["lite0_size"] == 32
+    for row in (lite0["model"], lite0["real_train"], lite0["untrained_generator"]):
+        assert {"FID", "KID", "precision", "recall", "density", "coverage"} <= set(row)
+        assert 0 <= row["precision"] <= 1 and 0 <= row["recall"] <= 1
+        assert "IS" not in row and "conditional_accuracy" not in row
+        assert len(row["intra_class_FID_per_class"]) == 10
+    assert lite0["real_within_class_spread"] > 0
+    # real digits sit on the real manifold far more than an untrained generator's output does
+    assert lite0["real_train"]["precision"] > lite0["untrained_generator"]["precision"]
+    assert lite0["real_train"]["intra_class_FID"] < lite0["untrained_generator"]["intra_class_FID"]
+    table = (tmp_path / "metrics.md").read_text()
+    assert "| lite0, 60 |" in table and "precision / recall" in table
+    assert "precision" in capsys.readouterr().out
+
+
+def test_evaluate_help_names_the_feature_spaces_and_refuses_bad_sizes(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    text = capsys.readouterr().out
+    assert "lite0" in text and "precision" in text and "intra-class FID" in text
+    for bad in (["--samples", "5"], ["--lite0-size", "16"]):
+        with pytest.raises(SystemExit) as exit_:
+            main(["somewhere"] + bad)
+        assert exit_.value.code == 2
+    assert "--lite0-size must be at least 32" in capsys.readouterr().err
