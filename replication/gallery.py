@@ -122,11 +122,67 @@ def build(out="figures") -> Path:
         for hook in spec.gallery:  # what the figure adds to the gallery (declared with it)
             lines += hook(out, spec, entry, run)
     lines += schedule.gallery_section(out, manifest)
+    lines += remark_section(manifest)
     lines += _evaluation(out)
     path = out / "README.md"
     with atomic_path(path, suffix=".md") as tmp:
         tmp.write_text("\n".join(lines).rstrip() + "\n")
     return path
+
+
+REMARK = ("The report remarks that the AC-GAN's samples are more alike within a class than "
+          "the conditional GAN's, because of its auxiliary classifier.")
+
+
+def remark_section(manifest: dict) -> list[str]:
+    """The report's remark on the AC-GAN, answered from the evaluated runs the figures come
+    from: each conditional run's within-class spread (mean pairwise feature distance inside a
+    class) as a share of the real test images' own, its intra-class FID and recall, in each
+    feature space; then the sentence the numbers give."""
+    found = []  # (experiment, run, space, block)
+    for path in dict.fromkeys(e["run"] for e in manifest.values() if "run" in e):
+        try:
+            metrics = read_json(Path(path) / "metrics.json")
+        except (FileNotFoundError, ValueError):
+            continue
+        experiment = metrics.get("experiment")
+        if experiment not in ("cgan", "acgan"):
+            continue
+        for space, block in metrics.get("gan", {}).items():
+            if "real_within_class_spread" in block and "within_class_spread" in block["model"]:
+                found.append((experiment, path, space, block))
+    if not found:
+        return []
+    lines = ["## The report's remark: are the AC-GAN's samples more alike within a class?", "",
+             f"{REMARK} Measured on the runs drawn here (`python -m replication evaluate "
+             "RUN [--extractor lite0]`, 10,000 class-balanced samples): the *within-class "
+             "spread*, the mean distance between two samples of the same class in a feature "
+             "space, as a share of the real test images' own (below 100 %: more alike than real "
+             "images), beside the intra-class FID and the recall; trained / averaged generator.",
+             "", "| run | feature space | within-class spread, % of the real images' | "
+             "intra-class FID | recall |", "|---|---|---|---|---|"]
+    share = {}
+    for experiment, path, space, block in found:
+        parts = [block[p] for p in ("model", "averaged") if p in block]
+        ratios = [100 * r["within_class_spread"] / block["real_within_class_spread"]
+                  for r in parts]
+        share[(experiment, path, space)] = ratios[0]
+        lines.append(f"| `{path}` | {space} | " + " / ".join(f"{v:.0f} %" for v in ratios)
+                     + " | " + " / ".join(f"{r['intra_class_FID']:.1f}" for r in parts)
+                     + " | " + " / ".join(f"{r['recall']:.3f}" for r in parts) + " |")
+    lines.append("")
+    for space in dict.fromkeys(space for _, _, space, _ in found):
+        cgan = {p: v for (e, p, s), v in share.items() if e == "cgan" and s == space}
+        acgan = {p: v for (e, p, s), v in share.items() if e == "acgan" and s == space}
+        if not cgan or not acgan:
+            continue
+        for a_path, a in acgan.items():
+            for c_path, c in cgan.items():
+                verdict = "more alike" if a < c else "less alike"
+                lines.append(f"- In the {space} space, `{a_path}`'s samples are {verdict} within "
+                             f"a class than `{c_path}`'s (trained G: {a:.0f} % against "
+                             f"{c:.0f} % of the real images' spread).")
+    return lines + [""]
 
 
 def _evaluation(out: Path) -> list[str]:
