@@ -12,8 +12,9 @@ is the shipped run's: the same run, byte for byte).
 
 ``python -m replication seeds EXPERIMENT [--profile P] [--runs figures/studies/records]``;
 ``python -m replication seeds --update PAGE.md`` rewrites every block of a page between
-``<!-- seeds EXPERIMENT PROFILE -->`` and ``<!-- /seeds -->`` with its table from the records
-(the test suite holds docs/recipe.md's blocks to the records).
+``<!-- seeds EXPERIMENT PROFILE -->`` and ``<!-- /seeds -->`` with its table from the records,
+and a ``<!-- results -->`` block with the README's results table (the test suite holds
+docs/recipe.md's and the README's blocks to the records).
 """
 
 from __future__ import annotations
@@ -152,6 +153,51 @@ def seeds_of(experiment: str, variant: str, root="runs", profile: str = "report"
     return []
 
 
+def faithful_variant(experiment: str, profile: str = "report") -> str | None:
+    """The study variant that trains the profile's own recipe (no setting changed), if any."""
+    default = experiments.make_config(experiment, profile)
+    for variant in study.variants_of(experiment):
+        trained = experiments.make_config(experiment, profile, **variant.settings)
+        if not experiments.settings_changed(trained, default):
+            return variant.name
+    return None
+
+
+def headline(experiment: str, root=None, pretrained=None) -> str:
+    """The README's cell for ``experiment``: the report recipe's numbers at the report's
+    schedule, the mean over its finished, evaluated seeds (trained generator), and how many."""
+    root = study.RECORDS if root is None else root
+    name = faithful_variant(experiment)
+    row = next((r for r in rows(experiment, root, "report", pretrained) if r.variant == name),
+               None)
+    evaluated = len(row.seeds) - len(row.unevaluated) if row else 0
+    if not evaluated:
+        return "training"
+    values = row.values
+    if experiments.get(experiment).family == "vae":
+        cell = f"−ELBO {np.mean(values['neg_elbo']):.2f} nats"
+    else:
+        cell = f"FID {np.mean(values['FID/trained']):.1f}"
+        if "conditional_accuracy/trained" in values:
+            cell = f"{np.mean(values['conditional_accuracy/trained']):.1f} %, " + cell
+        cell += f", {np.mean(values['class_coverage/trained']):.3g}/10"
+    return cell + f" ({evaluated} seed{'s' if evaluated > 1 else ''})"
+
+
+def results_table(root=None, pretrained=None) -> list[str]:
+    """The README's results table: per experiment what the report shows, what its recipe
+    reaches here (:func:`headline`) and the figure."""
+    lines = ["| experiment | the report shows | the report's recipe reaches | figure |",
+             "|---|---|---|---|"]
+    for spec in experiments.of_report():
+        figure = spec.headline_figure
+        lines.append(f"| `{spec.name}` | {spec.report_shows} | "
+                     f"{headline(spec.name, root, pretrained)} | "
+                     f"[{figure}](figures/{figure}.png) |")
+    return lines
+
+
+RESULTS_BLOCK = re.compile(r"(<!-- results -->\n)(.*?)(<!-- /results -->)", re.S)
 BLOCK = re.compile(r"(<!-- seeds (\S+) (\S+) -->\n)(.*?)(<!-- /seeds -->)", re.S)
 
 
@@ -169,7 +215,13 @@ def update_page(page, root=None, pretrained=None) -> list[tuple[str, str]]:
         lines = table(experiment, root, profile, pretrained)
         return match.group(1) + "\n".join(lines) + "\n" + match.group(5)
 
-    path.write_text(BLOCK.sub(fill, text))
+    text = BLOCK.sub(fill, text)
+
+    def fill_results(match) -> str:
+        done.append(("results", "report"))
+        return match.group(1) + "\n".join(results_table(root, pretrained)) + "\n" + match.group(3)
+
+    path.write_text(RESULTS_BLOCK.sub(fill_results, text))
     return done
 
 

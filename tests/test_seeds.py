@@ -13,10 +13,11 @@ from replication import seeds
 from replication.config import ConfigError
 
 
-def _record(vae_smoke_run, root, seed, neg_elbo, state="finished"):
+def _record(vae_smoke_run, root, seed, neg_elbo, state="finished", study="study-smoke"):
     """A copy of the VAE smoke run as the study record ``baseline-s<seed>`` with its own
-    evaluated bounds (and its own history, so the records differ)."""
-    path = root / "vae" / "study-smoke" / f"baseline-s{seed}"  # the smoke profile's study
+    evaluated bounds (and its own history, so the records differ); in the smoke profile's
+    study folder unless told ``study``."""
+    path = root / "vae" / study / f"baseline-s{seed}"
     shutil.copytree(vae_smoke_run, path)
     (path / "metrics.json").write_text(json.dumps({"neg_elbo": neg_elbo,
                                                    "neg_iwae": neg_elbo - 3}))
@@ -72,17 +73,20 @@ def test_no_finished_runs_is_one_clear_error(tmp_path):
         seeds.table("vae", tmp_path, "report")
 
 
-def test_the_recipe_pages_tables_are_the_records(tmp_path):
-    """docs/recipe.md's seed tables are what `seeds --update` makes of the committed records and
-    the shipped runs (rerun it after recording a run)."""
+@pytest.mark.parametrize("name, blocks", [("docs/recipe.md", {"cgan", "acgan", "vae",
+                                                                "effnet_vae", "dcgan"}),
+                                          ("README.md", {"results"})])
+def test_the_pages_tables_are_the_records(tmp_path, name, blocks):
+    """docs/recipe.md's seed tables and the README's results table are what `seeds --update`
+    makes of the committed records and the shipped runs (rerun it after recording a run)."""
     root = Path(__file__).resolve().parent.parent
-    page = root / "docs" / "recipe.md"
-    copy = tmp_path / "recipe.md"
+    page = root / name
+    copy = tmp_path / page.name
     shutil.copy(page, copy)
-    blocks = seeds.update_page(copy, root / seeds.study.RECORDS)
-    assert {"cgan", "acgan", "vae", "effnet_vae", "dcgan"} <= {e for e, _ in blocks}
+    done = seeds.update_page(copy, root / seeds.study.RECORDS)
+    assert blocks <= {e for e, _ in done}
     assert copy.read_text() == page.read_text(), \
-        "docs/recipe.md is behind the records: python -m replication seeds --update docs/recipe.md"
+        f"{name} is behind the records: python -m replication seeds --update {name}"
 
 
 def test_update_rewrites_only_the_marked_blocks(vae_smoke_run, tmp_path):
@@ -94,3 +98,15 @@ def test_update_rewrites_only_the_marked_blocks(vae_smoke_run, tmp_path):
     text = page.read_text()
     assert text.startswith("intro\n<!-- seeds vae smoke -->\n| variant |")
     assert "old table" not in text and text.endswith("<!-- /seeds -->\noutro\n")
+
+
+def test_the_headline_is_the_faithful_variants_mean(vae_smoke_run, tmp_path):
+    """The README's cell is the mean over the finished, evaluated seeds of the variant that
+    trains the report profile's own recipe, with their count; none yet: "training"."""
+    root = tmp_path / "records"
+    for seed, value in ((0, 150.0), (1, 154.0)):
+        _record(vae_smoke_run, root, seed, value, study="study")  # read as report-study records
+    assert seeds.faithful_variant("vae") == "baseline"
+    assert seeds.faithful_variant("cgan") == "projection-b64"  # the report's two-term objective
+    assert seeds.headline("vae", root, tmp_path / "none") == "−ELBO 152.00 nats (2 seeds)"
+    assert seeds.headline("vae", tmp_path / "empty", tmp_path / "none") == "training"

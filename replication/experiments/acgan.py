@@ -78,6 +78,8 @@ class ACGANExperiment(CGANExperiment):
     profiles = PROFILES
     title = "AC-GAN"
     section = "Q3 — AC-GAN (CIFAR-10)"
+    report_shows = "a row per class"
+    headline_figure = "fig27"
     conditioning = "auxiliary"
     figures = ("table1", "fig22", "fig23", "fig24", "fig25", "fig26", "fig27", "fig28",
                "acgan.gif")

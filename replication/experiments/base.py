@@ -51,6 +51,9 @@ class Experiment:
     # The README's front picture (replication.figures.overview): the last snapshot's array it
     # shows and what the panel says; None: not shown.
     overview: tuple[str, str] | None = None
+    # The README's results table: what the report shows of it, and the figure that shows it.
+    report_shows: str = ""
+    headline_figure: str = ""
 
     @property
     def name(self) -> str:

@@ -61,6 +61,8 @@ class CGANExperiment(DCGANExperiment):
     dataset_profiles = {}
     title = "Conditional GAN"
     section = "Q3 — Conditional GAN (CIFAR-10)"
+    report_shows = "a row per class"
+    headline_figure = "fig20"
     conditioning = "input"
     overview = ("samples", "one row per class")
     figures = ("fig13", "fig14", "fig15", "fig16", "fig17", "fig18", "fig19", "fig20", "fig21",

@@ -41,6 +41,8 @@ class DCGANExperiment(GANExperiment):
     dataset_profiles = DATASET_PROFILES
     title = "DCGAN"
     section = "Q2 — DCGAN"
+    report_shows = "samples after the last epoch"
+    headline_figure = "fig11"
     figures = ("fig09", "fig10", "fig11", "fig12", "dcgan.gif")
 
     def networks(self, config, image_shape, num_classes: int = 0):

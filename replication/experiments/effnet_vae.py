@@ -63,6 +63,8 @@ class EffNetVAEExperiment(VAEExperiment):
     profiles = PROFILES
     title = "EfficientNet-VAE"
     section = "Q1 bonus — VAE with a pretrained EfficientNet encoder (MNIST)"
+    report_shows = "the latent space"
+    headline_figure = "fig07"
     figures = ("fig07", "fig08")
     overview = None
     bf16_on_cpu = False  # 1.8x slower in bf16 (its depthwise convolutions)

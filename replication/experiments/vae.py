@@ -51,6 +51,8 @@ class VAEExperiment(Experiment):
     title = "VAE"
     family = "vae"
     section = "Q1 — Variational autoencoder (MNIST)"
+    report_shows = "generated digits, latent space"
+    headline_figure = "fig02"
     figures = ("fig01", "fig02", "fig03", "fig03b", "fig04", "fig05", "fig06", "vae_grid.gif",
                "vae_latent.gif")
     overview = ("manifold", "the decoder over the 2-D latent plane")
