@@ -87,7 +87,8 @@ def build(out="figures") -> Path:
         "Each figure's last line names the epoch it shows and the run's length. The report "
         "counts the conditional GAN's epochs from 0 (its Figs. 15-20 after epochs 0, 3, 5, 9, "
         "11, 14), this project from 1 (epochs 1, 4, 6, 10, 12, 15). Redraw them from the runs shipped in `pretrained/` with "
-        "`python scripts/reproduce_all.py --pretrained` (about a minute, no training), or "
+        "`python scripts/reproduce_all.py --pretrained` (no training; its time: "
+        "[docs/results.md](../docs/results.md#redrawing-without-training)), or "
         "train them with `python scripts/reproduce_all.py --profile report` (hours on a CPU; "
         "`--profile quick` for a short run, drawn into `figures/quick/`). Figures from a short "
         "run are marked in bold.",

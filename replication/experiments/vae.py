@@ -51,7 +51,7 @@ class VAEExperiment(Experiment):
     title = "VAE"
     family = "vae"
     section = "Q1 — Variational autoencoder (MNIST)"
-    report_shows = "generated digits, latent space"
+    report_shows = "new digits, latent space"
     headline_figure = "fig02"
     figures = ("fig01", "fig02", "fig03", "fig03b", "fig04", "fig05", "fig06", "vae_grid.gif",
                "vae_latent.gif")
