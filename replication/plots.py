@@ -145,7 +145,9 @@ def latent_scatter_figure(z: np.ndarray, labels: np.ndarray, class_names, title:
 
 def curves_figure(epochs, panels: list[dict], title: str):
     """``panels``: ``[{"title", "ylabel", "series": [(label, values, style)]}]`` side by side
-    (two per row when there are more than three)."""
+    (two per row when there are more than three); a panel's optional ``"right": {"ylabel",
+    "series"}`` draws more series against a second y-axis on its right (a quantity of another
+    size that would flatten the others)."""
     cols = len(panels) if len(panels) <= 3 else 2
     rows = -(-len(panels) // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(5.5 * cols, 3.9 * rows), squeeze=False)
@@ -160,7 +162,17 @@ def curves_figure(epochs, panels: list[dict], title: str):
             ax.set_ylim(*panel["ylim"])
         ax.set_title(panel.get("title", ""), fontsize=10)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+        handles, labels = ax.get_legend_handles_labels()
+        legend_ax, where = ax, "best"
+        if "right" in panel:
+            right = ax.twinx()
+            for label, values, style in panel["right"]["series"]:
+                right.plot(epochs, values, style, label=label, linewidth=1.5, markersize=3)
+            right.set_ylabel(panel["right"].get("ylabel", ""))
+            more = right.get_legend_handles_labels()
+            handles, labels = handles + more[0], labels + more[1]
+            legend_ax, where = right, "center right"  # drawn last: over both axes' curves
+        legend_ax.legend(handles, labels, fontsize=8, loc=where, framealpha=0.9)
         if len(epochs) and max(epochs) <= 20:
             ax.set_xticks(list(epochs))
     fig.suptitle(title, fontsize=11)
@@ -206,10 +218,18 @@ def table_figure(header: list[str], rows: list[list[str]], title: str):
     table.auto_set_font_size(False)
     table.set_fontsize(8)
     table.scale(1, 1.25)
-    for (r, _c), cell in table.get_celld().items():
+    last = len(header) - 1
+    spanning = {i + 1 for i, row in enumerate(rows) if any(row[:1]) and not any(row[1:])}
+    for (r, c), cell in table.get_celld().items():
         if r == 0:
             cell.set_facecolor("0.88")
             cell.set_text_props(weight="bold")
+        elif r in spanning:  # a heading row ("G input: ..."): its text runs across the row
+            cell.set_facecolor("0.96")
+            cell.visible_edges = "BTL" if c == 0 else ("BTR" if c == last else "BT")
+            if c == 0:
+                cell._loc = "left"  # matplotlib's own alignment switch for a table cell
+                cell.set_text_props(ha="left", weight="bold")
     ax.set_title(title, fontsize=10)
     return fig
 

@@ -275,9 +275,10 @@ def same_noise_figure(ctx: Context, report_epoch: int, name: str):
         rows = int(np.ceil(len(snap["samples"]) / columns))
         ax.set_yticks([(i + 0.5) * grid.shape[0] / rows for i in range(rows)])
         ax.set_yticklabels(classes[:rows], fontsize=9)
-        ax.set_title(f"epoch {epoch}: {epoch * steps:,} iterations", fontsize=11)
-    fig.suptitle(f"{name}: the same noise and labels after the report's {first * steps:,} "
-                 f"iterations and the paper's {last * steps:,} (trained generator)", fontsize=12)
+        ax.set_title(f"this run at epoch {epoch}: {epoch * steps:,} iterations", fontsize=11)
+    fig.suptitle(f"{name}: one paper-schedule run, the same noise and labels at "
+                 f"{first * steps:,} iterations (the length of the report's schedule) and at "
+                 f"{last * steps:,} (the paper's), trained generator", fontsize=12)
     fig.tight_layout()
     return fig
 
