@@ -1,8 +1,9 @@
 """A run at the paper's schedule beside the report's run: the gallery's section on it.
 
 The report trained the AC-GAN for 18 epochs of 500 iterations (9,000); the paper's table says
-50,000.  The ``paper`` profile runs that schedule, and its shipped run (``pretrained/acgan_paper``,
-:func:`replication.runs.shipped_name`) adds, beside the report's own figures 22-28 (which stay
+50,000.  The ``paper`` profile runs that schedule, and its shipped run (the faithful one,
+``pretrained/acgan_paper``, or else a named variant, ``pretrained/acgan_paper-real-cls``:
+:func:`replication.runs.shipped_at`) adds, beside the report's own figures 22-28 (which stay
 drawn from the report run: that is what the report shows), into ``figures/<experiment>_paper/``:
 
 * ``grid.png`` / ``grid_ema.png``: the last epoch's class grid, trained and averaged G;
