@@ -125,14 +125,29 @@ def read_npz(path, todo: str = _RESTORE) -> dict:
         raise damaged(path, f"not a complete .npz archive: {problem}", todo) from None
 
 
-def cpu_model() -> str:
+# The widest matrix instructions a CPU has, best first: what decides the training's speed and
+# whether bf16 is native (a virtual CPU's model name alone, "AMD EPYC", does not tell).
+CPU_FEATURES = ("amx_bf16", "avx512_bf16", "avx512f", "avx2")
+
+
+def cpu_model(cpuinfo: str | None = None) -> str:
+    """The CPU's model name, with its family/model numbers and widest matrix instructions
+    where /proc/cpuinfo gives them: ``AMD EPYC (family 23, model 1, avx2)``."""
     try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
+        text = Path("/proc/cpuinfo").read_text() if cpuinfo is None else cpuinfo
     except OSError:
-        pass
-    return platform.processor() or platform.machine()
+        return platform.processor() or platform.machine()
+    fields: dict[str, str] = {}
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        fields.setdefault(key.strip(), value.strip())
+    name = fields.get("model name") or platform.processor() or platform.machine()
+    flags = set(fields.get("flags", "").split())
+    details = [f"family {fields['cpu family']}, model {fields['model']}"] \
+        if "cpu family" in fields and "model" in fields else []
+    details += [next((f for f in CPU_FEATURES if f in flags), "")] if flags else []
+    details = [d for d in details if d]
+    return f"{name} ({', '.join(details)})" if details else name
 
 
 def device_description() -> str:

@@ -86,3 +86,16 @@ def test_training_seconds_count_the_per_epoch_work_too(tmp_path):
     (tmp_path / "history.csv").write_text(
         "epoch,seconds,track_seconds,overhead_seconds\n1,100,6,2.5\n2,90,5,\n")
     assert run.training_seconds() == 203.5  # an epoch saved before the column adds nothing
+
+
+def test_the_cpu_is_named_with_its_family_and_widest_matrix_instructions():
+    """Two machines that both call themselves "AMD EPYC" are told apart in every provenance
+    line: by family/model and by the widest matrix instructions they have."""
+    from replication.runs import cpu_model
+
+    zen4 = ("processor\t: 0\ncpu family\t: 25\nmodel\t\t: 17\nmodel name\t: AMD EPYC\n"
+            "flags\t\t: fpu avx2 avx512f avx512_bf16\nprocessor\t: 1\nmodel name\t: AMD EPYC\n")
+    assert cpu_model(zen4) == "AMD EPYC (family 25, model 17, avx512_bf16)"
+    xeon = "cpu family\t: 6\nmodel\t\t: 143\nmodel name\t: Intel Xeon\nflags\t: avx2 avx512f amx_bf16\n"
+    assert cpu_model(xeon) == "Intel Xeon (family 6, model 143, amx_bf16)"
+    assert cpu_model("model name\t: Some CPU\nflags\t: sse2\n") == "Some CPU"

@@ -21,7 +21,7 @@ from replication.evaluate.table import table_rows, update_table
 from replication.evaluate.vae import evaluate_vae
 from replication.extractors import EXTRACTORS, LITE0_SIZE, ExtractorError, make_extractor
 from replication.metrics import KID_SUBSET_SIZE, KID_SUBSETS, PRDC_K
-from replication.runs import RunDir, now, read_json, write_json
+from replication.runs import RunDir, device_description, now, read_json, write_json
 
 # What a GAN result row holds; a result of an earlier version is made again, not reused
 # (2: the conditional models' confusion counts; 3: precision, recall, density, coverage,
@@ -156,7 +156,8 @@ class _Evaluation:
         if previous.get("epochs") != info.get("epochs_done"):
             previous = {}  # the run has trained on since: old numbers no longer apply
         header = {"experiment": name, "profile": info["config"]["profile"],
-                  "epochs": info.get("epochs_done"), "evaluated_at": now()}
+                  "epochs": info.get("epochs_done"), "evaluated_at": now(),
+                  "evaluated_on": device_description()}  # CPUs' kernels move FID by ~0.1
         if family == "vae":
             return {**header, **self._vae(run, info, previous, path)}
         return {**header, "gan": {**previous.get("gan", {}),
