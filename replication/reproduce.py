@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from replication import experiments, study
-from replication.config import PROFILES, ConfigError
+from replication.config import PROFILES, ConfigError, is_full_schedule
 from replication.experiments import changed_from_profile, make_config
 from replication.experiments.acgan import ACGANConfig
 from replication.experiments.cgan import CGANConfig
@@ -29,8 +29,8 @@ from replication.cli import (add_data_flag, add_encoder_weights_flag, add_precis
 from replication.data import train_size
 from replication.errors import run_command
 from replication.evaluate import table_rows, update_table
-from replication.runs import (RunDir, default_run_dir, device_description, read_json,
-                              shipped_at, shipped_run, shipped_runs)
+from replication.runs import (RunDir, ShippingError, default_run_dir, device_description,
+                              read_json, shipped_at, shipped_run, shipped_runs)
 from replication.train import train
 
 # The stages: the report's experiments in the report's order (replication.experiments).
@@ -88,6 +88,7 @@ class Plan:
         self.done_epochs = {s: self._epochs_done(s) for s in self.stages}
         self.finished: set[str] = set()
         self.speed = 1.0  # measured / reference time, updated as stages finish
+        self.estimated = 0.0  # the up-front estimate, seconds
         self._stage_started = {}
 
     def run_dir(self, experiment: str) -> Path:
@@ -208,13 +209,23 @@ def _stages(args, parser) -> list[str]:
     return [s for s in STAGES if s in chosen]
 
 
-def _overview(runs: dict, out) -> None:
+def _overview(runs: dict, out, profile: str = "report") -> Path | None:
     """The front picture, when this invocation drew every experiment it shows (a partial one
-    never replaces a whole one)."""
+    never replaces a whole one); after a short profile's runs, with the shipped report runs
+    beside them."""
     from replication.figures.overview import draw_overview, panels
 
-    if set(panels()) <= set(runs):
-        draw_overview(runs, out)
+    if not set(panels()) <= set(runs):
+        return None
+    beside = None
+    if not is_full_schedule(profile):
+        beside = {}
+        for experiment in panels():
+            try:
+                beside[experiment] = shipped_run(experiment).path
+            except ShippingError:
+                pass
+    return draw_overview(runs, out, beside)
 
 
 def _redraw_pretrained(args, stages) -> int:
@@ -281,7 +292,8 @@ def _reproduce(args, stages) -> int:
           f"data {args.data}, strategy {args.strategy}, on {device}; figures into {args.out}",
           flush=True)
     reference = "" if device.startswith("CPU") else " (from the 2-core reference CPU; a GPU is faster)"
-    print(f"estimated time: {_fmt(plan.remaining_seconds())}{reference}", flush=True)
+    plan.estimated = plan.remaining_seconds()
+    print(f"estimated time: {_fmt(plan.estimated)}{reference}", flush=True)
     drawn = {}
     for k, experiment in enumerate(stages):
         plan.start_stage(k)
@@ -290,10 +302,14 @@ def _reproduce(args, stages) -> int:
         print(plan.line(k, "drawing figures"), flush=True)
         draw_experiment(experiment, run.path, args.out)
         drawn[experiment] = run.path
-    _overview(drawn, args.out)
-    print(f"gallery: {gallery.build(args.out)}", flush=True)
+    overview = _overview(drawn, args.out, args.profile)
+    made = gallery.build(args.out)
     print("\n".join(training_times(drawn)), flush=True)
-    print(f"done in {_fmt(time.perf_counter() - plan.started)}", flush=True)
+    print(f"done in {_fmt(time.perf_counter() - plan.started)} (estimated up front: "
+          f"{_fmt(plan.estimated)})", flush=True)
+    if overview is not None:
+        print(f"look at: {overview} (the results at a glance)", flush=True)
+    print(f"every figure, how it was made: the gallery {made}", flush=True)
     return 0
 
 
