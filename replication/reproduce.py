@@ -228,6 +228,20 @@ def _overview(runs: dict, out, profile: str = "report") -> Path | None:
     return draw_overview(runs, out, beside)
 
 
+def shipped_table(runs: dict, out) -> Path | None:
+    """The evaluation table of ``out`` made anew from the shipped runs' ``metrics.json``: for
+    each experiment of ``runs`` (experiment -> the run its figures come from) that run first,
+    then every other run of it that ships."""
+    rows = []
+    for experiment, run in runs.items():
+        for shipped in [run] + [r for r in shipped_runs(experiment).values()
+                                if r.path != run.path]:
+            metrics = shipped.path / "metrics.json"
+            if metrics.exists():
+                rows += table_rows(str(shipped.path), read_json(metrics))
+    return update_table(Path(out), rows, fresh=True) if rows else None
+
+
 def _redraw_pretrained(args, stages) -> int:
     """``--pretrained``: every figure, the evaluation table and the gallery from the shipped
     runs (their profile is the report's), without training."""
@@ -241,18 +255,12 @@ def _redraw_pretrained(args, stages) -> int:
     problem = _unwritable(out)
     if problem:
         raise ConfigError(problem)
-    rows = []
     for experiment, run in runs.items():
         print(f"[{experiment}] drawing from the shipped run {run.path}", flush=True)
         draw_experiment(experiment, run.path, out)
-        # the table has every shipped run: the report's recipe first, then the others
-        for shipped in [run] + [r for r in shipped_runs(experiment).values()
-                                if r.path != run.path]:
-            metrics = shipped.path / "metrics.json"
-            if metrics.exists():
-                rows += table_rows(str(shipped.path), read_json(metrics))
-    if rows:
-        print(f"evaluation table: {update_table(out, rows, fresh=True)}", flush=True)
+    table = shipped_table(runs, out)
+    if table is not None:
+        print(f"evaluation table: {table}", flush=True)
     _overview({experiment: run.path for experiment, run in runs.items()}, out)
     _paper_schedule_sections(runs, out)
     print(f"gallery: {gallery.build(out)}", flush=True)
