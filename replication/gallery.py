@@ -168,7 +168,9 @@ def remark_section(manifest: dict) -> list[str]:
         ratios = [100 * r["within_class_spread"] / block["real_within_class_spread"]
                   for r in parts]
         share[(experiment, path, space)] = ratios[0]
-        lines.append(f"| `{path}` | {space} | " + " / ".join(f"{v:.0f} %" for v in ratios)
+        seed = _run_summary(path).get("config", {}).get("seed", "?")
+        lines.append(f"| `{path}` (seed {seed}) | {space} | "
+                     + " / ".join(f"{v:.0f} %" for v in ratios)
                      + " | " + " / ".join(f"{r['intra_class_FID']:.1f}" for r in parts)
                      + " | " + " / ".join(f"{r['recall']:.3f}" for r in parts) + " |")
     lines.append("")

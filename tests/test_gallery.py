@@ -61,7 +61,7 @@ def test_the_reports_remark_is_answered_from_the_runs_metrics(tmp_path):
                 "fig27.png": {"run": run("a", "acgan", 7.0)},
                 "fig11.png": {"run": str(tmp_path / "missing")}}
     text = "\n".join(remark_section(manifest))
-    assert "| lite0 | 90 % / 90 % | 18.0 / 18.0 | 0.500 / 0.500 |" in text
+    assert "(seed ?) | lite0 | 90 % / 90 % | 18.0 / 18.0 | 0.500 / 0.500 |" in text
     assert "the lite0 space, `" + str(tmp_path / "a") + "`'s samples are more alike" in text
     assert "70 % against 90 %" in text
     assert remark_section({"fig11.png": {"run": str(tmp_path / "missing")}}) == []
