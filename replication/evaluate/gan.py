@@ -105,7 +105,9 @@ def evaluate_gan(run: RunDir, info: dict, extractor, references: References, *, 
         return sample_metrics(f, z, test_features,
                               intended_labels=dataset.train.labels[index], **common)
 
-    real = references.get((config.dataset, extractor.name, len(test), "train", samples), real_row)
+    # (per conditioning: a conditional model's floor row has the per-class numbers too)
+    real = references.get((config.dataset, extractor.name, len(test), "train", samples,
+                           conditional), real_row)
 
     def generated_row(generator):
         images, labels = generate(generator, samples, config.noise_dim, k if conditional else 0,

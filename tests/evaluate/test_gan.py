@@ -35,6 +35,9 @@ def test_gan_rows_move_the_right_way(classifier_cache, mnist_gan_runs, tmp_path,
         assert real["IS"] > untrained["IS"] + 0.2
         if name == "cgan":
             assert real["conditional_accuracy"] > 0.8 > untrained["conditional_accuracy"]
+            # evaluated after the DCGAN in one invocation: its floor row is its own, per class
+            assert real["intra_class_FID"] < untrained["intra_class_FID"]
+            assert gan["real_within_class_spread"] > 0
             assert "conditional_accuracy" in model
             assert len(model["per_class_accuracy"]) == 10
             # class-balanced samples: the per-class shares average to the overall one
