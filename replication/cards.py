@@ -55,23 +55,9 @@ def _numbers(experiment: str, metrics: dict) -> list[str]:
     return lines
 
 
-def card(folder) -> str:
-    """The model card of the shipped run in ``folder``, from its files."""
-    run = RunDir(folder)
-    info = run.info()
-    config = read_json(run.config_file)
-    settings = config["config"]
-    experiment = config["experiment"]
-    spec = experiments.get(experiment)
-    shipped = config.get("shipped", {})
-    name = Path(folder).name
-    variant = shipped.get("variant")
-    recipe = (f"the named variant **`{variant}`**, which departs from the report's recipe in "
-              f"{shipped.get('departures')} (see the project's docs/recipe.md)" if variant else
-              "the report's recipe at this schedule, with no departure (docs/recipe.md)")
-    metrics_file = run.path / "metrics.json"
-    metrics = read_json(metrics_file) if metrics_file.exists() else {}
-    models = info.get("models", [])
+def _loading_lines(spec, name: str, models: list[str], settings: dict) -> list[str]:
+    """The card's example: load the shipped model and draw from it, with Keras alone for the
+    generators."""
     noise = "rng = np.random.default_rng(0)"
     if spec.family == "vae":
         load = ["import numpy as np",
@@ -93,6 +79,27 @@ def card(folder) -> str:
             load += ["images = g(noise)  # tanh output in [-1, 1], 32x32x3"]
         load += ["x = keras.ops.convert_to_numpy(images).astype(\"float32\")",
                  "pixels = ((x + 1) * 127.5).round().clip(0, 255).astype(\"uint8\")"]
+    return load
+
+
+def card(folder) -> str:
+    """The model card of the shipped run in ``folder``, from its files."""
+    run = RunDir(folder)
+    info = run.info()
+    config = read_json(run.config_file)
+    settings = config["config"]
+    experiment = config["experiment"]
+    spec = experiments.get(experiment)
+    shipped = config.get("shipped", {})
+    name = Path(folder).name
+    variant = shipped.get("variant")
+    recipe = (f"the named variant **`{variant}`**, which departs from the report's recipe in "
+              f"{shipped.get('departures')} (see the project's docs/recipe.md)" if variant else
+              "the report's recipe at this schedule, with no departure (docs/recipe.md)")
+    metrics_file = run.path / "metrics.json"
+    metrics = read_json(metrics_file) if metrics_file.exists() else {}
+    models = info.get("models", [])
+    load = _loading_lines(spec, name, models, settings)
     date = str(info.get("finished_at", ""))[:10]
     lines = [
         f"# `{name}`: {spec.title}",

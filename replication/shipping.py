@@ -231,6 +231,22 @@ def departures(config: dict) -> str | None:
     return ", ".join(words) or None
 
 
+def _check_variant(run: RunDir, config: dict, variant: str | None) -> str | None:
+    """The run's departures from its profile's recipe, once ``variant`` is right for them: a
+    name where it departs, none where it does not (else one clear error)."""
+    departs = departures(config)
+    profile = config["config"].get("profile")
+    if departs and not variant:
+        raise ShippingError(f"{run.path} departs from the {profile} profile's recipe "
+                            f"({departs}); ship it as a named variant: --variant NAME")
+    if variant and not departs:
+        raise ShippingError(f"{run.path} trains the {profile} profile's own recipe; ship it "
+                            "without --variant")
+    if variant is not None and (not variant or not all(c.isalnum() or c == "-" for c in variant)):
+        raise ShippingError(f"a variant name is letters, digits and '-', got {variant!r}")
+    return departs
+
+
 def ship_run(run_dir, dest=None, root=None, variant: str | None = None) -> Path:
     """Copy the finished run ``run_dir`` into ``dest`` (default: ``pretrained/`` and the name
     :func:`replication.runs.shipped_name` gives) as a shipped run (see the module doc); return
@@ -246,19 +262,10 @@ def ship_run(run_dir, dest=None, root=None, variant: str | None = None) -> Path:
         raise ShippingError(f"{run.path} is not finished ({info.get('state')}); only finished "
                             "runs ship")
     config = read_json(run.config_file)
-    departs = departures(config)
-    profile = info["config"].get("profile")
-    if departs and not variant:
-        raise ShippingError(f"{run.path} departs from the {profile} profile's recipe "
-                            f"({departs}); ship it as a named variant: --variant NAME")
-    if variant and not departs:
-        raise ShippingError(f"{run.path} trains the {profile} profile's own recipe; ship it "
-                            "without --variant")
-    if variant is not None and (not variant or not all(c.isalnum() or c == "-" for c in variant)):
-        raise ShippingError(f"a variant name is letters, digits and '-', got {variant!r}")
+    departs = _check_variant(run, config, variant)
     target = RunDir(Path(dest) if dest is not None else
                     Path(root if root is not None else PRETRAINED_DIR)
-                    / shipped_name(experiment, profile, variant))
+                    / shipped_name(experiment, info["config"].get("profile"), variant))
     if target.path.resolve() == run.path.resolve():
         raise ShippingError(f"{run.path} is already where it would be shipped")
     required, *optional = model_files(experiment)
