@@ -50,8 +50,6 @@ def test_bit_flipped_npz_is_damaged_too(tmp_path):
 
 
 def test_footer_says_schedule_seed_and_precision():
-    from replication.runs import provenance_line
-
     def line(profile):
         return provenance_line({"experiment": "cgan", "epochs_done": 3, "data": "CIFAR-10",
                                 "device": "CPU", "started_at": "2026-11-29T01:00:00",
