@@ -240,16 +240,24 @@ def train_flags(settings: dict) -> str:
     return " ".join(words)
 
 
-def settings_words(settings: dict) -> str:
-    """:func:`train_flags`, with a setting that no flag sets (a config written by hand, a test's
-    data subset) as ``name=value``."""
-    words = []
+def by_flag(settings: dict) -> tuple[dict, dict]:
+    """``settings`` split into those a ``train`` flag sets and those none does (a config
+    written by hand, a test's data subset)."""
+    settable, unset = {}, {}
     for name, value in settings.items():
         try:
-            words.append(train_flags({name: value}))
+            train_flags({name: value})
+            settable[name] = value
         except KeyError:
-            words.append(f"{name}={value}")
-    return " ".join(words)
+            unset[name] = value
+    return settable, unset
+
+
+def settings_words(settings: dict) -> str:
+    """:func:`train_flags`, with a setting that no flag sets as ``name=value``."""
+    settable, _ = by_flag(settings)
+    return " ".join(train_flags({name: value}) if name in settable else f"{name}={value}"
+                    for name, value in settings.items())
 
 
 def progress_verbosity(quiet: bool) -> int:

@@ -44,7 +44,7 @@ import numpy as np
 
 from replication import experiments, load_model
 from replication.cards import write_card
-from replication.cli import script_main, settings_words, train_flags
+from replication.cli import by_flag, script_main, settings_words, train_flags
 from replication.errors import run_command
 from replication.extractors import ship_classifier
 from replication.generation import draw
@@ -198,16 +198,9 @@ def reproduce_command(config: dict) -> str:
     default = experiments.make_config(saved.experiment, saved.profile).to_dict()
     changed = {k: v for k, v in saved.to_dict().items()
                if k not in _IDENTITY and v != default.get(k)}
-    settable = {}
-    for name, value in changed.items():
-        try:
-            train_flags({name: value})
-            settable[name] = value
-        except KeyError:
-            pass
+    settable, unset = by_flag(changed)
     command = f"python -m replication train {saved.experiment} --profile {saved.profile}"
     command += f" {train_flags(settable)}" if settable else ""
-    unset = {k: v for k, v in changed.items() if k not in settable}
     if unset:  # a test's data subset: said, so that the command does not claim it
         command += f"  # and, set by no flag: {settings_words(unset)}"
     return command

@@ -129,7 +129,9 @@ def evaluate_gan(run: RunDir, info: dict, extractor, references: References, *, 
                 if key not in ("conditional_accuracy", "per_class_accuracy", "confusion")}
     spread = {}
     if conditional:  # the real test images' own within-class spread: the yardstick
-        own = within_class_spread(test_features, np.asarray(test.labels), k, seed=config.seed)
+        own = references.get((config.dataset, extractor.name, len(test), "spread", config.seed),
+                             lambda: within_class_spread(test_features, np.asarray(test.labels),
+                                                         k, seed=config.seed))
         spread = {"real_within_class_spread": round(_mean(own), 4),
                   "real_within_class_spread_per_class": [None if v is None else round(v, 4)
                                                          for v in own]}
