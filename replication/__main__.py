@@ -12,7 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from replication import bench, cards, experiments, reproduce, seeds, shipping, study
+from replication import bench, cards, experiments, pages, reproduce, seeds, shipping, study
 from replication.cli import (GAN_OPTIONS, Parser, add_gan_arguments, add_train_arguments,
                              help_formatter, non_negative_int, positive_int,
                              progress_verbosity)
@@ -108,6 +108,8 @@ VERBS = (
     ("ship", shipping, "copy finished runs into pretrained/ (or a classifier run into the "
                        "package's classifiers)"),
     ("cards", cards, "write the model cards (README.md) of the shipped runs from their files"),
+    ("pages", pages, "write the tables of the README and docs/ from the runs and records they "
+                     "report"),
 )
 
 

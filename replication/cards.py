@@ -16,7 +16,7 @@ from pathlib import Path
 from replication import experiments
 from replication.cli import script_main
 from replication.errors import run_command
-from replication.runs import PRETRAINED_DIR, RunDir, read_json
+from replication.runs import PRETRAINED_DIR, RunDir, read_json, shipped_run, shipped_runs
 
 CARD = "README.md"
 
@@ -133,6 +133,67 @@ def card(folder) -> str:
               f"or sample a grid: `python -m replication sample {experiment} --run-dir "
               f"pretrained/{name} [--npz samples.npz]`.", ""]
     return "\n".join(lines)
+
+
+def _hours(seconds: float) -> str:
+    return f"{seconds / 3600:.2f} h" if seconds >= 3600 else f"{seconds / 60:.0f} min"
+
+
+def _cells(metrics: dict) -> str:
+    """A shipped run's numbers in one cell: the VAE's test bounds, or the GAN's FID,
+    conditional accuracy and classes covered (trained / averaged generator, project
+    classifier)."""
+    if "neg_elbo" in metrics:
+        return (f"−ELBO {metrics['neg_elbo']:.2f}, −IWAE {metrics['neg_iwae']:.2f} nats "
+                f"({metrics.get('test_images', '?'):,} test images)")
+    block = metrics.get("gan", {}).get("classifier")
+    if not block:
+        return "not evaluated"
+    rows = [block[part] for part in ("model", "averaged") if part in block]
+
+    def both(key, fmt, scale=1.0):
+        return " / ".join(fmt.format(row[key] * scale) for row in rows)
+
+    cells = [f"FID {both('FID', '{:.2f}')}"]
+    if "conditional_accuracy" in rows[0]:
+        cells.append(f"{both('conditional_accuracy', '{:.1f}', 100.0)} %")
+    cells.append(f"{both('class_coverage', '{:.0f}')} of {rows[0]['num_classes']} classes")
+    return ", ".join(cells) + f" ({block['samples']:,} samples)"
+
+
+def shipped_table(root=None) -> list[str]:
+    """The table of every shipped run, from its own files: what it is, its schedule, seed,
+    precision, machine and date, its training time (the epochs' own seconds, ``history.csv``)
+    and its numbers (``metrics.json``).  ``python -m replication pages`` writes it into the
+    pages' ``<!-- shipped -->`` blocks."""
+    base = Path(root) if root is not None else PRETRAINED_DIR
+    lines = ["| run | what | schedule | seed | precision | trained on | training | numbers: "
+             "trained / averaged generator |", "|---|---|---|---|---|---|---|---|"]
+    for config_file in sorted(base.glob("*/config.json")):
+        run = RunDir(config_file.parent)
+        info = run.info()
+        config = read_json(run.config_file)
+        settings = config["config"]
+        variant = config.get("shipped", {}).get("variant")
+        what = (f"`{config['experiment']}`, variant `{variant}`" if variant else
+                f"`{config['experiment']}`, the {settings['profile']}'s recipe")
+        metrics_file = run.path / "metrics.json"
+        metrics = read_json(metrics_file) if metrics_file.exists() else {}
+        device = str(config.get("device", "?")).removeprefix("CPU: ")
+        lines.append(
+            f"| [`{config_file.parent.name}`](../pretrained/{config_file.parent.name}/README.md) "
+            f"| {what} | {info.get('epochs_done', '?')} × batch {settings.get('batch_size')} "
+            f"| {settings.get('seed')} | {settings.get('precision')} "
+            f"| {device}, {str(info.get('finished_at', '?'))[:10]} "
+            f"| {_hours(run.training_seconds())} | {_cells(metrics)} |")
+    drawn = [shipped_run(spec.name, base) for spec in experiments.of_report()
+             if shipped_runs(spec.name, base)]
+    if drawn:
+        total = sum(run.training_seconds() for run in drawn)
+        lines += ["", f"The {len(drawn)} runs the report's figures are drawn from "
+                      f"({', '.join(f'`{run.path.name}`' for run in drawn)}): "
+                      f"{_hours(total)} of training, summed."]
+    return lines
 
 
 def write_card(folder) -> Path:

@@ -349,7 +349,7 @@ def _refuse_other_settings(run, config) -> None:
     if listed:
         raise ConfigError(
             f"{run.path} was started with other settings than the {config.profile} profile's "
-            f"current ones: {listed}; move that folder away to train at today's settings, or "
+            f"current ones: {listed}; move that folder away to train at the current settings, or "
             "use --runs DIR for a fresh set of runs")
 
 

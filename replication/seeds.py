@@ -11,18 +11,14 @@ rests on, and names the seed that ships in ``pretrained/`` (the record whose ``h
 is the shipped run's: the same run, byte for byte).
 
 ``python -m replication seeds EXPERIMENT [--profile P] [--runs figures/studies/records]``;
-``python -m replication seeds --update PAGE.md`` rewrites every block of a page between
-``<!-- seeds EXPERIMENT PROFILE -->`` and ``<!-- /seeds -->`` with its table from the records,
-and a ``<!-- results -->`` block with the README's results table (the test suite holds
-docs/recipe.md's and the README's blocks to the records).
+``python -m replication pages`` writes these tables, and the README's results table, into the
+pages (:mod:`replication.pages`).
 """
 
 from __future__ import annotations
 
-import re
 import sys
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
@@ -197,44 +193,12 @@ def results_table(root=None, pretrained=None) -> list[str]:
     return lines
 
 
-RESULTS_BLOCK = re.compile(r"(<!-- results -->\n)(.*?)(<!-- /results -->)", re.S)
-BLOCK = re.compile(r"(<!-- seeds (\S+) (\S+) -->\n)(.*?)(<!-- /seeds -->)", re.S)
-
-
-def update_page(page, root=None, pretrained=None) -> list[tuple[str, str]]:
-    """Rewrite each ``<!-- seeds EXPERIMENT PROFILE -->`` block of ``page`` with its
-    :func:`table` from ``root`` (default: the committed records); the blocks rewritten."""
-    root = study.RECORDS if root is None else root
-    path = Path(page)
-    text = path.read_text()
-    done = []
-
-    def fill(match) -> str:
-        experiment, profile = match.group(2), match.group(3)
-        done.append((experiment, profile))
-        lines = table(experiment, root, profile, pretrained)
-        return match.group(1) + "\n".join(lines) + "\n" + match.group(5)
-
-    text = BLOCK.sub(fill, text)
-
-    def fill_results(match) -> str:
-        done.append(("results", "report"))
-        return match.group(1) + "\n".join(results_table(root, pretrained)) + "\n" + match.group(3)
-
-    path.write_text(RESULTS_BLOCK.sub(fill_results, text))
-    return done
-
-
 DESCRIPTION = ("Each study variant's 10,000-sample numbers (evaluate's) as the mean and the "
                "range over its finished seeds, and which seed ships in pretrained/.")
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("experiment", choices=study.studied(), nargs="?",
-                        help="the study (or --update a page's tables)")
-    parser.add_argument("--update", metavar="PAGE.md",
-                        help="rewrite the page's <!-- seeds EXPERIMENT PROFILE --> blocks "
-                             "with their tables from --runs")
+    parser.add_argument("experiment", choices=study.studied(), help="the study")
     parser.add_argument("--profile", choices=PROFILES, default="report",
                         help="the schedule of the study runs (default %(default)s)")
     parser.add_argument("--runs", default=str(study.RECORDS), metavar="DIR",
@@ -242,14 +206,6 @@ def add_arguments(parser) -> None:
 
 
 def run_cli(args, parser) -> int:
-    if bool(args.experiment) == bool(args.update):
-        parser.error("name a study, or a page to --update (not both)")
-    if args.update:
-        if not Path(args.update).is_file():
-            parser.error(f"--update: no such page {args.update}")
-        return run_command(lambda: print("\n".join(
-            f"{args.update}: {e} ({p}) rewritten"
-            for e, p in update_page(args.update, args.runs)) or f"{args.update}: no blocks"))
     return run_command(lambda: print("\n".join(table(args.experiment, args.runs,
                                                      args.profile))))
 

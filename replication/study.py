@@ -1,6 +1,6 @@
 """``scripts/study.py``: the stabiliser studies on the report's schedules.
 
-For each GAN a few **variants** (today's settings and the stabilisers most likely to help, see
+For each GAN a few **variants** (the profile's settings and the stabilisers most likely to help, see
 docs/models.md) are trained on the ``report`` profile with ``--precision auto``, each on
 two seeds, into ``runs/<experiment>/study/<variant>-s<seed>/``:
 
@@ -75,7 +75,7 @@ def _effnet(encoder_weights: str, freeze_encoder_epochs: int) -> dict:
                 freeze_encoder_epochs=freeze_encoder_epochs)
 
 
-# The variants of each study, today's settings first: (name, config overrides, why).  The
+# The variants of each study, the profile's settings first: (name, config overrides, why).  The
 # report is silent on every setting they change; the AC-GAN's come first from the paper's own
 # table (a learning rate per network, activation noise), and its real-only class loss departs
 # from the paper's loss and stays an option.
@@ -83,10 +83,10 @@ STUDIES: dict[str, tuple[tuple[str, dict, str], ...]] = {
     # The Q1 VAE: its report recipe over seeds (the report states the objective; the network
     # and schedule are the project's documented choices).
     "vae": (
-        ("baseline", {}, "today's settings"),
+        ("baseline", {}, "the profile's settings"),
     ),
     "dcgan": (
-        ("baseline", {}, "today's settings"),
+        ("baseline", {}, "the profile's settings"),
         ("smooth", {"real_label": 0.9},
          "one-sided label smoothing against the dominant D behind the collapse"),
         ("keras-bn", {"fused_batchnorm": False},
@@ -124,7 +124,7 @@ STUDIES: dict[str, tuple[tuple[str, dict, str], ...]] = {
          "Lite0 from random initialisation: what the pretrained weights add"),
     )),
     "acgan": (
-        ("baseline", {}, "today's settings"),
+        ("baseline", {}, "the profile's settings"),
         ("noise", {"activation_noise": 0.1},
          "the paper's activation noise option against a D that wins"),
         ("slow-d", {"d_learning_rate": 1e-4},
@@ -150,12 +150,12 @@ class Variant:
 
     def describe(self) -> str:
         if not self.settings:
-            return "today's settings"
+            return "the profile's settings"
         return train_flags(self.settings)
 
 
 def variants_of(experiment: str) -> list[Variant]:
-    """The study's variants (:data:`STUDIES`), today's settings first."""
+    """The study's variants (:data:`STUDIES`), the profile's settings first."""
     return [Variant(name, dict(settings), why) for name, settings, why in STUDIES[experiment]]
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from replication import seeds
+from replication import pages, seeds
 from replication.config import ConfigError
 
 
@@ -73,40 +73,14 @@ def test_no_finished_runs_is_one_clear_error(tmp_path):
         seeds.table("vae", tmp_path, "report")
 
 
-@pytest.mark.parametrize("name, blocks", [("docs/recipe.md", {"cgan", "acgan", "vae",
-                                                                "effnet_vae", "dcgan"}),
-                                          ("README.md", {"results"})])
-def test_the_pages_tables_are_the_records(tmp_path, name, blocks):
-    """docs/recipe.md's seed tables and the README's results table are what `seeds --update`
-    makes of the committed records and the shipped runs (rerun it after recording a run)."""
-    root = Path(__file__).resolve().parent.parent
-    page = root / name
-    copy = tmp_path / page.name
-    shutil.copy(page, copy)
-    done = seeds.update_page(copy, root / seeds.study.RECORDS)
-    assert blocks <= {e for e, _ in done}
-    assert copy.read_text() == page.read_text(), \
-        f"{name} is behind the records: python -m replication seeds --update {name}"
-
-
-def test_update_rewrites_only_the_marked_blocks(vae_smoke_run, tmp_path):
+def test_a_page_block_is_the_table_of_the_records(vae_smoke_run, tmp_path):
+    """pages.update_page rewrites a page's seed block with seeds.table, and nothing else."""
     root = tmp_path / "records"
     _record(vae_smoke_run, root, 0, 150.0)
     page = tmp_path / "page.md"
     page.write_text("intro\n<!-- seeds vae smoke -->\nold table\n<!-- /seeds -->\noutro\n")
-    assert seeds.update_page(page, root, tmp_path / "none") == [("vae", "smoke")]
+    assert pages.update_page(page, root, tmp_path / "none") == ["seeds vae smoke"]
     text = page.read_text()
     assert text.startswith("intro\n<!-- seeds vae smoke -->\n| variant |")
+    assert "| baseline | 1: 0 | 150.00 |" in text
     assert "old table" not in text and text.endswith("<!-- /seeds -->\noutro\n")
-
-
-def test_the_headline_is_the_faithful_variants_mean(vae_smoke_run, tmp_path):
-    """The README's cell is the mean over the finished, evaluated seeds of the variant that
-    trains the report profile's own recipe, with their count; none yet: "training"."""
-    root = tmp_path / "records"
-    for seed, value in ((0, 150.0), (1, 154.0)):
-        _record(vae_smoke_run, root, seed, value, study="study")  # read as report-study records
-    assert seeds.faithful_variant("vae") == "baseline"
-    assert seeds.faithful_variant("cgan") == "projection-b64"  # the report's two-term objective
-    assert seeds.headline("vae", root, tmp_path / "none") == "−ELBO 152.00 nats (2 seeds)"
-    assert seeds.headline("vae", tmp_path / "empty", tmp_path / "none") == "training"

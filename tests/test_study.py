@@ -100,7 +100,7 @@ def test_every_variant_is_one_train_command_away():
     for experiment in study.studied():
         for variant in study.variants_of(experiment):
             if not variant.settings:
-                assert variant.describe() == "today's settings"
+                assert variant.describe() == "the profile's settings"
                 continue
             flags = variant.describe()
             args = build_parser().parse_args(["train", experiment, *shlex.split(flags)])

@@ -1,0 +1,124 @@
+"""The tables the pages hold, written from the files they report.
+
+A page (the README, a ``docs/`` page) marks each generated table with a pair of comments; this
+module rewrites what lies between them from the files, so that a number on a page is the number
+its file holds:
+
+- ``<!-- seeds EXPERIMENT PROFILE -->`` … ``<!-- /seeds -->``: a study's variants as the mean
+  and range over their seeds, and the seed that ships (:func:`replication.seeds.table`, from
+  the committed study records);
+- ``<!-- results -->`` … ``<!-- /results -->``: the README's results table
+  (:func:`replication.seeds.results_table`);
+- ``<!-- shipped -->`` … ``<!-- /shipped -->``: every run in ``pretrained/`` with its
+  schedule, seed, machine, training time and numbers (:func:`replication.cards.shipped_table`).
+
+``python -m replication pages`` rewrites every page of the project that has such a block;
+``--check`` changes nothing and exits 1 naming the pages that are behind their files (the
+test suite does the same).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+from replication import cards, seeds, study
+from replication.cli import script_main
+from replication.errors import run_command
+from replication.runs import as_written
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = ("README.md", "docs/*.md")
+
+# One pattern per kind of block: (opening comment with its arguments, closing comment).
+BLOCKS = {
+    "seeds": re.compile(r"(<!-- seeds (\S+) (\S+) -->\n)(.*?)(<!-- /seeds -->)", re.S),
+    "results": re.compile(r"(<!-- results -->\n)()()(.*?)(<!-- /results -->)", re.S),
+    "shipped": re.compile(r"(<!-- shipped -->\n)()()(.*?)(<!-- /shipped -->)", re.S),
+}
+
+
+def pages(root=ROOT) -> list[Path]:
+    """The project's pages that hold at least one generated block."""
+    found = sorted({path for pattern in PAGES for path in Path(root).glob(pattern)})
+    return [path for path in found
+            if any(block.search(path.read_text()) for block in BLOCKS.values())]
+
+
+def render(text: str, records=None, pretrained=None) -> tuple[str, list[str]]:
+    """``text`` with every generated block written afresh from ``records`` (the study records,
+    default the committed ones) and ``pretrained`` (the shipped runs, default the project's);
+    and the blocks' names (``seeds cgan report``, ``results``, ``shipped``)."""
+    records = study.RECORDS if records is None else records
+    done = []
+
+    def table(kind, match) -> list[str]:
+        if kind == "seeds":
+            return seeds.table(match.group(2), records, match.group(3), pretrained)
+        if kind == "results":
+            return seeds.results_table(records, pretrained)
+        return cards.shipped_table(pretrained)
+
+    for kind, pattern in BLOCKS.items():
+        def fill(match, kind=kind) -> str:
+            done.append(" ".join(filter(None, (kind, match.group(2), match.group(3)))))
+            return match.group(1) + "\n".join(table(kind, match)) + "\n" + match.group(5)
+
+        text = pattern.sub(fill, text)
+    return text, done
+
+
+def update_page(page, records=None, pretrained=None) -> list[str]:
+    """Rewrite ``page``'s generated blocks (:func:`render`); the blocks' names."""
+    path = Path(page)
+    text, done = render(path.read_text(), records, pretrained)
+    path.write_text(text)
+    return done
+
+
+def behind(page, records=None, pretrained=None) -> bool:
+    """Whether ``page`` differs from what :func:`update_page` would write today."""
+    text = Path(page).read_text()
+    return render(text, records, pretrained)[0] != text
+
+
+DESCRIPTION = ("Write the tables of the README and docs/ from the files they report: the seed "
+               "tables and the results table from the study records, the shipped-runs table "
+               "from pretrained/.")
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("pages", nargs="*", metavar="PAGE.md",
+                        help="pages to rewrite (default: every page of the project with a "
+                             "generated block)")
+    parser.add_argument("--check", action="store_true",
+                        help="change nothing; exit 1 naming the pages behind their files")
+    parser.add_argument("--runs", default=str(study.RECORDS), metavar="DIR",
+                        help="the study records (default %(default)s)")
+
+
+def run_cli(args, parser) -> int:
+    chosen = [Path(p) for p in args.pages] or pages()
+    for page in chosen:
+        if not page.is_file():
+            parser.error(f"no such page {page}")
+    if args.check:
+        stale = [str(page) for page in chosen if behind(page, args.runs)]
+        for page in stale:
+            print(f"{page} is behind its files: python -m replication pages {page}")
+        return 1 if stale else 0
+
+    def update() -> None:
+        for page in chosen:
+            print(f"{as_written(page)}: {', '.join(update_page(page, args.runs))}")
+
+    return run_command(update)
+
+
+def main(argv=None) -> int:
+    return script_main("python -m replication pages", sys.modules[__name__], argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
