@@ -7,6 +7,10 @@ its file holds:
 - ``<!-- seeds EXPERIMENT PROFILE -->`` … ``<!-- /seeds -->``: a study's variants as the mean
   and range over their seeds, and the seed that ships (:func:`replication.seeds.table`, from
   the committed study records);
+- ``<!-- study EXPERIMENT PROFILE [VARIANT,...] -->`` … ``<!-- /study -->``: a study's
+  table over the committed records, of the variants named (:func:`replication.study.table`);
+- ``<!-- means EXPERIMENT PROFILE FIRST-LAST -->`` … ``<!-- /means -->``: each study run's
+  tracked values averaged over those epochs (:func:`replication.study.means`);
 - ``<!-- results -->`` … ``<!-- /results -->``: the README's results table
   (:func:`replication.seeds.results_table`);
 - ``<!-- shipped -->`` … ``<!-- /shipped -->``: every run in ``pretrained/`` with its
@@ -25,17 +29,23 @@ from pathlib import Path
 
 from replication import cards, seeds, study
 from replication.cli import script_main
+from replication.config import ConfigError
 from replication.errors import run_command
 from replication.runs import as_written
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ("README.md", "docs/*.md")
 
-# One pattern per kind of block: (opening comment with its arguments, closing comment).
+# One pattern per kind of block; its groups: 1 the opening comment, 2-4 its arguments (empty
+# where the kind takes fewer), 5 the table it replaces, 6 the closing comment.
 BLOCKS = {
-    "seeds": re.compile(r"(<!-- seeds (\S+) (\S+) -->\n)(.*?)(<!-- /seeds -->)", re.S),
-    "results": re.compile(r"(<!-- results -->\n)()()(.*?)(<!-- /results -->)", re.S),
-    "shipped": re.compile(r"(<!-- shipped -->\n)()()(.*?)(<!-- /shipped -->)", re.S),
+    "seeds": re.compile(r"(<!-- seeds (\S+) (\S+)() -->\n)(.*?)(<!-- /seeds -->)", re.S),
+    "study": re.compile(r"(<!-- study (\S+) (\S+)(?: (\S+))? -->\n)(.*?)(<!-- /study -->)",
+                        re.S),
+    "means": re.compile(r"(<!-- means (\S+) (\S+) (\d+-\d+) -->\n)(.*?)(<!-- /means -->)",
+                        re.S),
+    "results": re.compile(r"(<!-- results -->\n)()()()(.*?)(<!-- /results -->)", re.S),
+    "shipped": re.compile(r"(<!-- shipped -->\n)()()()(.*?)(<!-- /shipped -->)", re.S),
 }
 
 
@@ -56,14 +66,24 @@ def render(text: str, records=None, pretrained=None) -> tuple[str, list[str]]:
     def table(kind, match) -> list[str]:
         if kind == "seeds":
             return seeds.table(match.group(2), records, match.group(3), pretrained)
+        if kind == "study":
+            named = match.group(4).split(",") if match.group(4) else None
+            found = study.table(match.group(2), records, match.group(3), named)
+            if len(found) < 3:
+                raise ConfigError(f"no study records of {match.group(2)} "
+                                  f"({match.group(3)}) {match.group(4) or ''} under {records}")
+            return found
+        if kind == "means":
+            first, last = (int(epoch) for epoch in match.group(4).split("-"))
+            return study.means(match.group(2), (first, last), records, match.group(3))
         if kind == "results":
             return seeds.results_table(records, pretrained)
         return cards.shipped_table(pretrained)
 
     for kind, pattern in BLOCKS.items():
         def fill(match, kind=kind) -> str:
-            done.append(" ".join(filter(None, (kind, match.group(2), match.group(3)))))
-            return match.group(1) + "\n".join(table(kind, match)) + "\n" + match.group(5)
+            done.append(" ".join(filter(None, (kind, *match.group(2, 3, 4)))))
+            return match.group(1) + "\n".join(table(kind, match)) + "\n" + match.group(6)
 
         text = pattern.sub(fill, text)
     return text, done

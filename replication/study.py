@@ -200,11 +200,14 @@ def run(experiment: str, variants: list[Variant], seeds, root="runs", quiet=True
                   **variant.settings)
 
 
-def study_runs(experiment: str, root="runs", profile="report") -> list[tuple[Variant, int, RunDir]]:
+def study_runs(experiment: str, root="runs", profile="report",
+               variants=None) -> list[tuple[Variant, int, RunDir]]:
     """Every run of the study present on disk (any seed, not only the default ones), in the
-    study's order: variant by variant, seed by seed."""
+    study's order: variant by variant, seed by seed; only the ``variants`` named, if given."""
     out = []
     for variant in variants_of(experiment):
+        if variants is not None and variant.name not in variants:
+            continue
         folder = run_dir(experiment, variant.name, 0, root, profile).parent
         found = []
         for path in folder.glob(f"{variant.name}-s*"):
@@ -296,13 +299,13 @@ def _run_state(run: RunDir, history: list[dict]) -> tuple[str, float]:
     return epochs, run.training_seconds() / 3600
 
 
-def _vae_table(experiment: str, root: str, profile: str) -> list[str]:
+def _vae_table(experiment: str, root: str, profile: str, variants=None) -> list[str]:
     """The VAE family's study table: per-epoch negative ELBO on the test split (last / best)
     and, once evaluated, the test bounds of ``evaluate`` (ELBO and IWAE, nats per image)."""
     lines = ["| variant | seed | settings | epochs | test negative ELBO per epoch, last / best "
              "(epoch) | evaluated negative ELBO / IWAE bound | wall time |",
              "|---|---|---|---|---|---|---|"]
-    for variant, seed, run in study_runs(experiment, root, profile):
+    for variant, seed, run in study_runs(experiment, root, profile, variants):
         history = run.history()
         losses = [(r["val_loss"], int(r["epoch"])) for r in history
                   if np.isfinite(r.get("val_loss", np.nan))]
@@ -320,14 +323,16 @@ def _vae_table(experiment: str, root: str, profile: str) -> list[str]:
     return lines
 
 
-def table(experiment: str, root="runs", profile="report") -> list[str]:
+def table(experiment: str, root="runs", profile="report", variants=None) -> list[str]:
+    """The study's table: one row per run on disk (of ``variants`` only, when given)."""
     if experiments.get(experiment).family == "vae":
-        return _vae_table(experiment, root, profile)
+        return _vae_table(experiment, root, profile, variants)
+    conditional = experiments.get(experiment).conditional
     lines = ["| variant | seed | settings | epochs | tracked FID last / best (epoch) | "
              "FID, 10k (trained / averaged) | coverage (trained / averaged) | "
-             "conditional accuracy (trained / averaged) | wall time |",
-             "|---|---|---|---|---|---|---|---|---|"]
-    for variant, seed, run in study_runs(experiment, root, profile):
+             + ("conditional accuracy (trained / averaged) | " if conditional else "")
+             + "wall time |", "|---" * (9 if conditional else 8) + "|"]
+    for variant, seed, run in study_runs(experiment, root, profile, variants):
         history = run.history()
         info = run.info()
         fids = [(r.get("fid", np.nan), int(r["epoch"])) for r in history]
@@ -353,8 +358,9 @@ def table(experiment: str, root="runs", profile="report") -> list[str]:
             f"| {variant.name} | {seed} | {settings} | {epochs} | {last} / {best} | "
             f"{pair('FID', lambda v: f'{v:.1f}')} | "
             f"{pair('class_coverage', lambda v: f'{v:.0f}/{classes}', 'coverage')} | "
-            f"{pair('conditional_accuracy', lambda v: f'{100 * v:.1f} %', 'cond_acc')} | "
-            f"{hours:.2f} h |")
+            + (f"{pair('conditional_accuracy', lambda v: f'{100 * v:.1f} %', 'cond_acc')} | "
+               if conditional else "")
+            + f"{hours:.2f} h |")
     if any("†" in line for line in lines):
         samples = info["config"].get("track_samples", 0)
         lines.append(f"\n† not evaluated by evaluate.py (yet, or a run stopped early): the "
@@ -373,7 +379,7 @@ def _tracked_pair(rows: list[dict], key: str, fmt) -> list[str | None]:
 
 
 def means(experiment: str, window: tuple[int, int] | None = None, root="runs",
-          profile="report") -> list[str]:
+          profile="report", variants=None) -> list[str]:
     """Each run's tracked values averaged over the epochs ``window`` (first, last), both
     included; ``None``: each run's last three epochs.  A run that has not reached the window's
     end is averaged over the epochs it has and says so."""
@@ -384,7 +390,7 @@ def means(experiment: str, window: tuple[int, int] | None = None, root="runs",
     lines = ["| variant | seed | epochs averaged | "
              + " | ".join(f"{title} (trained / averaged)" for _, title, _ in keys) + " |",
              "|---" * (3 + len(keys)) + "|"]
-    for variant, seed, run in study_runs(experiment, root, profile):
+    for variant, seed, run in study_runs(experiment, root, profile, variants):
         history = run.history()
         if not history:
             continue

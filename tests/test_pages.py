@@ -17,7 +17,8 @@ ROOT = Path(__file__).resolve().parent.parent
     ("docs/recipe.md", {"seeds cgan report", "seeds acgan report", "seeds acgan paper",
                         "seeds vae report", "seeds effnet_vae report", "seeds dcgan report"}),
     ("README.md", {"results"}),
-    ("docs/results.md", {"shipped"})])
+    ("docs/results.md", {"shipped"}),
+    ("docs/studies.md", {"study dcgan report", "means dcgan report 58-60"})])
 def test_the_pages_tables_are_their_files(tmp_path, name, blocks):
     """The committed pages hold what `python -m replication pages` makes of the committed study
     records and the shipped runs (rerun it after recording or shipping a run)."""

@@ -8,6 +8,7 @@ import json
 import pytest
 
 from replication import study
+from replication.config import ConfigError
 from replication.runs import RunDir
 
 
@@ -41,6 +42,27 @@ def test_table_marks_stopped_runs_and_their_tracked_values(screened):
     assert all("1/2 (stopped there)" in row and "†" in row for row in rows)
     assert "`--real-label 0.9`" in rows[1]
     assert any(line.startswith("\n† not evaluated") for line in lines)
+
+
+def test_a_pages_study_block_is_the_table_of_the_variants_named(screened, tmp_path):
+    """pages writes `<!-- study E P VARIANTS -->` from study.table over those variants only;
+    an unconditional model's table has no conditional-accuracy column."""
+    from replication import pages
+
+    lines = study.table("dcgan", screened, "smoke", ["smooth"])
+    assert "conditional accuracy" not in lines[0] and lines[1] == "|---" * 8 + "|"
+    assert [line.split(" | ")[0] for line in lines[2:] if line.startswith("|")] == ["| smooth"]
+    page = tmp_path / "page.md"
+    page.write_text("<!-- study dcgan smoke smooth -->\nold\n<!-- /study -->\n"
+                    "<!-- means dcgan smoke 1-1 -->\nold\n<!-- /means -->\n")
+    assert pages.update_page(page, screened) == ["study dcgan smoke smooth",
+                                                 "means dcgan smoke 1-1"]
+    text = page.read_text()
+    assert "\n".join(lines) in text and "old" not in text
+    assert "| baseline | 0 | 1-1 |" in text  # the means block: every variant
+    page.write_text("<!-- study dcgan smoke nothing -->\n<!-- /study -->\n")
+    with pytest.raises(ConfigError, match="no study records of dcgan"):
+        pages.update_page(page, screened)
 
 
 def test_rerun_without_stop_after_finishes_and_plots(screened, tmp_path):
