@@ -45,16 +45,11 @@ from replication.checkpoint import build_optimizers
 from replication.cli import script_main
 from replication.experiments import make_config
 from replication.experiments import names as experiment_names
-from replication.experiments.effnet_vae import EffNetVAEConfig
 from replication.levers import (PRECISION_SETTINGS, XLA_SETTINGS, precision_policy,
                                 resolve_precision, resolve_xla)
 from replication.runs import device_description, now, package_versions, write_json
 
 RESULT_MARK = "BENCH-RESULT "
-
-# Settings the benchmark changes (a download it cannot count on, say).
-BENCH_OVERRIDES: dict[str, dict] = {EffNetVAEConfig.experiment: {"encoder_weights": "none"}}
-
 
 # ------------------------------------------------------------------------------------------
 # Measurements (run inside one worker process)
@@ -192,7 +187,7 @@ def _build(name: str, precision: str, xla: str, fused_batchnorm: bool | None = N
     import keras
 
     spec = experiments.get(name)
-    overrides = dict(BENCH_OVERRIDES.get(name, {}))
+    overrides = dict(experiments.get(name).bench_overrides)
     if fused_batchnorm is not None and hasattr(spec.config_class, "fused_batchnorm"):
         overrides["fused_batchnorm"] = fused_batchnorm
     config = make_config(name, "report", precision=precision, xla=xla, **overrides)

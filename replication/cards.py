@@ -55,33 +55,6 @@ def _numbers(experiment: str, metrics: dict) -> list[str]:
     return lines
 
 
-def _loading_lines(spec, name: str, models: list[str], settings: dict) -> list[str]:
-    """The card's example: load the shipped model and draw from it, with Keras alone for the
-    generators."""
-    noise = "rng = np.random.default_rng(0)"
-    if spec.family == "vae":
-        load = ["import numpy as np",
-                "import replication  # registers the VAE's own Keras class",
-                f"vae = replication.load_model(\"pretrained/{name}/model/{models[0]}\", "
-                "compile=False)", noise,
-                f"z = rng.standard_normal((16, {settings.get('latent_dim', '?')}))"
-                ".astype(\"float32\")  # the prior, N(0, I)",
-                "images = vae.decode(z)  # pixel probabilities in [0, 1], 28x28x1"]
-    else:
-        load = ["import keras  # the generators are plain Keras models",
-                "import numpy as np",
-                f"g = keras.saving.load_model(\"pretrained/{name}/model/{models[0]}\")", noise,
-                "noise = rng.standard_normal((10, 100)).astype(\"float32\")  # N(0, I)"]
-        if spec.conditional:
-            load += ["labels = np.arange(10, dtype=\"int32\")  # one of each class",
-                     "images = g([noise, labels])  # tanh output in [-1, 1], 32x32x3"]
-        else:
-            load += ["images = g(noise)  # tanh output in [-1, 1], 32x32x3"]
-        load += ["x = keras.ops.convert_to_numpy(images).astype(\"float32\")",
-                 "pixels = ((x + 1) * 127.5).round().clip(0, 255).astype(\"uint8\")"]
-    return load
-
-
 def card(folder) -> str:
     """The model card of the shipped run in ``folder``, from its files."""
     run = RunDir(folder)
@@ -99,7 +72,7 @@ def card(folder) -> str:
     metrics_file = run.path / "metrics.json"
     metrics = read_json(metrics_file) if metrics_file.exists() else {}
     models = info.get("models", [])
-    load = _loading_lines(spec, name, models, settings)
+    load = spec.loading_example(name, settings)
     date = str(info.get("finished_at", ""))[:10]
     lines = [
         f"# `{name}`: {spec.title}",

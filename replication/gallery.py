@@ -14,46 +14,6 @@ from replication.evaluate import render_table
 from replication.figures import FIGURES, schedule
 from replication.runs import RunDir, atomic_path, read_json
 
-# The report's captions, translated from the Persian original (figure ids; the report numbers Fig. 3 twice
-# and captions the GIFs and the table only in its text).
-REPORT_CAPTIONS = {
-    "fig01": "Fig. 1. A sketch of the relation between the variables z and x in the problem.",
-    "fig02": "Fig. 2: A generated sample image.",
-    "fig03": "Fig. 3: A generated sample image.",
-    "fig03b": "Fig. 3 (the second one so numbered): A generated sample image.",
-    "fig04": "Fig. 4: A generated sample image.",
-    "fig05": "Fig. 5: The loss plot of training the VAE network.",
-    "fig06": "Fig. 6: Showing the latent space of the VAE network.",
-    "vae_grid.gif": "(text) How the outputs change is given in the file vae_grid.gif.",
-    "vae_latent.gif": "(text) The changes of the latent space during training are given in the "
-                      "file vae_latent.gif.",
-    "fig07": "Fig. 7: latent space visualization.",
-    "fig08": "Fig. 8: A generated sample image.",
-    "fig09": "Fig. 9: The all-convolutional structure of the generator network.",
-    "fig10": "Fig. 10: A sample image generated after the first epoch.",
-    "fig11": "Fig. 11: A sample image generated after the last epoch.",
-    "fig12": "Fig. 12: The model's loss function.",
-    "dcgan.gif": "(not in the report's text; the fixed-noise samples after every epoch)",
-    "fig13": "Fig. 13: The overall diagram of the Conditional GAN network.",
-    "fig14": "Fig. 14: A sample of the images of the cifar10 dataset.",
-    "fig15": "Fig. 15: Sample images created by the CGAN network at stage 0.",
-    "fig16": "(Fig. 16) epoch: 3",
-    "fig17": "(Fig. 17) epoch: 5",
-    "fig18": "(Fig. 18) epoch: 9",
-    "fig19": "(Fig. 19) epoch: 11",
-    "fig20": "Fig. 20: Sample images created by the CGAN network at stage 14.",
-    "fig21": "Fig. 21: The loss plot of the CGAN network during training.",
-    "cgan.gif": "(text) More detailed changes of the network's output are given in the file cgan.gif.",
-    "table1": "(table) The network built as the paper proposes for the cifar10 data.",
-    "fig22": "Fig. 22: Sample images created by the ACGAN network at stage 1.",
-    "fig23": "Fig. 23: Sample images created by the ACGAN network at stage 6.",
-    "fig24": "Fig. 24: Sample images created by the ACGAN network at stage 9.",
-    "fig25": "(Fig. 25) epoch 13",
-    "fig26": "(Fig. 26) epoch 17",
-    "fig27": "Fig. 27: Sample images created by the ACGAN network at stage 18.",
-    "fig28": "Fig. 28: The model's loss plot.",
-    "acgan.gif": "(not in the report's text; fixed noise x fixed classes after every epoch)",
-}
 
 def _run_summary(run_path: str) -> dict:
     run = RunDir(run_path)
@@ -106,7 +66,8 @@ def build(out="figures") -> Path:
         entry = manifest.get(spec.filename)
         lines.append(f"### {spec.id}")
         lines.append("")
-        lines.append(f"*Report:* {REPORT_CAPTIONS.get(spec.id, '')}  ")
+        caption = experiments.get(spec.experiment).report_captions.get(spec.id, "")
+        lines.append(f"*Report:* {caption}  ")
         lines.append(f"*Here:* {spec.caption}")
         lines.append("")
         if entry is None or not (out / spec.filename).exists():

@@ -3,8 +3,10 @@ and shipping draw them.
 
 * :func:`generate` - ``num`` samples of a generator from N(0, I) noise (seeded), with
   class-balanced labels ``0, 1, ..., K-1, 0, ...`` for the conditional models or given labels;
-* :func:`draw` - ``n`` images of a VAE (decoded prior draws) or a generator of a saved run,
-  described by the run's ``config.json`` contents.
+* :func:`decode_prior` - ``n`` images of a VAE, decoded from z ~ N(0, I) (seeded).
+
+Which of them a saved run's model takes is the experiment's answer
+(:meth:`replication.experiments.base.Experiment.draw`).
 
 TensorFlow is imported by the model modules, when a function is first called.
 """
@@ -35,22 +37,8 @@ def generate(generator, num: int, noise_dim: int, num_classes: int = 0, seed: in
     return images, labels
 
 
-def draw(model, info: dict, n: int, *, family: str, conditional: bool, seed: int = 0,
-         klass: int | None = None):
-    """``n`` uint8 images from ``model`` (a VAE when ``family`` is "vae", else a generator of
-    the run described by ``info``), and their class labels (None for unconditional models):
-    all ``klass``, or for the conditional models without it, ``n / K`` per class, class by
-    class."""
-    config = info["config"]
-    rng = np.random.default_rng(seed)
-    if family == "vae":
-        z = rng.standard_normal((n, config["latent_dim"])).astype(np.float32)
-        decode = inference(lambda batch: model.decode(batch))
-        return in_batches(lambda b: unscale_images(np.asarray(decode(b)), "unit"), z,
-                          batch_size=500), None
-    labels = None
-    if conditional:
-        classes = len(info.get("class_names") or []) or 10
-        labels = (np.full(n, klass) if klass is not None else
-                  np.repeat(np.arange(classes), -(-n // classes))[:n]).astype(np.int32)
-    return generate(model, n, config["noise_dim"], seed=seed, labels=labels)
+def decode_prior(vae, n: int, latent_dim: int, seed: int = 0) -> np.ndarray:
+    """``n`` uint8 images decoded by ``vae`` from z ~ N(0, I) (the prior), drawn with ``seed``."""
+    z = np.random.default_rng(seed).standard_normal((n, latent_dim)).astype(np.float32)
+    decode = inference(lambda batch: vae.decode(batch))
+    return in_batches(lambda b: unscale_images(np.asarray(decode(b)), "unit"), z, batch_size=500)

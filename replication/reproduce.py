@@ -19,11 +19,6 @@ from pathlib import Path
 from replication import experiments, study
 from replication.config import PROFILES, ConfigError, is_full_schedule
 from replication.experiments import changed_from_profile, make_config
-from replication.experiments.acgan import ACGANConfig
-from replication.experiments.cgan import CGANConfig
-from replication.experiments.dcgan import DCGANConfig
-from replication.experiments.effnet_vae import EffNetVAEConfig
-from replication.experiments.vae import VAEConfig
 from replication.cli import (add_data_flag, add_encoder_weights_flag, add_precision_flags,
                              add_strategy_flags, progress_verbosity, script_main)
 from replication.data import train_size
@@ -33,20 +28,10 @@ from replication.runs import (RunDir, ShippingError, default_run_dir, device_des
                               read_json, shipped_at, shipped_run, shipped_runs)
 from replication.train import train
 
-# The stages: the report's experiments in the report's order (replication.experiments).
-STAGES = experiments.names()
-# The up-front estimate: seconds per training step at the profile's batch size, seconds per
-# epoch beside the steps (tracking, validation, checkpoints) and per stage (building, drawing),
-# measured on the reference 2-core Zen 4 CPU in fp32 by the quick profile's run of
-# docs/results.md (each run's "trained N epochs in" line); once a stage has run, measured
-# epoch times replace them.
-REFERENCE_SECONDS: dict[str, tuple[float, float, float]] = {
-    VAEConfig.experiment: (0.041, 0.8, 11.0),
-    EffNetVAEConfig.experiment: (0.244, 14.5, 5.0),
-    DCGANConfig.experiment: (0.195, 4.0, 5.0),
-    CGANConfig.experiment: (0.126, 7.2, 5.0),
-    ACGANConfig.experiment: (0.324, 4.8, 6.0),
-}
+# The up-front estimate of a stage: each experiment's ``reference_seconds`` (per training step
+# at the profile's batch size, per epoch beside the steps, per stage), measured on the reference
+# 2-core Zen 4 CPU in fp32 by the quick profile's run of docs/results.md; once a stage has run,
+# measured epoch times replace them.
 
 
 def _fmt(seconds: float) -> str:
@@ -62,7 +47,7 @@ def estimate_seconds(experiment: str, profile: str, epochs_done: int = 0) -> flo
     n = min(config.train_examples or train_size(config.dataset), train_size(config.dataset))
     steps = n // config.batch_size
     remaining = max(0, config.epochs - epochs_done)
-    per_step, per_epoch, per_stage = REFERENCE_SECONDS[experiment]
+    per_step, per_epoch, per_stage = experiments.get(experiment).reference_seconds
     return remaining * (steps * per_step + per_epoch) + per_stage
 
 
@@ -136,7 +121,7 @@ def add_arguments(parser) -> None:
                         help="schedule for every experiment (default: quick, minutes on 2 CPU "
                              "cores)")
     parser.add_argument("--only", metavar="EXPERIMENTS",
-                        help=f"comma-separated subset of {','.join(STAGES)}")
+                        help=f"comma-separated subset of {','.join(experiments.names())}")
     add_data_flag(parser)
     add_strategy_flags(parser)
     add_precision_flags(parser)
@@ -197,16 +182,17 @@ def run_cli(args, parser) -> int:
 
 
 def _stages(args, parser) -> list[str]:
+    stages = experiments.names()  # the report's experiments, in the report's order
     if not args.only:
-        return list(STAGES)
+        return list(stages)
     chosen = [s.strip() for s in args.only.split(",") if s.strip()]
     if not chosen:
-        parser.error(f"--only: name at least one of {', '.join(STAGES)}")
-    unknown = [s for s in chosen if s not in STAGES]
+        parser.error(f"--only: name at least one of {', '.join(stages)}")
+    unknown = [s for s in chosen if s not in stages]
     if unknown:
         parser.error(f"unknown experiment(s) {', '.join(unknown)}; choose from "
-                             f"{', '.join(STAGES)}")
-    return [s for s in STAGES if s in chosen]
+                     f"{', '.join(stages)}")
+    return [s for s in stages if s in chosen]
 
 
 def _overview(runs: dict, out, profile: str = "report") -> Path | None:

@@ -14,8 +14,7 @@ import numpy as np
 
 from replication import experiments, load_model
 from replication.errors import ReplicationError
-from replication.generation import draw
-from replication.runs import (AVERAGED_GENERATOR_FILE, GENERATOR_FILE, RunDir, atomic_path,
+from replication.runs import (RunDir, atomic_path,
                               provenance_line, shipped_run)
 
 class SampleError(ReplicationError):
@@ -39,15 +38,13 @@ def resolve_class(value: str | None, class_names: list[str], experiment: str,
                       f"{', '.join(names)} (or 0-{len(names) - 1})")
 
 
-def model_file(run: RunDir, experiment: str, family: str, generator: str) -> Path:
-    if family == "vae":
-        if generator != "trained":
-            raise SampleError(f"{experiment} has no averaged model; --generator applies to "
-                              "the GANs")
-        path = run.model_dir / f"{experiment}.keras"
-    else:
-        path = run.model_dir / (GENERATOR_FILE if generator == "trained" else
-                                AVERAGED_GENERATOR_FILE)
+def model_file(run: RunDir, experiment: str, generator: str) -> Path:
+    """The final model of ``run`` that ``--generator`` names, or one clear error."""
+    files = experiments.get(experiment).model_files()
+    if generator not in files:
+        raise SampleError(f"{experiment} has no {generator} model; --generator applies to "
+                          "the experiments with an averaged model (the GANs)")
+    path = run.model_dir / files[generator]
     if not path.exists():
         what = "averaged generator (the run did not average: --ema-half-life 0)" \
             if generator == "averaged" else "final model (is the run finished?)"
@@ -73,14 +70,13 @@ def sample(experiment: str, *, run_dir=None, name: str | None = None,
         raise SampleError(f"{run.path} holds a {info.get('experiment')} run, not {experiment}")
     names = list(info.get("class_names") or [])
     index = resolve_class(klass, names, experiment, spec.conditional)
-    model = load_model(model_file(run, experiment, spec.family, generator), compile=False)
+    model = load_model(model_file(run, experiment, generator), compile=False)
     cols, rows = int(np.ceil(np.sqrt(n))), None
     if spec.conditional and index is None:  # one row per class
         classes = len(names) or 10
         cols = max(1, round(n / classes))
         n, rows = cols * classes, names or [str(c) for c in range(classes)]
-    images, labels = draw(model, info, n, family=spec.family, conditional=spec.conditional,
-                          seed=seed, klass=index)
+    images, labels = spec.draw(model, info, n, seed=seed, klass=index)
     out = Path(out) if out is not None else default_output(experiment, info, index, generator)
     _write_grid(images, out, cols, rows, _title(spec, info, index, generator, n, seed),
                 _footer(run, info))
@@ -113,7 +109,7 @@ def _title(spec, info, index, generator, n, seed) -> str:
         what += f", class {_class_name(info, index)}"
     elif spec.conditional:
         what += ", one row per class"
-    if spec.family == "gan":
+    if "averaged" in spec.model_files():
         what += f", {generator} generator"
     return f"{n} new samples: {what} (sampling seed {seed})"
 

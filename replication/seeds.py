@@ -53,7 +53,7 @@ class Row:
 
 def numbers_of(experiment: str) -> tuple:
     spec = experiments.get(experiment)
-    if spec.family == "vae":
+    if spec.likelihood:
         return VAE_NUMBERS
     return tuple(n for n in GAN_NUMBERS
                  if spec.conditional or n[0] != "conditional_accuracy")
@@ -62,7 +62,7 @@ def numbers_of(experiment: str) -> tuple:
 def _values(experiment: str, metrics: dict) -> dict[str, float]:
     """The row's numbers of one evaluated run (``metrics.json``)."""
     out = {}
-    if experiments.get(experiment).family == "vae":
+    if experiments.get(experiment).likelihood:
         for key, *_ in VAE_NUMBERS:
             if key in metrics:
                 out[key] = float(metrics[key])
@@ -118,7 +118,7 @@ def table(experiment: str, root="runs", profile: str = "report", pretrained=None
     if not found:
         raise ConfigError(f"no finished study runs of {experiment} at the {profile} profile "
                           f"under {root}")
-    gan = experiments.get(experiment).family != "vae"
+    gan = not experiments.get(experiment).likelihood
     numbers = numbers_of(experiment)
     heads = [f"{head}, {'trained / averaged' if gan else 'test split'}: mean (range)"
              for _, head, *_ in numbers]
@@ -170,7 +170,7 @@ def headline(experiment: str, root=None, pretrained=None) -> str:
     if not evaluated:
         return "training"
     values = row.values
-    if experiments.get(experiment).family == "vae":
+    if experiments.get(experiment).likelihood:
         cell = f"−ELBO {np.mean(values['neg_elbo']):.2f} nats"
     else:
         cell = f"FID {np.mean(values['FID/trained']):.1f}"

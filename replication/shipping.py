@@ -47,9 +47,8 @@ from replication.cards import write_card
 from replication.cli import by_flag, script_main, settings_words, train_flags
 from replication.errors import run_command
 from replication.extractors import ship_classifier
-from replication.generation import draw
-from replication.runs import (AVERAGED_GENERATOR_FILE, FRAME_QUALITY, FRAME_SUFFIX,
-                              GENERATOR_FILE, PRETRAINED_DIR, SHAPE_SUFFIX, RunDir, ShippingError,
+from replication.runs import (FRAME_QUALITY, FRAME_SUFFIX,
+                              PRETRAINED_DIR, SHAPE_SUFFIX, RunDir, ShippingError,
                               atomic_path, command_line, decode_frames, now, read_json,
                               shipped_name, write_json)
 
@@ -64,10 +63,7 @@ OPTIMIZER_GROUP = "optimizer"  # a compiled model's optimizer state in WEIGHTS_F
 def model_files(experiment: str) -> tuple[str, ...]:
     """The final models a shipped run keeps: what a user samples from (the first one is
     required; the averaged generator ships when the run averaged)."""
-    spec = experiments.get(experiment)
-    if spec.family == "vae":
-        return (f"{spec.name}.keras",)
-    return (GENERATOR_FILE, AVERAGED_GENERATOR_FILE)
+    return tuple(experiments.get(experiment).model_files().values())
 
 
 def store_float16(source: Path, target: Path) -> None:
@@ -182,10 +178,9 @@ def pixel_difference(original: Path, shipped: Path, info: dict, n: int = 200) ->
     shipped model on the same ``n`` inputs (generators: noise and labels; VAEs: decoded prior
     draws)."""
     spec = experiments.get(info["experiment"])
-    kinds = dict(family=spec.family, conditional=spec.conditional, seed=12345)
     a, b = load_model(original, compile=False), load_model(shipped, compile=False)
-    first, _ = draw(a, info, n, **kinds)
-    second, _ = draw(b, info, n, **kinds)
+    first, _ = spec.draw(a, info, n, seed=12345)
+    second, _ = spec.draw(b, info, n, seed=12345)
     return int(np.abs(first.astype(np.int16) - second.astype(np.int16)).max())
 
 
@@ -290,9 +285,7 @@ def ship_run(run_dir, dest=None, root=None, variant: str | None = None) -> Path:
             "weights": "float16 storage (float32 variables once loaded)",
             "max_pixel_difference": differences,
             "snapshots": snapshots,
-            "left_out": ("optimizer state, checkpoint, TensorBoard logs" if
-                         experiments.get(experiment).family == "vae" else
-                         "discriminator, optimizer state, checkpoint, TensorBoard logs"),
+            "left_out": experiments.get(experiment).left_out_when_shipped,
         }
         config["command"] = reproduce_command(config)
         write_json(staged.config_file, config)

@@ -227,7 +227,7 @@ def plot(experiment: str, root="runs", out=FIGURES_DIR, profile="report") -> Pat
                           f"{run_dir(experiment, '', 0, root, profile).parent}")
     import matplotlib.pyplot as plt
 
-    vae = experiments.get(experiment).family == "vae"
+    vae = experiments.get(experiment).likelihood
     if vae:  # the test split's per-epoch loss terms (fit()'s validation), nats per image
         keys = [("val_loss", "negative ELBO on the test split (nats)"),
                 ("val_reconstruction_loss", "reconstruction term (nats)"),
@@ -325,7 +325,7 @@ def _vae_table(experiment: str, root: str, profile: str, variants=None) -> list[
 
 def table(experiment: str, root="runs", profile="report", variants=None) -> list[str]:
     """The study's table: one row per run on disk (of ``variants`` only, when given)."""
-    if experiments.get(experiment).family == "vae":
+    if experiments.get(experiment).likelihood:
         return _vae_table(experiment, root, profile, variants)
     conditional = experiments.get(experiment).conditional
     lines = ["| variant | seed | settings | epochs | tracked FID last / best (epoch) | "

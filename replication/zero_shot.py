@@ -30,7 +30,6 @@ from replication.cli import Parser, int_at_least, positive_int
 from replication.config import ConfigError
 from replication.errors import MissingFileError, run_command
 from replication.extractors import Lite0Extractor
-from replication.generation import draw
 from replication.metrics import class_coverage, ridge_classifier
 from replication.runs import AVERAGED_GENERATOR_FILE, GENERATOR_FILE, RunDir
 
@@ -217,8 +216,7 @@ def conditional_samples(run_dir, n: int, generator: str = "trained"):
     ``generator`` (trained | averaged), with the judges' fixed noise seed."""
     run, info, spec = _judged_run(run_dir)
     path = run.model_dir / (GENERATOR_FILE if generator == "trained" else AVERAGED_GENERATOR_FILE)
-    images, labels = draw(load_model(path, compile=False), info, n, family=spec.family,
-                          conditional=True, seed=1234)
+    images, labels = spec.draw(load_model(path, compile=False), info, n, seed=1234)
     return images, np.asarray(labels), info
 
 

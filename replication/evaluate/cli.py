@@ -147,8 +147,8 @@ class _Evaluation:
             raise RunNotEvaluable(f"{path} is not finished ({info.get('state')}); finish it "
                                   "with --resume")
         name = info["experiment"]
-        family = experiments.get(name).family if name in experiments.names() else None
-        if family not in ("vae", "gan"):
+        spec = experiments.get(name) if name in experiments.names() else None
+        if spec is None:
             raise RunNotEvaluable(f"{path} holds a {name} run, which has no evaluation")
         previous = {}
         if (run.path / "metrics.json").exists():
@@ -158,7 +158,7 @@ class _Evaluation:
         header = {"experiment": name, "profile": info["config"]["profile"],
                   "epochs": info.get("epochs_done"), "evaluated_at": now(),
                   "evaluated_on": device_description()}  # CPUs' kernels move FID by ~0.1
-        if family == "vae":
+        if spec.likelihood:
             return {**header, **self._vae(run, info, previous, path)}
         return {**header, "gan": {**previous.get("gan", {}),
                                   self.args.extractor: self._gan(run, info, previous, path)}}

@@ -13,19 +13,12 @@ from replication.runs import atomic_path, now, read_json, write_json
 GAN_ROW_KINDS = ("model", "averaged", "untrained_generator", "real_train")
 
 
-# Published numbers for the same models, shown beside ours (FID and IS of the TF Inception
-# graph; docs/evaluation.md says why ours are not comparable to them).
-PUBLISHED: dict[str, tuple[dict, ...]] = {
-    "dcgan": ({"source": "PyTorch-StudioGAN benchmark", "IS": 6.11, "FID": 48.29},),
-    "acgan": ({"source": "AC-GAN paper (Odena et al. 2017)", "IS": 8.25},
-              {"source": "PyTorch-StudioGAN benchmark", "IS": 7.33, "FID": 31.72}),
-}
 
 
 def published_rows() -> list[dict]:
     """The published numbers the table shows beside ours."""
     return [{"experiment": spec.name, **row} for spec in experiments.of_report()
-            for row in PUBLISHED.get(spec.name, ())]
+            for row in spec.published]
 
 
 def table_rows(run_path: str, metrics: dict) -> list[dict]:
@@ -99,7 +92,7 @@ def render_table(rows: list[dict]) -> list[str]:
             "|---|---|---|---|---|---|---|---|---|---|---|"]
         labels = dict(zip(GAN_ROW_KINDS, ("this project", "this project, averaged G (EMA)",
                                           "untrained G (ceiling)", "real train vs test (floor)")))
-        for experiment in experiments.names("gan"):
+        for experiment in (s.name for s in experiments.of_report() if not s.likelihood):
             mine = [r for r in gan_rows if r["experiment"] == experiment]
             runs = list(dict.fromkeys(r["run"] for r in mine))  # in the order given
             references = set()  # a ceiling and a floor once per experiment and extractor
@@ -126,7 +119,7 @@ def render_table(rows: list[dict]) -> list[str]:
                     f"{'—' if accuracy is None else f'{100 * accuracy:.1f} %'} | {classes} | "
                     f"{_pair(r, 'precision', 'recall')} | {_pair(r, 'density', 'coverage')} | "
                     f"{_fmt(r, 'intra_class_FID')} |")
-            for p in PUBLISHED.get(experiment, ()):
+            for p in experiments.get(experiment).published:
                 lines.append(f"| {title(experiment)} | published: {p['source']} | "
                              f"TF Inception graph | {p.get('FID', '—')} | — | "
                              f"{p.get('IS', '—')} | — | — | — | — | — |")

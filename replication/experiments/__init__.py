@@ -3,12 +3,14 @@
 Each module (:mod:`~replication.experiments.vae`, ``effnet_vae``, ``dcgan``, ``cgan``, ``acgan``
 and the evaluation's ``classifier``) holds its frozen dataclass of settings, the overrides of
 its profiles, how its networks are built and trained and the ids of its figures
-(:class:`~replication.experiments.base.Experiment`).  Adding an experiment means one module
-there and its line in :data:`MODULES`.  The CLIs, ``evaluate``, ``gallery``, ``reproduce`` and
-``bench`` read their lists from here; what only one command reads stays with that command (the
-published numbers in :mod:`replication.evaluate.table`, the study variants in
-:mod:`replication.study`, the benchmark's overrides in :mod:`replication.bench`, the time
-estimates in :mod:`replication.reproduce`).
+(:class:`~replication.experiments.base.Experiment`), and what the commands ask of it: its
+model files, how to draw from it, whether a likelihood bound scores it, the report's captions
+of its figures, published numbers, the time estimate and the benchmark's settings (its
+family's answers, :class:`~replication.experiments.vae.VAEExperiment` or
+:class:`~replication.experiments.base.GANExperiment`, unless it says otherwise).  Adding an
+experiment means one module there and :func:`register` (or its line in :data:`MODULES`); the
+CLIs, ``evaluate``, ``gallery``, ``reproduce`` and ``bench`` read their lists from here (only
+the study variants stay with :mod:`replication.study`).
 
 :func:`make_config` builds an experiment's settings at a profile, :func:`config_from_dict`
 rebuilds a saved run's.  Importing this package does not import TensorFlow.
@@ -28,6 +30,15 @@ MODULES = (vae, effnet_vae, dcgan, cgan, acgan, classifier)
 EXPERIMENTS: dict[str, Experiment] = {m.EXPERIMENT.name: m.EXPERIMENT for m in MODULES}
 
 
+def register(spec: Experiment) -> Experiment:
+    """Add the experiment ``spec`` to the registry, after the ones there; every command reads
+    it from then on (its figures are registered with ``replication.figures.figure``)."""
+    if spec.name in EXPERIMENTS:
+        raise ValueError(f"an experiment {spec.name!r} is registered already")
+    EXPERIMENTS[spec.name] = spec
+    return spec
+
+
 def get(name: str) -> Experiment:
     return EXPERIMENTS[name]
 
@@ -37,9 +48,9 @@ def of_report() -> list[Experiment]:
     return [spec for spec in EXPERIMENTS.values() if spec.section is not None]
 
 
-def names(family: str | None = None) -> tuple[str, ...]:
-    """Names of the report's experiments (of one ``family``: "vae" or "gan")."""
-    return tuple(s.name for s in of_report() if family is None or s.family == family)
+def names() -> tuple[str, ...]:
+    """Names of the report's experiments, in the report's order."""
+    return tuple(s.name for s in of_report())
 
 
 def available() -> tuple[str, ...]:
@@ -119,6 +130,7 @@ def changed_from_profile(saved: dict, experiment: str, profile: str,
                      for k, (old, new) in sorted(changed.items()))
 
 
-__all__ = ["MODULES", "EXPERIMENTS", "Built", "Experiment", "GANExperiment", "get", "of_report",
+__all__ = ["MODULES", "EXPERIMENTS", "Built", "Experiment", "GANExperiment", "register", "get",
+           "of_report",
            "names", "available", "experiment_of_figure", "make_config", "config_from_dict",
            "settings_changed", "changed_from_profile"]

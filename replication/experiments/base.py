@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
+
+from replication.generation import generate
 from replication.levers import loss_scaled
 from replication.runs import (AVERAGED_GENERATOR_FILE, DISCRIMINATOR_FILE, GENERATOR_FILE,
                               atomic_path)
@@ -54,6 +57,22 @@ class Experiment:
     # The README's results table: what the report shows of it, and the figure that shows it.
     report_shows: str = ""
     headline_figure: str = ""
+    # The report's caption of each of its figure ids (the gallery quotes them).
+    report_captions: dict[str, str] = {}
+    # Published numbers for the same model, shown beside ours in the evaluation table
+    # ({"source": ..., "IS": ..., "FID": ...}; docs/evaluation.md says why they differ).
+    published: tuple[dict, ...] = ()
+    # reproduce's up-front time estimate on the reference CPU in fp32: seconds per training
+    # step, per epoch beside the steps (tracking, validation, checkpoints), per stage (building,
+    # drawing); measured epoch times replace it once a stage has run.
+    reference_seconds: tuple[float, float, float] = (0.1, 5.0, 5.0)
+    # Settings the benchmark changes so that it times the step alone (e.g. no weight download).
+    bench_overrides: dict = {}
+    # The family's answers (the VAEs' and the GANs' base classes set them):
+    # a model with a likelihood bound (the VAEs), so evaluated by its test bounds, not samples.
+    likelihood: bool = False
+    # What a shipped run leaves out of the run directory.
+    left_out_when_shipped: str = "optimizer state, checkpoint, TensorBoard logs"
 
     @property
     def name(self) -> str:
@@ -92,6 +111,24 @@ class Experiment:
     def save_final(self, model, model_dir: Path) -> list[Path]:
         raise NotImplementedError
 
+    def model_files(self) -> dict[str, str]:
+        """The final models a user draws from, by generator (``trained``, and ``averaged``
+        where the family keeps an averaged copy): file names in the run's ``model/``; the
+        first is the one a finished run always has."""
+        return {}
+
+    def draw(self, model, info: dict, n: int, *, seed: int = 0, klass: int | None = None):
+        """``n`` uint8 images drawn from ``model`` (one of :meth:`model_files`, loaded) of the
+        run described by ``info`` (its config.json and status), and their class labels (None
+        for an unconditional model): all ``klass``, or for a conditional model without it,
+        ``n / K`` per class, class by class."""
+        raise NotImplementedError(f"{self.name} draws no samples")
+
+    def loading_example(self, folder: str, settings: dict) -> list[str]:
+        """Python lines that load the shipped model in ``pretrained/<folder>`` and draw from it
+        (a model card's example, executed by the tests)."""
+        return []
+
 
 def save_keras(model, path: Path) -> Path:
     """Save ``model`` with standard Keras layers only (a fused BatchNorm saved as Keras' own),
@@ -114,6 +151,7 @@ class GANExperiment(Experiment):
     conditioning = "none"
     bf16_on_cpu = True
     overview = ("samples", "fixed-noise samples")
+    left_out_when_shipped = "discriminator, optimizer state, checkpoint, TensorBoard logs"
 
     def build(self, config, dataset) -> Built:
         import keras
@@ -150,6 +188,32 @@ class GANExperiment(Experiment):
         from replication.snapshots import GANSnapshot
 
         return GANSnapshot(config, dataset.num_classes if self.conditional else 0)
+
+    def model_files(self) -> dict[str, str]:
+        return {"trained": GENERATOR_FILE, "averaged": AVERAGED_GENERATOR_FILE}
+
+    def draw(self, model, info: dict, n: int, *, seed: int = 0, klass: int | None = None):
+        labels = None
+        if self.conditional:
+            classes = len(info.get("class_names") or []) or 10
+            labels = (np.full(n, klass) if klass is not None else
+                      np.repeat(np.arange(classes), -(-n // classes))[:n]).astype(np.int32)
+        return generate(model, n, info["config"]["noise_dim"], seed=seed, labels=labels)
+
+    def loading_example(self, folder: str, settings: dict) -> list[str]:
+        lines = ["import keras  # the generators are plain Keras models",
+                 "import numpy as np",
+                 f"g = keras.saving.load_model(\"pretrained/{folder}/model/{GENERATOR_FILE}\")",
+                 "rng = np.random.default_rng(0)",
+                 f"noise = rng.standard_normal((10, {settings.get('noise_dim', 100)}))"
+                 ".astype(\"float32\")  # N(0, I)"]
+        if self.conditional:
+            lines += ["labels = np.arange(10, dtype=\"int32\")  # one of each class",
+                      "images = g([noise, labels])  # tanh output in [-1, 1], 32x32x3"]
+        else:
+            lines += ["images = g(noise)  # tanh output in [-1, 1], 32x32x3"]
+        return lines + ["x = keras.ops.convert_to_numpy(images).astype(\"float32\")",
+                        "pixels = ((x + 1) * 127.5).round().clip(0, 255).astype(\"uint8\")"]
 
     def save_final(self, model, model_dir: Path) -> list[Path]:
         paths = [save_keras(model.generator, model_dir / GENERATOR_FILE),

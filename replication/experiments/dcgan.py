@@ -44,18 +44,26 @@ class DCGANExperiment(GANExperiment):
     report_shows = "samples after the last epoch"
     headline_figure = "fig11"
     figures = ("fig09", "fig10", "fig11", "fig12", "dcgan.gif")
+    reference_seconds = (0.195, 4.0, 5.0)
+    published = ({"source": "PyTorch-StudioGAN benchmark", "IS": 6.11, "FID": 48.29},)
+    report_captions = {
+        "fig09": "Fig. 9: The all-convolutional structure of the generator network.",
+        "fig10": "Fig. 10: A sample image generated after the first epoch.",
+        "fig11": "Fig. 11: A sample image generated after the last epoch.",
+        "fig12": "Fig. 12: The model's loss function.",
+        "dcgan.gif": "(not in the report's text; the fixed-noise samples after every epoch)",
+    }
 
     def networks(self, config, image_shape, num_classes: int = 0):
         from replication.models import dcgan
 
-        k = num_classes if self.conditional else 0
         generator = dcgan.build_generator(image_shape, config.noise_dim, config.gen_filters,
-                                          config.kernel_size, config.init_stddev, num_classes=k,
+                                          config.kernel_size, config.init_stddev,
                                           fused_norm=config.fused_batchnorm)
         discriminator = dcgan.build_discriminator(
             image_shape, config.disc_filters, config.kernel_size, config.init_stddev,
             config.leaky_slope, norm="layer" if config.loss == "wasserstein" else "batch",
-            num_classes=k, fused_norm=config.fused_batchnorm)
+            fused_norm=config.fused_batchnorm)
         return generator, discriminator
 
 

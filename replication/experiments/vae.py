@@ -7,6 +7,7 @@ from pathlib import Path
 
 from replication.config import ExperimentConfig
 from replication.experiments.base import Built, Experiment, save_keras
+from replication.generation import decode_prior
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,20 @@ class VAEExperiment(Experiment):
     uses_labels = False
     validates = True
     bf16_on_cpu = True
+    likelihood = True
+    reference_seconds = (0.041, 0.8, 11.0)
+    report_captions = {
+        "fig01": "Fig. 1. A sketch of the relation between the variables z and x in the problem.",
+        "fig02": "Fig. 2: A generated sample image.",
+        "fig03": "Fig. 3: A generated sample image.",
+        "fig03b": "Fig. 3 (the second one so numbered): A generated sample image.",
+        "fig04": "Fig. 4: A generated sample image.",
+        "fig05": "Fig. 5: The loss plot of training the VAE network.",
+        "fig06": "Fig. 6: Showing the latent space of the VAE network.",
+        "vae_grid.gif": "(text) How the outputs change is given in the file vae_grid.gif.",
+        "vae_latent.gif": "(text) The changes of the latent space during training are given in "
+                          "the file vae_latent.gif.",
+    }
 
     def networks(self, config, image_shape, num_classes: int = 0):
         from replication.models.vae import build_vae
@@ -80,8 +95,24 @@ class VAEExperiment(Experiment):
 
         return VAESnapshot(config, dataset.test if dataset.test is not None else dataset.train)
 
+    def model_files(self) -> dict[str, str]:
+        return {"trained": f"{self.name}.keras"}
+
+    def draw(self, model, info: dict, n: int, *, seed: int = 0, klass: int | None = None):
+        return decode_prior(model, n, info["config"]["latent_dim"], seed), None
+
+    def loading_example(self, folder: str, settings: dict) -> list[str]:
+        return ["import numpy as np",
+                "import replication  # registers the VAE's own Keras class",
+                f"vae = replication.load_model(\"pretrained/{folder}/model/"
+                f"{self.model_files()['trained']}\", compile=False)",
+                "rng = np.random.default_rng(0)",
+                f"z = rng.standard_normal((16, {settings.get('latent_dim', '?')}))"
+                ".astype(\"float32\")  # the prior, N(0, I)",
+                "images = vae.decode(z)  # pixel probabilities in [0, 1], 28x28x1"]
+
     def save_final(self, model, model_dir: Path) -> list[Path]:
-        return [save_keras(model, model_dir / f"{self.name}.keras")]
+        return [save_keras(model, model_dir / self.model_files()["trained"])]
 
 
 EXPERIMENT = VAEExperiment()
