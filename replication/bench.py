@@ -389,6 +389,7 @@ def _table(results: list[dict]) -> list[str]:
     return lines
 
 
+HELP = "time each model's training step (and the per-epoch work)"
 DESCRIPTION = __doc__.split("\n", 2)[2]
 
 

@@ -175,6 +175,7 @@ def write_card(folder) -> Path:
     return path
 
 
+HELP = "write the model cards (README.md) of the shipped runs from their files"
 DESCRIPTION = ("Write the model card (README.md) of shipped runs from their own files (default: "
                "every folder of pretrained/).")
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from replication import experiments
 from replication.config import is_full_schedule
 from replication.evaluate import render_table
-from replication.figures import FIGURES, schedule
+from replication.errors import run_command
 from replication.runs import RunDir, atomic_path, read_json
 
 
@@ -33,6 +33,8 @@ def _minutes(seconds: float) -> str:
 
 def build(out="figures") -> Path:
     """Write ``out/README.md`` from ``out/manifest.json``; return its path."""
+    from replication.figures import FIGURES, schedule  # matplotlib
+
     out = Path(out)
     manifest = read_json(out / "manifest.json")["files"] if (out / "manifest.json").exists() else {}
     runs: dict[str, dict] = {}
@@ -224,3 +226,23 @@ def _provenance(entry: dict, runs) -> str:
             + (f" · {entry['precision']}" if entry.get("precision") else "")
             + (f" · the study run `{entry['promoted_from']}`" if entry.get("promoted_from") else "")
             + f" · drawn {str(entry.get('drawn_at', ''))[:10]}</sub>")
+
+
+# --------------------------------------------------------------------------------------------
+# The verb: python -m replication gallery
+
+HELP = "rebuild the gallery README.md of a figures folder from its manifest"
+DESCRIPTION = ("Write OUT/README.md, the gallery: every figure of OUT/manifest.json under the "
+               "report's caption, with how it was made, and the evaluation table.")
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--out", default="figures", metavar="DIR",
+                        help="figures folder (default: figures/)")
+
+
+def run_cli(args, parser) -> int:
+    if not (Path(args.out) / "manifest.json").is_file():
+        parser.error(f"{args.out} has no manifest.json, so it is not a figures folder "
+                     "(figures are drawn into one by `figures` and `reproduce`)")
+    return run_command(lambda: print(f"wrote {build(args.out)}"))

@@ -103,6 +103,7 @@ def behind(page, records=None, pretrained=None) -> bool:
     return render(text, records, pretrained)[0] != text
 
 
+HELP = "write the tables of the README and docs/ from the runs and records they report"
 DESCRIPTION = ("Write the tables of the README and docs/ from the files they report: the seed "
                "tables and the results table from the study records, the shipped-runs table "
                "from pretrained/.")

@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from replication import experiments, study
+from replication import experiments, gallery, study
 from replication.config import PROFILES, ConfigError, is_full_schedule
 from replication.experiments import changed_from_profile, make_config
 from replication.cli import (add_data_flag, add_encoder_weights_flag, add_precision_flags,
@@ -110,6 +110,8 @@ class Plan:
                 f"elapsed {_fmt(elapsed)}, estimated remaining {_fmt(self.remaining_seconds())}")
 
 
+HELP = ("train every experiment (or some) and redraw every figure, or redraw them from the "
+        "shipped runs (--pretrained)")
 DESCRIPTION = ("Train every experiment of the report (or the chosen ones) and regenerate every "
                "figure, table and GIF into the profile's figures folder, with its gallery "
                "README.md. Finished runs are reused; interrupted ones resume. --pretrained "
@@ -231,7 +233,6 @@ def shipped_table(runs: dict, out) -> Path | None:
 def _redraw_pretrained(args, stages) -> int:
     """``--pretrained``: every figure, the evaluation table and the gallery from the shipped
     runs (their profile is the report's), without training."""
-    from replication import gallery
     from replication.figures import draw_experiment, figures_folder
 
     started = time.perf_counter()
@@ -272,7 +273,6 @@ def _paper_schedule_sections(runs: dict, out) -> None:
 
 
 def _reproduce(args, stages) -> int:
-    from replication import gallery
     from replication.figures import draw_experiment, figures_folder
 
     if args.out is None:

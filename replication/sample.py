@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from replication import experiments, load_model
-from replication.errors import ReplicationError
+from replication.cli import non_negative_int, positive_int
+from replication.errors import ReplicationError, run_command
 from replication.runs import (RunDir, atomic_path,
                               provenance_line, shipped_run)
 
@@ -127,3 +128,48 @@ def _write_grid(images: np.ndarray, out: Path, cols: int, rows, title: str, foot
         plots.save_figure(fig, out, footer=footer)
     except OSError as exc:
         raise SampleError(f"cannot write {out} ({exc.strerror or exc})") from None
+
+
+# --------------------------------------------------------------------------------------------
+# The verb: python -m replication sample
+
+HELP = "draw a grid of new samples from a trained model (the shipped run by default)"
+DESCRIPTION = ("Draw new samples from the shipped run of EXPERIMENT (pretrained/<experiment>/) or "
+               "from any run directory: the GANs from N(0, I) noise (the conditional ones for "
+               "one class, or one row per class), the VAEs by decoding z ~ N(0, I). Seconds on "
+               "a CPU.")
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("experiment", choices=experiments.names())
+    parser.add_argument("--class", dest="klass", metavar="NAME|INDEX",
+                        help="cgan/acgan: the class, as the dataset names it (cat) or its index "
+                             "(default: one row per class)")
+    parser.add_argument("--n", type=positive_int, default=64, metavar="N",
+                        help="how many samples (default %(default)s)")
+    parser.add_argument("--seed", type=non_negative_int, default=0, metavar="S",
+                        help="noise seed (default %(default)s)")
+    parser.add_argument("--generator", choices=("trained", "averaged"), default="trained",
+                        help="GANs: the trained generator (default; what the report shows) or "
+                             "the averaged one (EMA)")
+    parser.add_argument("--run", metavar="NAME",
+                        help="which shipped run: 'report' (pretrained/<experiment>, the "
+                             "report's recipe at its schedule, the default: what the report "
+                             "trained) or a named one (pretrained/<experiment>_NAME, e.g. "
+                             "'matching' for cgan, 'paper-real-cls' for acgan; "
+                             "docs/recipe.md)")
+    parser.add_argument("--run-dir", metavar="DIR",
+                        help="run directory to sample from instead of a shipped run")
+    parser.add_argument("--out", metavar="FILE.png",
+                        help="the grid (default: runs/samples/<experiment>[-<class>].png)")
+    parser.add_argument("--npz", metavar="FILE",
+                        help="also write the images (uint8) and labels as .npz")
+
+
+def run_cli(args, parser) -> int:
+
+    def run() -> None:
+        sample(args.experiment, run_dir=args.run_dir, name=args.run, klass=args.klass,
+               n=args.n, seed=args.seed, generator=args.generator, out=args.out, npz=args.npz)
+
+    return run_command(run)

@@ -193,6 +193,7 @@ def results_table(root=None, pretrained=None) -> list[str]:
     return lines
 
 
+HELP = "each study variant's numbers as mean and range over its seeds, and the seed that ships"
 DESCRIPTION = ("Each study variant's 10,000-sample numbers (evaluate's) as the mean and the "
                "range over its finished seeds, and which seed ships in pretrained/.")
 

@@ -302,6 +302,8 @@ def folder_bytes(path) -> int:
     return sum(f.stat().st_size for f in Path(path).rglob("*") if f.is_file())
 
 
+HELP = ("copy finished runs into pretrained/ (or a classifier run into the package's "
+        "classifiers)")
 DESCRIPTION = ("Copy finished runs into pretrained/<experiment>/ (a paper-profile run into "
                "pretrained/<experiment>_paper/; a run that departs from its profile's recipe "
                "only as a named variant, --variant NAME: pretrained/<experiment>_NAME/; models with float16 weights, "

@@ -528,6 +528,7 @@ def _window(text: str) -> tuple[int, int]:
     return window
 
 
+HELP = "the stabiliser and design studies on the report's schedules"
 DESCRIPTION = __doc__.split("\n", 2)[2]
 
 

@@ -21,7 +21,8 @@ from replication import experiments
 from replication.checkpoint import CheckpointError, build_optimizers, load_state
 from replication.config import ConfigError, replace
 from replication.distribute import is_chief, make_strategy
-from replication.errors import DamagedFileError, RunError
+from replication.cli import add_gan_arguments, add_train_arguments, progress_verbosity
+from replication.errors import DamagedFileError, RunError, run_command
 from replication.experiments import config_from_dict, make_config
 from replication.levers import precision_policy, resolve_precision, resolve_xla
 from replication.runs import (EPOCH_TIME_COLUMNS, RunDir, atomic_path, command_line,
@@ -296,3 +297,32 @@ def _finish(spec, model, run: RunDir, epochs_done: int) -> None:
                             f"{run.path} - free space, then rerun with --resume") from None
     run.set_status("finished", epochs_done, models=[str(Path(p).name) for p in paths])
     print("saved " + ", ".join(str(p) for p in paths), flush=True)
+
+
+# --------------------------------------------------------------------------------------------
+# The verb: python -m replication train
+
+DESCRIPTION = ("Train one experiment with fit(); writes config.json, history.csv, per-epoch "
+               "snapshots, checkpoints and the final .keras model(s) to the run directory.")
+HELP = "train one experiment into a run directory"
+
+
+def add_arguments(parser) -> None:
+    add_train_arguments(parser)
+    add_gan_arguments(parser)
+
+
+def run_cli(args, parser) -> int:
+    """Every flag whose name is a setting of some experiment's config is an override of it
+    (None: the profile's value); the others say how to run (data, run directory, resume,
+    strategy, output)."""
+    settings = experiments.setting_names()
+    overrides = {name: value for name, value in vars(args).items()
+                 if name in settings and name not in ("experiment", "profile")}
+
+    def run() -> None:
+        train(args.experiment, args.profile, run_dir=args.run_dir, data=args.data,
+              resume=args.resume, verbose=progress_verbosity(args.quiet),
+              strategy=args.strategy, devices=args.devices, **overrides)
+
+    return run_command(run)

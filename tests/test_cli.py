@@ -18,9 +18,9 @@ def _options(parser) -> set[str]:
     return {s for action in parser._actions for s in action.option_strings}
 
 
-@pytest.mark.parametrize("verb", [verb for verb, _, _ in VERBS])
+@pytest.mark.parametrize("verb", [verb for verb, _ in VERBS])
 def test_a_script_and_its_verb_take_the_same_flags(verb):
-    module = next(m for v, m, _ in VERBS if v == verb)
+    module = dict(VERBS)[verb]
     script = cli.command_parser(f"python scripts/{verb}.py", module)
     sub = build_parser()._subparsers._group_actions[0].choices[verb]
     assert _options(script) == _options(sub)

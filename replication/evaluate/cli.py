@@ -33,6 +33,8 @@ class RunNotEvaluable(ReplicationError):
     """A run directory that cannot be evaluated (missing, unfinished, not a model)."""
 
 
+HELP = ("score finished runs: VAE bounds, GAN FID/KID/coverage/conditional accuracy "
+        "(RUN_DIR/metrics.json)")
 DESCRIPTION = """\
 Writes RUN_DIR/metrics.json for each finished run and, with --table DIR, the comparison table
 DIR/metrics.md + DIR/metrics.json (which the gallery shows) beside the published numbers.

@@ -58,6 +58,12 @@ def available() -> tuple[str, ...]:
     return tuple(EXPERIMENTS)
 
 
+def setting_names() -> set[str]:
+    """Every setting any registered experiment has (its config dataclass's fields)."""
+    return {f.name for spec in EXPERIMENTS.values()
+            for f in dataclasses.fields(spec.config_class)}
+
+
 def experiment_of_figure(figure_id: str) -> str:
     for spec in of_report():
         if figure_id in spec.figures:
@@ -132,5 +138,5 @@ def changed_from_profile(saved: dict, experiment: str, profile: str,
 
 __all__ = ["MODULES", "EXPERIMENTS", "Built", "Experiment", "GANExperiment", "register", "get",
            "of_report",
-           "names", "available", "experiment_of_figure", "make_config", "config_from_dict",
+           "names", "available", "setting_names", "experiment_of_figure", "make_config", "config_from_dict",
            "settings_changed", "changed_from_profile"]

@@ -161,3 +161,4 @@ def script_main(figure_id: str, argv=None) -> int:
         draw_experiment(spec.experiment, args.run_dir, args.out, only=[figure_id])
 
     return run_command(draw)
+
