@@ -8,6 +8,7 @@ run ends with the same weights as an uninterrupted one.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import sys
@@ -70,6 +71,25 @@ def _resumed_config(run: RunDir, experiment: str, overrides: dict, data_source: 
     if overrides.get("epochs"):
         config = replace(config, epochs=overrides["epochs"])
     return config
+
+
+def build_model(spec, config, dataset, distribution=None):
+    """``spec``'s model and optimizers for ``config`` (an :class:`~replication.experiments.
+    base.Built`), ready to train: seeded, under the config's precision policy and the
+    ``distribution`` strategy's scope, XLA as ``config.xla`` resolves on this device (``auto``:
+    Keras decides, which turns it on for GPUs), the optimizers' variables built so that a
+    checkpoint can be restored into them.  Training and the benchmark build through it."""
+    import keras
+
+    keras.utils.set_random_seed(config.seed)
+    scope = distribution.scope() if distribution is not None else contextlib.nullcontext()
+    with precision_policy(config.precision), scope:
+        built = spec.build(config, dataset)
+        xla = resolve_xla(config.xla)
+        if xla != "auto":  # (assigning "auto" itself would read as truthy: XLA on)
+            built.model.jit_compile = xla
+        build_optimizers(built.model, built.optimizers, built.optimizer_variables)
+    return built
 
 
 def train(experiment: str, profile: str = "quick", *, run_dir=None, data: str = "bundled",
@@ -136,16 +156,8 @@ class _Session:
               flush=True)
 
     def build(self):
-        import keras
-
-        keras.utils.set_random_seed(self.config.seed)
-        with precision_policy(self.config.precision), self.distribution.scope():
-            self.built = self.spec.build(self.config, self.dataset)
-            self.model = self.built.model
-            xla = resolve_xla(self.config.xla)
-            if xla != "auto":  # (assigning "auto" itself would read as truthy: XLA on)
-                self.model.jit_compile = xla
-            build_optimizers(self.model, self.built.optimizers, self.built.optimizer_variables)
+        self.built = build_model(self.spec, self.config, self.dataset, self.distribution)
+        self.model = self.built.model
 
     def restore(self, resume: bool):
         self.start_epoch = 0

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from replication.bench import _windows, count_flops
+from replication.bench.worker import _windows, count_flops
 
 
 def test_flops_are_counted_from_the_traced_graph():
@@ -39,7 +39,7 @@ def test_op_breakdown_reads_the_profiler_trace_of_a_real_step():
     time lands in a category, the shares add up, and the categories are the right ones."""
     import tensorflow as tf
 
-    from replication.bench import OP_CATEGORIES, op_breakdown, op_category
+    from replication.bench.worker import OP_CATEGORIES, op_breakdown, op_category
 
     assert op_category("gradient_tape/conv1/Conv2DBackpropFilter",
                        "_MklNativeConv2DBackpropFilter") == "conv/matmul backward"
