@@ -31,6 +31,27 @@ def _minutes(seconds: float) -> str:
     return f"{seconds / 60:.1f} min" if seconds < 3600 else f"{seconds / 3600:.2f} h"
 
 
+# The gallery's head: what it is, the report named fully, how its figures are redrawn.
+INTRO = (
+    "# Gallery: the report's figures, regenerated",
+    "",
+    "Every figure of the report (University of Tehran, Faculty of Electrical and Computer "
+    "Engineering, course *Neural Networks and Deep Learning*, mini-project 3, report of "
+    "4 August 2020) by figure id, in the report's order: the report's own caption "
+    "(translated from the Persian; the report's images are not reproduced here, so lay its "
+    "PDF beside each section), the image this project regenerated, and how it was made. "
+    "Each figure's last line names the epoch it shows and the run's length. The report "
+    "counts the conditional GAN's epochs from 0 (its Figs. 15-20 after epochs 0, 3, 5, 9, "
+    "11, 14), this project from 1 (epochs 1, 4, 6, 10, 12, 15). Redraw them from the runs shipped in `pretrained/` with "
+    "`python scripts/reproduce_all.py --pretrained` (no training; its time: "
+    "[docs/results.md](../docs/results.md#redrawing-without-training)), or "
+    "train them with `python scripts/reproduce_all.py --profile report` (hours on a CPU; "
+    "`--profile quick` for a short run, drawn into `figures/quick/`). Figures from a short "
+    "run are marked in bold.",
+    "",
+)
+
+
 def build(out="figures") -> Path:
     """Write ``out/README.md`` from ``out/manifest.json``; return its path."""
     from replication.figures import FIGURES, schedule  # matplotlib
@@ -38,24 +59,7 @@ def build(out="figures") -> Path:
     out = Path(out)
     manifest = read_json(out / "manifest.json")["files"] if (out / "manifest.json").exists() else {}
     runs: dict[str, dict] = {}
-    lines = [
-        "# Gallery: the report's figures, regenerated",
-        "",
-        "Every figure of the report (University of Tehran, Faculty of Electrical and Computer "
-        "Engineering, course *Neural Networks and Deep Learning*, mini-project 3, report of "
-        "4 August 2020) by figure id, in the report's order: the report's own caption "
-        "(translated from the Persian; the report's images are not reproduced here, so lay its "
-        "PDF beside each section), the image this project regenerated, and how it was made. "
-        "Each figure's last line names the epoch it shows and the run's length. The report "
-        "counts the conditional GAN's epochs from 0 (its Figs. 15-20 after epochs 0, 3, 5, 9, "
-        "11, 14), this project from 1 (epochs 1, 4, 6, 10, 12, 15). Redraw them from the runs shipped in `pretrained/` with "
-        "`python scripts/reproduce_all.py --pretrained` (no training; its time: "
-        "[docs/results.md](../docs/results.md#redrawing-without-training)), or "
-        "train them with `python scripts/reproduce_all.py --profile report` (hours on a CPU; "
-        "`--profile quick` for a short run, drawn into `figures/quick/`). Figures from a short "
-        "run are marked in bold.",
-        "",
-    ]
+    lines = list(INTRO)
     if "overview.png" in manifest:  # the front picture (replication.figures.overview)
         lines += ["![The results at a glance](overview.png)", ""]
     current = None

@@ -235,20 +235,26 @@ def _check_variant(run: RunDir, config: dict, variant: str | None) -> str | None
     return departs
 
 
-def ship_run(run_dir, dest=None, root=None, variant: str | None = None) -> Path:
-    """Copy the finished run ``run_dir`` into ``dest`` (default: ``pretrained/`` and the name
-    :func:`replication.runs.shipped_name` gives) as a shipped run (see the module doc); return
-    the folder.  A run that departs from its profile's settings ships only as a named
-    ``variant``, and a ``variant`` must depart."""
+def _finished(run_dir) -> tuple[RunDir, dict]:
+    """The run in ``run_dir`` and its info, or one clear error: not a run, not finished."""
     run = RunDir(run_dir)
     try:
         info = run.info()
     except FileNotFoundError as exc:
         raise ShippingError(str(exc)) from None
-    experiment = info["experiment"]
     if info.get("state") != "finished":
         raise ShippingError(f"{run.path} is not finished ({info.get('state')}); only finished "
                             "runs ship")
+    return run, info
+
+
+def ship_run(run_dir, dest=None, root=None, variant: str | None = None) -> Path:
+    """Copy the finished run ``run_dir`` into ``dest`` (default: ``pretrained/`` and the name
+    :func:`replication.runs.shipped_name` gives) as a shipped run (see the module doc); return
+    the folder.  A run that departs from its profile's settings ships only as a named
+    ``variant``, and a ``variant`` must depart."""
+    run, info = _finished(run_dir)
+    experiment = info["experiment"]
     config = read_json(run.config_file)
     departs = _check_variant(run, config, variant)
     target = RunDir(Path(dest) if dest is not None else

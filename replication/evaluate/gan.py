@@ -20,7 +20,7 @@ from replication.metrics import (KID_SUBSET_SIZE, KID_SUBSETS, class_coverage,
                                  inception_score, intra_class_fid, kernel_inception_distance,
                                  per_class_accuracy, precision_recall_density_coverage,
                                  within_class_spread)
-from replication.runs import AVERAGED_GENERATOR_FILE, GENERATOR_FILE, RunDir
+from replication.runs import RunDir
 
 
 def _mean(values) -> float | None:
@@ -80,16 +80,28 @@ class References:
         return self._cache[key]
 
 
+def _real_spread(references: References, config, extractor, test, test_features, k) -> dict:
+    """The real test images' own within-class spread (the yardstick of a conditional model's),
+    computed once per invocation."""
+    own = references.get((config.dataset, extractor.name, len(test), "spread", config.seed),
+                         lambda: within_class_spread(test_features, np.asarray(test.labels), k,
+                                                     seed=config.seed))
+    return {"real_within_class_spread": round(_mean(own), 4),
+            "real_within_class_spread_per_class": [None if v is None else round(v, 4)
+                                                   for v in own]}
+
+
 def evaluate_gan(run: RunDir, info: dict, extractor, references: References, *, samples: int,
                  limit: int | None, kid_subsets: int, kid_subset_size: int) -> dict:
+    """One GAN run's numbers in ``extractor``'s space (its trained and averaged generator, the
+    untrained one as the ceiling, the real training split as the floor); the real images'
+    features come from ``references``, shared across the runs of one invocation."""
     import keras
 
-    name = info["experiment"]
-    config = config_from_dict(info["config"])
-    generator = load_model(run.model_dir / GENERATOR_FILE)  # a missing model: before the minutes
+    spec, config = experiments.get(info["experiment"]), config_from_dict(info["config"])
+    generator = load_model(run.model_dir / spec.model_files()["trained"])  # before the minutes
     dataset = data.load(config.dataset, info.get("data_source", "bundled"), verbose=False)
-    k = dataset.num_classes
-    conditional = experiments.get(name).conditional
+    k, conditional = dataset.num_classes, spec.conditional
     started = time.perf_counter()
     test = dataset.test.take(real_test_limit(limit, info["config"]))
     test_features, _ = references.get(
@@ -117,24 +129,17 @@ def evaluate_gan(run: RunDir, info: dict, extractor, references: References, *, 
                               intended_labels=labels if conditional else None, **common)
 
     model_row = generated_row(generator)
-    averaged_file = run.model_dir / AVERAGED_GENERATOR_FILE
+    averaged_file = run.model_dir / spec.model_files()["averaged"]
     averaged_row = None
     if averaged_file.exists():  # the averaged generator (EMA), scored on the same inputs
         averaged_row = generated_row(load_model(averaged_file))
     keras.utils.set_random_seed(config.seed)
-    untrained, _ = experiments.get(name).networks(config, dataset.image_shape, k)
-    untrained_row = generated_row(untrained)
-    if not conditional:
-        real = {key: value for key, value in real.items()
-                if key not in ("conditional_accuracy", "per_class_accuracy", "confusion")}
-    spread = {}
-    if conditional:  # the real test images' own within-class spread: the yardstick
-        own = references.get((config.dataset, extractor.name, len(test), "spread", config.seed),
-                             lambda: within_class_spread(test_features, np.asarray(test.labels),
-                                                         k, seed=config.seed))
-        spread = {"real_within_class_spread": round(_mean(own), 4),
-                  "real_within_class_spread_per_class": [None if v is None else round(v, 4)
-                                                         for v in own]}
+    untrained_row = generated_row(spec.networks(config, dataset.image_shape, k)[0])
+    if conditional:
+        spread = _real_spread(references, config, extractor, test, test_features, k)
+    else:
+        spread, real = {}, {key: value for key, value in real.items() if key not in
+                            ("conditional_accuracy", "per_class_accuracy", "confusion")}
     return {"extractor": extractor.name, "extractor_description": extractor.description,
             "samples": samples, "reference": f"real test split ({len(test)} images)",
             "kid": f"unbiased polynomial-kernel MMD^2, {kid_subsets} subsets of "

@@ -16,6 +16,19 @@ from replication.study.tables import paper_schedule_runs
 from replication.study.variants import variants_of
 
 
+def _panels(experiment: str) -> list[tuple[str, str]]:
+    """The history columns a study's figure draws, one panel each, with their titles."""
+    spec = experiments.get(experiment)
+    if spec.likelihood:  # the test split's per-epoch loss terms (fit()'s validation), nats
+        return [("val_loss", "negative ELBO on the test split (nats)"),
+                ("val_reconstruction_loss", "reconstruction term (nats)"),
+                ("val_kl_loss", "KL term (nats)")]
+    keys = [("fid", "tracked FID (classifier features)"), ("coverage", "classes covered")]
+    if spec.conditional:
+        keys.append(("cond_acc", "conditional accuracy"))
+    return keys + [("d_acc_fake", "D's accuracy on fakes")]
+
+
 def plot(experiment: str, root="runs", out=FIGURES_DIR, profile="report") -> Path:
     """Every study run's per-epoch curves into ``<out>/<experiment>.png``: the tracked FID,
     coverage, conditional accuracy and D's accuracy on fakes (trained and averaged G), or the
@@ -25,15 +38,7 @@ def plot(experiment: str, root="runs", out=FIGURES_DIR, profile="report") -> Pat
         raise ConfigError(f"no study runs of {experiment} under "
                           f"{run_dir(experiment, '', 0, root, profile).parent}")
     vae = experiments.get(experiment).likelihood
-    if vae:  # the test split's per-epoch loss terms (fit()'s validation), nats per image
-        keys = [("val_loss", "negative ELBO on the test split (nats)"),
-                ("val_reconstruction_loss", "reconstruction term (nats)"),
-                ("val_kl_loss", "KL term (nats)")]
-    else:
-        keys = [("fid", "tracked FID (classifier features)"), ("coverage", "classes covered")]
-        if experiments.get(experiment).conditional:
-            keys.append(("cond_acc", "conditional accuracy"))
-        keys.append(("d_acc_fake", "D's accuracy on fakes"))
+    keys = _panels(experiment)
     names_present = {variant.name for variant, _, _ in runs}
     rows = -(-2 * len(runs) // len(names_present))  # legend rows: a column per variant
     fig, grid = plt.subplots(2, len(keys), figsize=(5.2 * len(keys), 4.2 + 0.2 * rows),
