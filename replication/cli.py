@@ -9,13 +9,14 @@ import argparse
 import sys
 
 from replication import experiments
-from replication.config import DATASETS, GAN_LOSSES, PROFILES, ExperimentConfig, GANConfig
+from replication.config import DATASETS, DEFAULT_PROFILE, PROFILES, ExperimentConfig, GANConfig
 from replication.experiments import make_config
-from replication.experiments.acgan import ACTIVATION_NOISE, CLASS_LOSSES, ACGANConfig
-from replication.experiments.cgan import LABEL_CONDITIONING, CGANConfig
-from replication.experiments.effnet_vae import EFFNET_ENCODERS, EffNetVAEConfig
+from replication.experiments.acgan import ACTIVATION_NOISE, ACGANConfig
+from replication.experiments.cgan import CGANConfig
+from replication.experiments.effnet_vae import EffNetVAEConfig
 from replication.distribute import STRATEGIES
 from replication.levers import PRECISION_SETTINGS, XLA_SETTINGS
+from replication.vocabulary import CLASS_LOSSES, EFFNET_ENCODERS, GAN_LOSSES, LABEL_DESIGNS
 
 # Config fields set by the "GAN stabilisers and instruments" flags (same names).
 GAN_OPTIONS = ("real_label", "d_learning_rate", "g_learning_rate", "class_loss", "class_weight",
@@ -127,10 +128,10 @@ def add_encoder_weights_flag(parser, auto: bool = False) -> None:
 def add_train_arguments(train) -> None:
     train.add_argument("experiment", choices=experiments.available(),
                        help="which model of the report (or the evaluation's classifier)")
-    train.add_argument("--profile", choices=PROFILES, default="quick",
+    train.add_argument("--profile", choices=PROFILES, default=DEFAULT_PROFILE,
                        help="schedule: smoke (seconds, tests), quick (minutes on a 2-core CPU), "
                             "report (the report's schedule), paper (the paper's schedule); "
-                            "default: quick")
+                            f"default: {DEFAULT_PROFILE}")
     train.add_argument("--epochs", type=positive_int, help="override the profile's epoch count")
     train.add_argument("--batch-size", type=positive_int, help="override the batch size")
     add_data_flag(train)
@@ -197,7 +198,7 @@ def add_gan_arguments(train) -> None:
                           "(matching-aware discriminator, Reed et al. 2016), so D must read "
                           "the label; --no-mismatched-labels trains on the two-term objective "
                           f"alone (default: {'on' if CGANConfig.mismatched_labels else 'off'})")
-    gan.add_argument("--label-conditioning", choices=LABEL_CONDITIONING,
+    gan.add_argument("--label-conditioning", choices=LABEL_DESIGNS,
                      help="cgan: how the label enters the networks: 'input-concat' (one-hot "
                           "joined to G's noise and to D's image as planes), 'projection' "
                           "(projection D, Miyato & Koyama 2018, and class-conditional "

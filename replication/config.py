@@ -22,11 +22,13 @@ from typing import Any
 
 from replication.errors import ReplicationError
 from replication.levers import PRECISION_SETTINGS, XLA_SETTINGS
+from replication.vocabulary import GAN_LOSSES, unknown
 
 PROFILES = ("smoke", "quick", "report", "paper")
+# What `train` and `reproduce` run when no --profile is given: minutes, not hours (the studies
+# and the seed tables default to the report's schedule, which they are about).
+DEFAULT_PROFILE = "quick"
 DATASETS = ("mnist", "cifar10")
-# The GAN losses (replication.models.losses implements each; the default is the report's).
-GAN_LOSSES = ("minimax", "non-saturating", "least-squares", "wasserstein")
 # "report" and "paper" run the full schedules on the whole data; the others are short runs.
 FULL_SCHEDULE_PROFILES = ("report", "paper")
 # What a run's results do not depend on by design (or what is an input recorded beside the
@@ -138,13 +140,12 @@ class GANConfig(ExperimentConfig):
     def validate(self) -> None:
         super().validate()
         if self.loss not in GAN_LOSSES:
-            raise ConfigError(f"unknown loss {self.loss!r}; choose one of "
-                              f"{', '.join(GAN_LOSSES)}")
+            raise ConfigError(unknown("loss", self.loss, GAN_LOSSES))
         if not 0.0 < self.real_label <= 1.0:
             raise ConfigError(f"real-label must be in (0, 1], got {self.real_label}")
-        if self.real_label != 1.0 and self.loss == "wasserstein":
-            raise ConfigError("label smoothing (real-label below 1) has no meaning for the "
-                              "wasserstein critic, which has no targets")
+        if self.real_label != 1.0 and not GAN_LOSSES[self.loss].smoothable:
+            raise ConfigError(f"label smoothing (real-label below 1) has no meaning for the "
+                              f"{self.loss} critic, which has no targets")
         for name in ("d_learning_rate", "g_learning_rate"):
             value = getattr(self, name)
             if value is not None and not value > 0:

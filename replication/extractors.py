@@ -41,7 +41,8 @@ from replication import data, load_model
 from replication.batching import in_batches, inference
 from replication.data import default_cache_dir
 from replication.errors import ReplicationError
-from replication.runs import RunDir, atomic_path, command_line, now, read_json, write_json
+from replication.runs import (CLASSIFIER_FILE, RunDir, atomic_path, command_line, now, read_json,
+                              write_json)
 
 EXTRACTORS = ("classifier", "inception", "lite0")
 LITE0_SIZE = 128  # the lite0 extractor's input side (32x32 images resized bilinearly)
@@ -69,7 +70,7 @@ class ClassifierExtractor:
             info = classifier_info(dataset, profile, data_source=data_source,
                                    cache_dir=cache_dir)
             model_file = classifier_run_dir(dataset, profile, cache_dir, data_source) / \
-                "model" / "classifier.keras"
+                "model" / CLASSIFIER_FILE
             where = f"profile {profile}"
         self.model_file = model_file
         classifier = load_model(model_file, compile=False)
@@ -187,7 +188,7 @@ def tracking_extractor(dataset: str, data_source: str = "bundled"):
 # The shipped classifiers
 
 SHIPPED_DIR = Path(__file__).resolve().parent / "assets" / "classifiers"
-SHIPPED_MODEL = "classifier.keras"
+SHIPPED_MODEL = CLASSIFIER_FILE  # the same name in the package's classifiers folder
 SHIPPED_INFO = "classifier.json"
 # Data sources the shipped classifiers were trained on (the tfds copy is the same dataset).
 SHIPPED_SOURCES = ("bundled", "tfds")
@@ -220,7 +221,7 @@ def ship_classifier(run_dir, dest=None) -> Path:
     measured = _measure_classifier(run.path, dataset, info.get("data_source", "bundled"))
     folder = Path(dest) if dest is not None else SHIPPED_DIR / dataset
     folder.mkdir(parents=True, exist_ok=True)
-    model = load_model(run.model_dir / "classifier.keras", compile=False)
+    model = load_model(run.model_dir / CLASSIFIER_FILE, compile=False)
     with atomic_path(folder / SHIPPED_MODEL, suffix=".keras") as tmp:
         model.save(tmp)  # not compiled: no optimizer state
     history = run.history()
@@ -269,7 +270,7 @@ def classifier_info(dataset: str, profile: str = "report", *, data_source: str =
     accuracy_file = path / "accuracy.json"
     if accuracy_file.exists():
         return read_json(accuracy_file)
-    finished = (path / "model" / "classifier.keras").exists() and \
+    finished = (path / "model" / CLASSIFIER_FILE).exists() and \
         run.info().get("state") == "finished"
     if not finished:
         resume = " --resume" if run.config_file.exists() else ""
@@ -283,7 +284,7 @@ def classifier_info(dataset: str, profile: str = "report", *, data_source: str =
 
 
 def _measure_classifier(path: Path, dataset: str, data_source: str) -> dict:
-    model = load_model(path / "model" / "classifier.keras", compile=False)
+    model = load_model(path / "model" / CLASSIFIER_FILE, compile=False)
     loaded = data.load(dataset, data_source, verbose=False)
     started = time.perf_counter()
     predicted = in_batches(lambda x: np.argmax(np.asarray(model(

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from replication import experiments, gallery, study
-from replication.config import PROFILES, ConfigError, is_full_schedule
+from replication.config import DEFAULT_PROFILE, PROFILES, ConfigError, is_full_schedule
 from replication.experiments import changed_from_profile, make_config
 from replication.cli import (add_data_flag, add_encoder_weights_flag, add_precision_flags,
                              add_strategy_flags, progress_verbosity, script_main)
@@ -119,8 +119,8 @@ DESCRIPTION = ("Train every experiment of the report (or the chosen ones) and re
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--profile", choices=PROFILES, default="quick",
-                        help="schedule for every experiment (default: quick, minutes on 2 CPU "
+    parser.add_argument("--profile", choices=PROFILES, default=DEFAULT_PROFILE,
+                        help=f"schedule for every experiment (default: {DEFAULT_PROFILE}, minutes on 2 CPU "
                              "cores)")
     parser.add_argument("--only", metavar="EXPERIMENTS",
                         help=f"comma-separated subset of {','.join(experiments.names())}")

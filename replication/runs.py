@@ -214,6 +214,7 @@ def provenance_line(info: dict) -> str:
 GENERATOR_FILE = "generator.keras"
 DISCRIMINATOR_FILE = "discriminator.keras"
 AVERAGED_GENERATOR_FILE = "generator_ema.keras"
+CLASSIFIER_FILE = "classifier.keras"  # the evaluation classifier's run, and its shipped copy
 
 
 # A shipped run (replication.shipping) stores the image arrays that only GIF frames read as

@@ -20,7 +20,7 @@ import numpy as np
 from replication import data as data_lib
 from replication import experiments
 from replication.checkpoint import CheckpointError, build_optimizers, load_state
-from replication.config import ConfigError, replace
+from replication.config import DEFAULT_PROFILE, ConfigError, replace
 from replication.distribute import is_chief, make_strategy
 from replication.cli import add_gan_arguments, add_train_arguments, progress_verbosity
 from replication.errors import DamagedFileError, RunError, run_command
@@ -92,7 +92,7 @@ def build_model(spec, config, dataset, distribution=None):
     return built
 
 
-def train(experiment: str, profile: str = "quick", *, run_dir=None, data: str = "bundled",
+def train(experiment: str, profile: str = DEFAULT_PROFILE, *, run_dir=None, data: str = "bundled",
           resume: bool = False, verbose: int | str = 1, callbacks=(), strategy: str = "default",
           devices=None, stop_after: int | None = None, **overrides) -> RunDir:
     """Train ``experiment`` under ``profile`` and return its run directory.

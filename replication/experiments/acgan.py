@@ -6,12 +6,12 @@ from dataclasses import dataclass
 
 from replication.config import ConfigError, GANConfig
 from replication.experiments.base import GANExperiment
+from replication.vocabulary import CLASS_LOSSES, unknown
 
 # The paper's table: its learning rates and activation-noise options; D's class loss: on all
 # images (the paper) or on real ones only.
 LEARNING_RATES = (1e-4, 2e-4, 3e-4)
 ACTIVATION_NOISE = (0.0, 0.1, 0.2)
-CLASS_LOSSES = ("all", "real")
 
 
 @dataclass(frozen=True)
@@ -61,8 +61,7 @@ class ACGANConfig(GANConfig):
         if not self.class_weight > 0:
             raise ConfigError(f"the class-loss weight must be positive, got {self.class_weight}")
         if self.class_loss not in CLASS_LOSSES:
-            raise ConfigError(f"unknown class loss {self.class_loss!r}; choose one of "
-                              f"{', '.join(CLASS_LOSSES)}")
+            raise ConfigError(unknown("class loss", self.class_loss, CLASS_LOSSES))
 
 
 PROFILES = {

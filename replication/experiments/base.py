@@ -21,6 +21,7 @@ from replication.levers import loss_scaled
 from replication.runs import (AVERAGED_GENERATOR_FILE, DISCRIMINATOR_FILE, GENERATOR_FILE,
                               atomic_path)
 from replication.tracking import make_tracker
+from replication.vocabulary import GAN_LOSSES
 
 
 @dataclass
@@ -164,7 +165,7 @@ class GANExperiment(Experiment):
                   num_classes=dataset.num_classes if self.conditional else 0,
                   conditioning=self.conditioning, seed=config.seed,
                   ema_half_life=config.ema_half_life, ema_ramp=config.ema_ramp, name=self.name)
-        critic_steps = config.critic_steps if config.loss == "wasserstein" else 1
+        critic_steps = config.critic_steps if GAN_LOSSES[config.loss].critic else 1
         d_rate, g_rate = config.learning_rates()
         adam = dict(beta_1=config.beta_1, beta_2=config.beta_2)
         gan.compile(d_optimizer=loss_scaled(keras.optimizers.Adam(d_rate, **adam, name="d_adam"),

@@ -9,9 +9,8 @@ import numpy as np
 from replication.config import ConfigError
 from replication.experiments.base import GANExperiment
 from replication.experiments.dcgan import DCGANConfig
+from replication.vocabulary import GAN_LOSSES, LABEL_DESIGNS, unknown
 
-# How the label enters G and D (CGANConfig.label_conditioning; replication.models.dcgan).
-LABEL_CONDITIONING = ("input-concat", "projection", "projection-d", "late-concat")
 
 
 @dataclass(frozen=True)
@@ -19,7 +18,7 @@ class CGANConfig(DCGANConfig):
     """Q3: conditional GAN (Mirza & Osindero 2014) with DCGAN-style networks on CIFAR-10.
 
     Both networks receive the label (the report fixes only that); ``label_conditioning`` says
-    how (one of :data:`LABEL_CONDITIONING`, built by :mod:`replication.models.dcgan`):
+    how (one of :data:`replication.vocabulary.LABEL_DESIGNS`, built by :mod:`replication.models.dcgan`):
     ``input-concat`` joins a one-hot vector to G's noise and ten one-hot planes to D's image;
     ``projection`` is a projection D (Miyato & Koyama 2018) with class-conditional BatchNorm
     in G; ``projection-d`` the projection D with G's input concatenation; ``late-concat`` the
@@ -42,9 +41,8 @@ class CGANConfig(DCGANConfig):
 
     def validate(self) -> None:
         super().validate()
-        if self.label_conditioning not in LABEL_CONDITIONING:
-            raise ConfigError(f"unknown label design {self.label_conditioning!r}; choose one "
-                              f"of {', '.join(LABEL_CONDITIONING)}")
+        if self.label_conditioning not in LABEL_DESIGNS:
+            raise ConfigError(unknown("label design", self.label_conditioning, LABEL_DESIGNS))
 
 
 PROFILES = {
@@ -89,14 +87,15 @@ class CGANExperiment(GANExperiment):
     def networks(self, config, image_shape, num_classes: int = 10):
         from replication.models import dcgan
 
-        g_way, d_way = dcgan.label_ways(config.label_conditioning)
+        design = LABEL_DESIGNS[config.label_conditioning]
+        g_way, d_way = design.generator, design.discriminator
         generator = dcgan.build_generator(image_shape, config.noise_dim, config.gen_filters,
                                           config.kernel_size, config.init_stddev,
                                           num_classes=num_classes, label_way=g_way,
                                           fused_norm=config.fused_batchnorm)
         discriminator = dcgan.build_discriminator(
             image_shape, config.disc_filters, config.kernel_size, config.init_stddev,
-            config.leaky_slope, norm="layer" if config.loss == "wasserstein" else "batch",
+            config.leaky_slope, norm="layer" if GAN_LOSSES[config.loss].critic else "batch",
             num_classes=num_classes, label_way=d_way, fused_norm=config.fused_batchnorm)
         return generator, discriminator
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from replication.config import PROFILES as PROFILE_NAMES
 from replication.config import ExperimentConfig
 from replication.data import steps_per_epoch
+from replication.runs import CLASSIFIER_FILE
 from replication.experiments.base import Built, Experiment, save_keras
 
 
@@ -73,7 +74,7 @@ class ClassifierExperiment(Experiment):
         return Built(model, {"sgd": model.optimizer}, {"sgd": model.trainable_variables})
 
     def save_final(self, model, model_dir: Path) -> list[Path]:
-        return [save_keras(model, model_dir / "classifier.keras")]
+        return [save_keras(model, model_dir / CLASSIFIER_FILE)]
 
 
 EXPERIMENT = ClassifierExperiment()

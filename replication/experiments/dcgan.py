@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from replication.config import GANConfig
 from replication.experiments.base import GANExperiment
+from replication.vocabulary import GAN_LOSSES
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ class DCGANExperiment(GANExperiment):
                                           fused_norm=config.fused_batchnorm)
         discriminator = dcgan.build_discriminator(
             image_shape, config.disc_filters, config.kernel_size, config.init_stddev,
-            config.leaky_slope, norm="layer" if config.loss == "wasserstein" else "batch",
+            config.leaky_slope, norm="layer" if GAN_LOSSES[config.loss].critic else "batch",
             fused_norm=config.fused_batchnorm)
         return generator, discriminator
 

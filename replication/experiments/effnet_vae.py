@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 from replication.config import ConfigError
 from replication.experiments.vae import VAEConfig, VAEExperiment
+from replication.vocabulary import EFFNET_ENCODERS
 
 # The encoder backbones (replication.models.efficientnet_vae).
-EFFNET_ENCODERS = ("efficientnet-b0", "efficientnet-lite0")
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,21 @@ OUTPUT_NONLINEARITY = "soft-sigmoid"  # sigmoid (source) + softmax (class), insi
 
 
 def build_generator(config, num_classes, image_shape=(32, 32, 3), name="generator"):
+    """The AC-GAN paper's CIFAR-10 generator (its appendix table): [noise, one-hot class] ->
+    linear -> transposed convolutions with BatchNorm and ReLU -> tanh.
+
+    Args:
+        config: an :class:`~replication.experiments.acgan.ACGANConfig` (noise_dim,
+            gen_linear_maps, gen_filters, gen_kernel_size, init_stddev, fused_batchnorm).
+        num_classes: K, the number of classes.
+        image_shape: ``(height, width, channels)``; the stages double the side from the
+            linear map's.
+        name: the model's name.
+
+    Returns:
+        A ``keras.Model``: ``[noise (B, noise_dim) float32, label (B,) int32]`` -> images
+        (B, H, W, C) in [-1, 1].
+    """
     init = normal_init(config.init_stddev)
     stages = len(config.gen_filters) + 1
     start = image_shape[0] // 2 ** stages
@@ -44,6 +59,20 @@ def build_generator(config, num_classes, image_shape=(32, 32, 3), name="generato
 
 
 def build_discriminator(config, num_classes, image_shape=(32, 32, 3), name="discriminator"):
+    """The AC-GAN paper's CIFAR-10 discriminator: convolutions with LeakyReLU, dropout (and the
+    paper's optional activation noise), then one head for real/fake and one for the class.
+
+    Args:
+        config: an :class:`~replication.experiments.acgan.ACGANConfig` (disc_filters,
+            disc_kernel_size, disc_strides, dropout, leaky_slope, activation_noise, ...).
+        num_classes: K, the number of classes.
+        image_shape: ``(height, width, channels)``.
+        name: the model's name.
+
+    Returns:
+        A ``keras.Model``: images (B, H, W, C) in [-1, 1] -> (B, 1 + K) float32: the
+        real/fake logit, then the K class logits.
+    """
     init = normal_init(config.init_stddev)
     noise = config.activation_noise
     images = keras.Input(shape=image_shape, name="image")

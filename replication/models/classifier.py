@@ -22,7 +22,20 @@ FEATURE_LAYER = "features"
 
 
 def build_classifier(config, image_shape, num_classes: int) -> keras.Model:
-    """``image in [0, 1] -> class logits``; ``model.get_layer(FEATURE_LAYER)`` gives features."""
+    """The evaluation's classifier: an all-convolutional network from images to class logits.
+
+    Args:
+        config: a :class:`~replication.experiments.classifier.ClassifierConfig` (``widths``
+            of its stages, ``logit_temperature``, the ``translate`` and ``flip``
+            augmentations).
+        image_shape: ``(height, width, channels)`` of the dataset.
+        num_classes: K.
+
+    Returns:
+        A ``keras.Model``: images (B, H, W, C) in [0, 1] -> logits (B, K);
+        ``model.get_layer(FEATURE_LAYER)`` gives the features FID and the other metrics use
+        (:func:`feature_model`).
+    """
     inputs = keras.Input(image_shape, name="image")
     x = inputs
     if config.translate:

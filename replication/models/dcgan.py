@@ -25,24 +25,16 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from replication.vocabulary import LABEL_DESIGNS, unknown
 from replication.models.layers import (batch_norm, class_conditional_batch_norm, normal_init,
                                        one_hot_label)
 
-# label design (the names are the config's CGAN_LABEL_CONDITIONING) -> (G's way, D's way)
-LABEL_DESIGNS = {
-    "input-concat": ("concat", "planes"),
-    "projection": ("cbn", "projection"),
-    "projection-d": ("concat", "projection"),
-    "late-concat": ("concat", "late"),
-}
-
-
 def label_ways(design: str) -> tuple[str, str]:
-    """``(generator's way, discriminator's way)`` of a label design."""
+    """``(generator's way, discriminator's way)`` of a label design
+    (:data:`replication.vocabulary.LABEL_DESIGNS`)."""
     if design not in LABEL_DESIGNS:
-        raise ValueError(f"unknown label design {design!r}; choose one of "
-                         f"{', '.join(LABEL_DESIGNS)}")
-    return LABEL_DESIGNS[design]
+        raise ValueError(unknown("label design", design, LABEL_DESIGNS))
+    return LABEL_DESIGNS[design].generator, LABEL_DESIGNS[design].discriminator
 
 
 def upsampling_stages(image_size: int) -> int:
@@ -60,8 +52,26 @@ def build_generator(image_shape, noise_dim, filters, kernel_size, init_stddev, n
                     label_way="concat", fused_norm=False, name="generator") -> keras.Model:
     """noise -> dense projection -> [ConvTranspose stride 2, BN, ReLU]* -> ConvTranspose, tanh.
 
-    With ``num_classes`` (the conditional GAN) the label enters by ``label_way``: ``"concat"``
-    joins the one-hot label to the noise, ``"cbn"`` makes every BatchNorm class-conditional.
+    Args:
+        image_shape: ``(height, width, channels)`` of the images, 28x28 or 32x32.
+        noise_dim: length of the N(0, I) noise vector.
+        filters: channels of the projected map and of each upsampling stage but the last.
+        kernel_size: side of every transposed convolution's kernel.
+        init_stddev: standard deviation of the normal weight initialiser (0.02, DCGAN's).
+        num_classes: 0 for the unconditional DCGAN; K for the conditional GAN, whose label
+            enters by ``label_way``: ``"concat"`` joins the one-hot label to the noise,
+            ``"cbn"`` makes every BatchNorm class-conditional.
+        fused_norm: BatchNorm by TensorFlow's fused kernel (the same function, faster on CPU).
+        name: the model's name.
+
+    Returns:
+        A ``keras.Model``: ``noise`` (B, noise_dim) float32 -> images (B, H, W, C) in [-1, 1];
+        with ``num_classes`` its inputs are ``[noise, label]``, label (B,) int32.
+
+    Example::
+
+        g = build_generator((32, 32, 3), 100, (256, 128, 64), 4, 0.02)
+        images = g(np.random.default_rng(0).standard_normal((8, 100)).astype("float32"))
     """
     if label_way not in ("concat", "cbn"):
         raise ValueError(f"unknown generator label way {label_way!r}")
@@ -106,11 +116,23 @@ def build_discriminator(image_shape, filters, kernel_size, init_stddev, leaky_sl
                         name="discriminator") -> keras.Model:
     """image -> [Conv stride 2, (BN), LeakyReLU]* -> dense logit.  No BN on the input layer.
 
-    ``norm="layer"`` swaps BatchNorm for LayerNorm, as WGAN-GP requires of its critic (the
-    gradient penalty is per example, which batch statistics would break).  With
-    ``num_classes`` (the conditional GAN) the label enters by ``label_way`` (module
-    docstring): ``"planes"`` at the input, ``"late"`` at the last features, ``"projection"``
-    as an inner product with the last features.
+    Args:
+        image_shape: ``(height, width, channels)`` of the images.
+        filters: channels of each downsampling stage.
+        kernel_size: side of every convolution's kernel.
+        init_stddev: standard deviation of the normal weight initialiser.
+        leaky_slope: negative slope of the LeakyReLUs (0.2, DCGAN's).
+        norm: ``"batch"``, or ``"layer"`` for WGAN-GP's critic (the gradient penalty is per
+            example, which batch statistics would break).
+        num_classes: 0, or K for the conditional GAN, whose label enters by ``label_way``
+            (module docstring): ``"planes"`` at the input, ``"late"`` at the last features,
+            ``"projection"`` as an inner product with the last features.
+        fused_norm: BatchNorm by TensorFlow's fused kernel.
+        name: the model's name.
+
+    Returns:
+        A ``keras.Model``: images (B, H, W, C) in [-1, 1] -> logits (B, 1) float32 (inputs
+        ``[image, label]`` with ``num_classes``).
     """
     if label_way not in ("planes", "projection", "late"):
         raise ValueError(f"unknown discriminator label way {label_way!r}")

@@ -29,7 +29,6 @@ models' own preprocessing, not the torchvision ImageNet mean/std (see :data:`INP
 from __future__ import annotations
 
 import importlib.resources
-import math
 from pathlib import Path
 
 import numpy as np
@@ -287,33 +286,6 @@ def _refuse_misfits(missing, unused, problems, unset) -> None:
                                + "; ".join(parts))
 
 
-def stem_reference(image: np.ndarray, state_dict: dict[str, np.ndarray]) -> np.ndarray:
-    """The stem (conv 3x3/2, BatchNorm, ReLU6) of one HxWx3 image computed with NumPy from the
-    PyTorch tensors, padding as ``efficientnet_pytorch``'s ``Conv2dStaticSamePadding``."""
-    weight = state_dict["_conv_stem.weight"].astype(np.float64)  # (out, in, kh, kw)
-    _, _, kh, kw = weight.shape
-    stride = 2
-    height, width, _ = image.shape
-    padded_shape = []
-    pads = []
-    for size, k in ((height, kh), (width, kw)):
-        out = math.ceil(size / stride)
-        total = max((out - 1) * stride + k - size, 0)
-        pads.append((total // 2, total - total // 2))
-        padded_shape.append(out)
-    x = np.pad(image.astype(np.float64), (pads[0], pads[1], (0, 0)))
-    oh, ow = padded_shape
-    out = np.zeros((oh, ow, weight.shape[0]))
-    for i in range(kh):
-        for j in range(kw):
-            patch = x[i:i + stride * oh:stride, j:j + stride * ow:stride, :]  # (oh, ow, in)
-            out += np.einsum("hwc,oc->hwo", patch, weight[:, :, i, j])
-    gamma, beta = state_dict["_bn0.weight"], state_dict["_bn0.bias"]
-    mean, var = state_dict["_bn0.running_mean"], state_dict["_bn0.running_var"]
-    out = (out - mean) / np.sqrt(var + BN_EPSILON) * gamma + beta
-    return np.clip(out, 0.0, 6.0)
-
-
 def normalise(images: np.ndarray, convention: str = "lite") -> np.ndarray:
     """uint8 or [0, 1] RGB images -> the model's input ("lite", or "torchvision" to compare)."""
     x = np.asarray(images, np.float32)
@@ -326,4 +298,4 @@ def normalise(images: np.ndarray, convention: str = "lite") -> np.ndarray:
 
 __all__ = ["LITE0_STAGES", "INPUT_MEAN", "INPUT_STD", "INPUT_NORMALISATION", "LiteWeightsError",
            "build_lite0", "load_imagenet_weights", "package_weights_path", "weight_mapping",
-           "stem_reference", "normalise", "blocks"]
+           "normalise", "blocks"]

@@ -102,6 +102,22 @@ class GAN(keras.Model):
         num_classes: number of classes (conditional models).
         conditioning: ``"none"``, ``"input"`` or ``"auxiliary"``.
         seed: seed of the model's noise ``SeedGenerator``.
+        ema_half_life: half-life, in images, of the averaged generator (an exponential moving
+            average of G's weights and BatchNorm statistics); 0 keeps no average.
+        ema_ramp: the half-life is ``min(ema_half_life, ema_ramp * images seen)`` early on.
+
+    Train it with ``compile(d_optimizer=..., g_optimizer=..., loss=...)`` and ``fit()`` on
+    batches of images in [-1, 1] (``(images, labels)`` when conditional); ``generate(noise,
+    labels)`` draws from G, :meth:`averaged_generator` gives the averaged copy.  Metrics
+    (reset each epoch): ``d_loss``, ``g_loss``, ``d_acc_real``, ``d_acc_fake`` (and the class
+    accuracies of the auxiliary classifier).
+
+    Example::
+
+        gan = GAN(generator, discriminator, noise_dim=100)
+        gan.compile(d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
+                    g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5))
+        gan.fit(images, batch_size=128, epochs=1)
     """
 
     def __init__(self, generator, discriminator, noise_dim, num_classes=0, conditioning="none",
@@ -248,10 +264,6 @@ class GAN(keras.Model):
         for variable, ema in self._ema_pairs:
             value = ops.cast(variable, ema.dtype)
             ema.assign(value + ops.cast(beta, ema.dtype) * (ema - value))
-
-    @property
-    def ema_variables(self) -> list:
-        return [ema for _, ema in self._ema_pairs]
 
     def averaged_generator(self) -> keras.Model:
         """The generator with the averaged weights (a copy, refreshed on every call); ``None``

@@ -28,6 +28,8 @@ from typing import Callable
 
 from keras import ops
 
+from replication.vocabulary import GAN_LOSSES, LossTraits, unknown
+
 
 @dataclass(frozen=True)
 class GANLoss:
@@ -38,7 +40,15 @@ class GANLoss:
     d_real: Callable      # d_real(real_outputs, target) -> scalar
     d_fake: Callable      # d_fake(fake_outputs) -> scalar
     g: Callable           # g(fake_outputs) -> scalar
-    needs_gradient_penalty: bool = False
+
+    @property
+    def traits(self) -> LossTraits:
+        """What the loss implies (critic, gradient penalty, threshold): the vocabulary's."""
+        return GAN_LOSSES[self.name]
+
+    @property
+    def needs_gradient_penalty(self) -> bool:
+        return self.traits.gradient_penalty
 
     def d(self, real, fake, real_target: float = 1.0):
         """D's loss on a real and a fake batch; ``real_target`` below 1 smooths the real
@@ -76,8 +86,9 @@ LOSSES: dict[str, GANLoss] = {
         lambda fake: 0.5 * ops.mean(ops.square(fake - 1.0))),
     "wasserstein": GANLoss(
         "wasserstein", _wasserstein_real, lambda fake: ops.mean(fake),
-        lambda fake: -ops.mean(fake), needs_gradient_penalty=True),
+        lambda fake: -ops.mean(fake)),
 }
+assert set(LOSSES) == set(GAN_LOSSES), "every loss of the vocabulary is written here, once"
 
 
 
@@ -85,9 +96,9 @@ def get_loss(name: str) -> GANLoss:
     try:
         return LOSSES[name]
     except KeyError:
-        raise ValueError(f"unknown GAN loss {name!r}; choose one of {', '.join(LOSSES)}") from None
+        raise ValueError(unknown("GAN loss", name, LOSSES)) from None
 
 
 def real_decision_threshold(loss: GANLoss) -> float:
     """Output value above which the discriminator calls an image real (for its accuracy)."""
-    return 0.5 if loss.name == "least-squares" else 0.0
+    return loss.traits.real_threshold

@@ -89,6 +89,13 @@ class VAE(keras.Model):
     ``call(x)`` returns the reconstruction probabilities decoded from ``z_mean``
     (deterministic); :meth:`decode` maps latent points to images in ``[0, 1]``.
     Metrics (reset each epoch): ``loss`` (negative ELBO), ``reconstruction_loss``, ``kl_loss``.
+
+    Example::
+
+        vae = build_vae(make_config("vae", "smoke"), (28, 28, 1))
+        vae.compile(optimizer=keras.optimizers.Adam(1e-3))
+        vae.fit(images, batch_size=128, epochs=1)   # images in [0, 1], (N, 28, 28, 1)
+        digits = vae.decode(np.zeros((1, 2), "float32"))
     """
 
     def __init__(self, encoder, decoder, seed=0, **kwargs):
@@ -169,7 +176,16 @@ class VAE(keras.Model):
 
 
 def build_vae(config, image_shape) -> VAE:
-    """The Q1 VAE of ``config`` (a :class:`replication.experiments.vae.VAEConfig`)."""
+    """The Q1 VAE, built (every sub-model has its weights).
+
+    Args:
+        config: a :class:`~replication.experiments.vae.VAEConfig` (latent_dim, conv_filters,
+            kernel_size, dense_units, seed).
+        image_shape: ``(height, width, channels)``, MNIST's (28, 28, 1).
+
+    Returns:
+        A :class:`VAE`, uncompiled.
+    """
     encoder = build_conv_encoder(image_shape, config.conv_filters, config.kernel_size,
                                  config.dense_units, config.latent_dim)
     decoder = build_conv_decoder(image_shape, config.conv_filters, config.kernel_size,

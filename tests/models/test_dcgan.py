@@ -9,7 +9,7 @@ import pytest
 
 from replication.experiments import get as get_experiment
 from replication.experiments import make_config
-from replication.experiments.cgan import LABEL_CONDITIONING as CGAN_LABEL_CONDITIONING
+from replication.vocabulary import LABEL_DESIGNS as CGAN_LABEL_CONDITIONING
 from tests.helpers.builds import CLASSES, SHAPE, TINY
 from tests.helpers.builds import design_nets as _nets
 from tests.helpers.builds import report_networks as _networks

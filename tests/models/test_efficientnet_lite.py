@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from replication.models import efficientnet_lite as el
+from tests.helpers.lite0_stem import stem_reference
 
 
 def _to_torch(model) -> dict[str, np.ndarray]:
@@ -121,7 +122,7 @@ def test_the_stem_equals_a_numpy_convolution_of_the_pytorch_tensors(imagenet_sta
     el.load_imagenet_weights(model, imagenet_state)
     stem = keras.Model(model.input, model.get_layer("stem_activation").output)
     image = np.random.default_rng(4).standard_normal((37, 30, 3)).astype("float32")
-    reference = el.stem_reference(image, imagenet_state)
+    reference = stem_reference(image, imagenet_state)
     got = np.asarray(stem(image[None]))[0]
     assert got.shape == reference.shape == (19, 15, 32)
     np.testing.assert_allclose(got, reference, atol=1e-4)

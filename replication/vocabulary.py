@@ -1,0 +1,74 @@
+"""The project's words and their traits, once, in a module that loads nothing heavy.
+
+The configs validate against these, the command line offers them as choices, and the models and
+experiments read the traits instead of testing names:
+
+- :data:`GAN_LOSSES`: each GAN loss and what follows from it (a critic or a classifier, a
+  gradient penalty, the output at which D calls an image real);
+- :data:`CLASS_LOSSES`: where the AC-GAN's discriminator takes its class loss;
+- :data:`LABEL_DESIGNS`: how the conditional GAN's label enters each network;
+- :data:`EFFNET_ENCODERS`: the EfficientNet-VAE's encoder backbones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class LossTraits:
+    """What a GAN loss implies beyond its formula (:mod:`replication.models.losses`)."""
+
+    name: str
+    # An unbounded critic rather than a real/fake classifier: it has no targets (so no label
+    # smoothing), takes several updates per generator update and LayerNorm instead of
+    # BatchNorm (WGAN-GP, Gulrajani et al. 2017).
+    critic: bool = False
+    gradient_penalty: bool = False  # the training core adds WGAN-GP's penalty on D
+    real_threshold: float = 0.0     # D's output above which it calls an image real (accuracy)
+    source: str = ""
+
+    @property
+    def smoothable(self) -> bool:
+        """Whether one-sided label smoothing (a real target below 1) has a meaning."""
+        return not self.critic
+
+
+GAN_LOSSES: dict[str, LossTraits] = {loss.name: loss for loss in (
+    LossTraits("minimax", source="Goodfellow et al. 2014, the saturating form"),
+    LossTraits("non-saturating", source="Goodfellow et al. 2014, the heuristic used in practice"),
+    LossTraits("least-squares", real_threshold=0.5, source="LSGAN, Mao et al. 2017"),
+    LossTraits("wasserstein", critic=True, gradient_penalty=True,
+               source="WGAN-GP, Gulrajani et al. 2017"),
+)}
+
+# The AC-GAN discriminator's class loss: on real and generated images (the AC-GAN paper's), or
+# on real images only (Keras' mnist_acgan, StudioGAN; a departure from the paper).
+CLASS_LOSSES = ("all", "real")
+
+
+@dataclass(frozen=True)
+class LabelDesign:
+    """How a conditional GAN's label enters its generator and its discriminator
+    (:mod:`replication.models.dcgan` builds each way)."""
+
+    name: str
+    generator: str      # "concat": a one-hot label beside the noise; "cbn": class-conditional BN
+    discriminator: str  # "planes": one-hot planes beside the image; "projection": Miyato &
+    #                     Koyama 2018's projection; "late": one-hot joined after the convolutions
+
+
+LABEL_DESIGNS: dict[str, LabelDesign] = {design.name: design for design in (
+    LabelDesign("input-concat", "concat", "planes"),
+    LabelDesign("projection", "cbn", "projection"),
+    LabelDesign("projection-d", "concat", "projection"),
+    LabelDesign("late-concat", "concat", "late"),
+)}
+
+# The EfficientNet-VAE's encoders: B0 (Keras' application) and Lite0 (ImageNet weights offline).
+EFFNET_ENCODERS = ("efficientnet-b0", "efficientnet-lite0")
+
+
+def unknown(kind: str, value, choices) -> str:
+    """The one message for a word a vocabulary does not have."""
+    return f"unknown {kind} {value!r}; choose one of {', '.join(choices)}"
