@@ -225,15 +225,31 @@ SHAPE_SUFFIX = "__shape"
 FRAME_QUALITY = 95
 
 
-def decode_frames(data, shape):
-    from PIL import Image
+def _history_row(row: dict) -> dict[str, float]:
+    """One epoch of history.csv as numbers; an empty cell (a column added after that epoch, e.g.
+    quality tracking switched on at a resume) reads as NaN."""
+    if None in row:  # more cells than the header names
+        raise ValueError(f"epoch row {row.get('epoch', '?')} has more cells than the header")
+    return {k: float(v) if v not in ("", None) else float("nan") for k, v in row.items()}
+
+
+def decode_frames(data, shape, path="the snapshot"):
+    """The images of a shipped snapshot's JPEG grid (see :mod:`replication.shipping`); a grid
+    that is not a readable image of that shape raises :class:`DamagedFileError`."""
+    from PIL import Image, UnidentifiedImageError
 
     n, h, w, c = (int(v) for v in shape)
-    grid = np.asarray(Image.open(io.BytesIO(data.tobytes())))
+    try:
+        grid = np.asarray(Image.open(io.BytesIO(data.tobytes())))
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        raise damaged(path, f"its image grid is unreadable: {exc}"[:200], _RESTORE) from None
     grid = grid.reshape(grid.shape[0], grid.shape[1], -1)[..., :c]
     cols = grid.shape[1] // w
     rows = grid.shape[0] // h
-    images = grid.reshape(rows, h, cols, w, c).transpose(0, 2, 1, 3, 4).reshape(-1, h, w, c)
+    if rows * cols < n or grid.shape[2] < c:
+        raise damaged(path, f"its image grid holds {rows * cols} of {n} images", _RESTORE)
+    images = grid[:rows * h, :cols * w].reshape(rows, h, cols, w, c).transpose(
+        0, 2, 1, 3, 4).reshape(-1, h, w, c)
     return np.ascontiguousarray(images[:n])
 
 
@@ -300,7 +316,8 @@ class RunDir:
         arrays = read_npz(self.snapshot_file(epoch))
         for key in [k for k in arrays if k.endswith(FRAME_SUFFIX)]:  # a shipped run's frames
             name = key[:-len(FRAME_SUFFIX)]
-            arrays[name] = decode_frames(arrays.pop(key), arrays.pop(name + SHAPE_SUFFIX))
+            arrays[name] = decode_frames(arrays.pop(key), arrays.pop(name + SHAPE_SUFFIX),
+                                         self.snapshot_file(epoch))
         return arrays
 
     # metadata
@@ -313,13 +330,17 @@ class RunDir:
         return info
 
     def history(self) -> list[dict[str, float]]:
+        """``history.csv``, one dict per epoch (no file: none); a damaged file (text that is
+        not numbers, a row longer than the header, not text at all) raises
+        :class:`DamagedFileError` naming it."""
         if not self.history_file.exists():
             return []
-        with open(self.history_file, newline="") as fh:
-            # An empty cell (a column added after that epoch, e.g. quality tracking switched
-            # on at a resume) reads as NaN.
-            return [{k: float(v) if v not in ("", None) else float("nan")
-                     for k, v in row.items()} for row in csv.DictReader(fh)]
+        try:
+            with open(self.history_file, newline="") as fh:
+                return [_history_row(row) for row in csv.DictReader(fh)]
+        except (ValueError, UnicodeDecodeError, csv.Error) as exc:
+            raise damaged(self.history_file, f"not a history of numbers: {exc}"[:200],
+                          _RESTORE) from None
 
     def training_seconds(self, history: list[dict] | None = None) -> float:
         """The run's training time: every epoch's steps, quality tracking and own work, summed

@@ -14,7 +14,8 @@ import numpy as np
 
 from replication import experiments, load_model
 from replication.cli import non_negative_int, positive_int
-from replication.errors import ReplicationError, run_command
+from replication.data import IMAGE_SHAPES
+from replication.errors import ReplicationError, refuse_unless_it_fits, run_command
 from replication.runs import (RunDir, atomic_path,
                               provenance_line, shipped_run)
 
@@ -71,6 +72,9 @@ def sample(experiment: str, *, run_dir=None, name: str | None = None,
         raise SampleError(f"{run.path} holds a {info.get('experiment')} run, not {experiment}")
     names = list(info.get("class_names") or [])
     index = resolve_class(klass, names, experiment, spec.conditional)
+    shape = IMAGE_SHAPES.get(info["config"].get("dataset"), (32, 32, 3))
+    # the model's float32 output and the uint8 images, and the grid's pixels at 120 dpi
+    refuse_unless_it_fits(f"--n {n}", n * (9 * int(np.prod(shape)) + 8 * 54 * 54))
     model = load_model(model_file(run, experiment, generator), compile=False)
     cols, rows = int(np.ceil(np.sqrt(n))), None
     if spec.conditional and index is None:  # one row per class

@@ -23,7 +23,7 @@ from replication.checkpoint import CheckpointError, build_optimizers, load_state
 from replication.config import DEFAULT_PROFILE, ConfigError, replace
 from replication.distribute import is_chief, make_strategy
 from replication.cli import add_gan_arguments, add_train_arguments, progress_verbosity
-from replication.errors import DamagedFileError, RunError, run_command
+from replication.errors import DamagedFileError, RunError, refuse_unless_it_fits, run_command
 from replication.experiments import config_from_dict, make_config
 from replication.levers import precision_policy, resolve_precision, resolve_xla
 from replication.runs import (EPOCH_TIME_COLUMNS, RunDir, atomic_path, command_line,
@@ -147,8 +147,17 @@ class _Session:
         if config.batch_size % self.replicas:
             raise ConfigError(f"batch size {config.batch_size} does not split evenly over "
                               f"{self.replicas} replicas")
+        # a batch's images in float32 and, roughly, the networks' activations on it (fifty
+        # copies): refused before any data is read or a folder is made
+        shape = data_lib.IMAGE_SHAPES.get(config.dataset, (32, 32, 3))
+        refuse_unless_it_fits(f"--batch-size {config.batch_size}",
+                              config.batch_size * int(np.prod(shape)) * 4 * 50)
         self.spec.preflight(config)
         self.dataset = data_lib.load(config.dataset, data)
+        examples = len(self.dataset.train.take(config.train_examples))
+        if config.batch_size > examples:
+            raise ConfigError(f"batch size {config.batch_size} is larger than the "
+                              f"{examples:,} training examples: not one step per epoch")
         self.device = device_description()
         where = (f"{self.device}, strategy {strategy} ({self.replicas} "
                  f"replica{'s' * (self.replicas > 1)})")

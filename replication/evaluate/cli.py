@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import argparse
 import sys
+
+import numpy as np
 from pathlib import Path
 
 from replication import experiments
 from replication.cli import command_parser, script_main
 from replication.config import PROFILES
-from replication.errors import DamagedFileError, MissingFileError, ReplicationError, run_command
+from replication.data import IMAGE_SHAPES
+from replication.errors import (DamagedFileError, MissingFileError, ReplicationError,
+                                refuse_unless_it_fits, run_command)
 from replication.evaluate.gan import References, evaluate_gan
 from replication.evaluate.table import table_rows, update_table
 from replication.evaluate.vae import evaluate_vae
@@ -192,6 +196,11 @@ class _Evaluation:
         if result is not None:
             print(f"{path}: reusing metrics.json (same epochs and settings; --force redoes it)")
         else:
+            # the generated images (uint8, float32) and the real and generated features, three
+            # generators' worth: what the whole evaluation holds at once
+            shape = IMAGE_SHAPES.get(info["config"]["dataset"], (32, 32, 3))
+            refuse_unless_it_fits(f"--samples {args.samples}",
+                                  3 * args.samples * (5 * int(np.prod(shape)) + 8 * 2048))
             result = {**evaluate_gan(run, info, self._extractor(info), self.references,
                                      samples=args.samples, limit=args.limit,
                                      kid_subsets=args.kid_subsets,
