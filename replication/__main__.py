@@ -11,8 +11,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from replication import (bench, cards, figures_cli, gallery, pages, reproduce, sample, seeds,
-                         shipping, study, train)
+from replication import (bench, cards, encoder_probe, figures_cli, gallery, pages, reproduce,
+                         sample, seeds, shipping, study, train, zero_shot)
 from replication.cli import Parser, help_formatter
 from replication.evaluate import cli as evaluate_cli
 
@@ -45,6 +45,8 @@ VERBS = (
     ("ship", shipping),
     ("cards", cards),
     ("pages", pages),
+    ("judge", zero_shot),
+    ("probe", encoder_probe),
 )
 
 

@@ -22,10 +22,10 @@ import time
 import numpy as np
 
 from replication import data
-from replication.cli import Parser, int_list, positive_int
+from replication.cli import int_list, positive_int, script_main
 from replication.errors import run_command
 from replication.metrics import ridge_classifier
-from replication.runs import device_description, now, write_json
+from replication.runs import command_line, device_description, now, write_json
 
 
 def features(images: np.ndarray, weights: str, input_size: int,
@@ -91,26 +91,32 @@ def probe(settings=(("imagenet", 32), ("none", 32), ("imagenet", 64)), n_train: 
     return rows
 
 
-def main(argv=None) -> int:
-    parser = Parser(
-        prog="python scripts/probe_lite0_features.py",
-        description="Linear probe of EfficientNet-Lite0's features on MNIST (ImageNet weights "
-                    "vs random, input sizes): what the bonus VAE's encoder knows of a digit "
-                    "before training; writes JSON.")
+HELP = "what EfficientNet-Lite0's features know of a digit before training (a linear probe)"
+DESCRIPTION = ("Linear probe of EfficientNet-Lite0's features on MNIST (ImageNet weights vs "
+               "random, input sizes): what the bonus VAE's encoder knows of a digit before "
+               "training; writes JSON.")
+
+
+def add_arguments(parser) -> None:
     parser.add_argument("--sizes", type=int_list(32, "at least 32 (the padded digit's size)"),
                         default="32,64", help="input sizes (default 32,64)")
     parser.add_argument("--n-train", type=positive_int, default=5000)
     parser.add_argument("--n-test", type=positive_int, default=2000)
     parser.add_argument("--out", default="figures/studies/records/effnet_vae/probe.json")
-    args = parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    return script_main("python scripts/probe_lite0_features.py", sys.modules[__name__], argv)
+
+
+def run_cli(args, parser) -> int:
     sizes = args.sizes
     settings = [("imagenet", s) for s in sizes] + [("none", sizes[0])]
 
     def run():
         rows = probe(settings, args.n_train, args.n_test)
         write_json(args.out, {"rows": rows, "device": device_description(), "measured_at": now(),
-                              "command": "python scripts/probe_lite0_features.py "
-                                         + " ".join(sys.argv[1:] if argv is None else argv)})
+                              "command": command_line()})
         print(f"wrote {args.out}")
 
     return run_command(run)

@@ -26,12 +26,12 @@ from pathlib import Path
 import numpy as np
 
 from replication import data, experiments, load_model
-from replication.cli import Parser, int_at_least, positive_int
+from replication.cli import int_at_least, positive_int, script_main
 from replication.config import ConfigError
 from replication.errors import MissingFileError, run_command
 from replication.extractors import Lite0Extractor
 from replication.metrics import class_coverage, ridge_classifier
-from replication.runs import AVERAGED_GENERATOR_FILE, GENERATOR_FILE, RunDir
+from replication.runs import AVERAGED_GENERATOR_FILE, GENERATOR_FILE, RunDir, command_line
 
 # ImageNet-1k class indices (the standard ILSVRC-2012 order, i.e. sorted WordNet ids) that
 # stand for each CIFAR-10 class.  ImageNet has no generic deer, so antelopes stand in.
@@ -361,11 +361,14 @@ def summary(result: dict) -> str:
     return "\n".join(lines)
 
 
-def main(argv=None) -> int:
-    parser = Parser(
-        prog="python scripts/zero_shot_lite0.py",
-        description="Zero-shot CIFAR-10 accuracy of ImageNet EfficientNet-Lite0 (offline), a "
-                    "check of the weight port; writes JSON.")
+HELP = ("the Lite0 port's zero-shot check on CIFAR-10, or (--run) an independent judge of "
+        "conditional GAN samples")
+DESCRIPTION = ("Zero-shot CIFAR-10 accuracy of ImageNet EfficientNet-Lite0 (offline), a check of "
+               "the weight port; writes JSON. With --run, an independent judge of conditional "
+               "GAN samples: Lite0 zero-shot, or a linear probe on its features.")
+
+
+def add_arguments(parser) -> None:
     parser.add_argument("--n", type=positive_int, default=2000, help="test images (default 2000)")
     parser.add_argument("--input-size", type=int_at_least(32, "at least 32"), default=224, help="default 224")
     parser.add_argument("--normalisation", choices=("lite", "torchvision"), default="lite",
@@ -384,7 +387,13 @@ def main(argv=None) -> int:
     parser.add_argument("--probe-train", type=positive_int, default=PROBE_TRAIN,
                         help=f"--judge probe: real training images it is fitted on "
                              f"(default {PROBE_TRAIN})")
-    args = parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    return script_main("python scripts/zero_shot_lite0.py", sys.modules[__name__], argv)
+
+
+def run_cli(args, parser) -> int:
     if args.judge == "probe" and not args.run:
         parser.error("--judge probe needs --run RUN_DIR ...")
 
@@ -407,8 +416,7 @@ def main(argv=None) -> int:
             return judge()
         result = zero_shot_cifar10(args.n, args.input_size, args.normalisation,
                                    args.batch_size)
-        result["command"] = "python scripts/zero_shot_lite0.py " + " ".join(
-            sys.argv[1:] if argv is None else argv)
+        result["command"] = command_line()
         print(summary(result))
         out = Path(args.out)
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -419,4 +427,5 @@ def main(argv=None) -> int:
 
 
 __all__ = ["CIFAR10_FROM_IMAGENET", "CIFAR10_CLASSES", "class_matrix", "cifar_predictions",
-           "zero_shot_cifar10", "zero_shot_generated", "probe_judge", "summary", "main"]
+           "zero_shot_cifar10", "zero_shot_generated", "probe_judge", "summary", "main",
+           "HELP", "DESCRIPTION", "add_arguments", "run_cli"]

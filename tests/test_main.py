@@ -10,7 +10,7 @@ from replication.__main__ import VERBS, main
 def test_every_verb_is_listed_and_answers_help(capsys):
     verbs = [verb for verb, _ in VERBS]
     assert set(verbs) == {"train", "sample", "figures", "gallery", "reproduce", "evaluate",
-                          "study", "bench", "ship", "seeds", "cards", "pages"}
+                          "study", "bench", "ship", "seeds", "cards", "pages", "judge", "probe"}
     for verb, module in VERBS:  # one shape
         assert all(hasattr(module, name) for name in ("HELP", "DESCRIPTION", "add_arguments",
                                                       "run_cli")), verb
