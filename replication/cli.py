@@ -16,7 +16,8 @@ from replication.experiments.cgan import CGANConfig
 from replication.experiments.effnet_vae import EffNetVAEConfig
 from replication.distribute import STRATEGIES
 from replication.levers import PRECISION_SETTINGS, XLA_SETTINGS
-from replication.vocabulary import CLASS_LOSSES, EFFNET_ENCODERS, GAN_LOSSES, LABEL_DESIGNS
+from replication.vocabulary import (CLASS_LOSSES, EFFNET_ENCODERS, GAN_LOSSES, LABEL_DESIGNS,
+                                    comma_list)
 
 # Config fields set by the "GAN stabilisers and instruments" flags (same names).
 GAN_OPTIONS = ("real_label", "d_learning_rate", "g_learning_rate", "class_loss", "class_weight",
@@ -48,7 +49,7 @@ def int_list(minimum: int, meaning: str):
     one = int_at_least(minimum, meaning)
 
     def parse(text: str) -> list[int]:
-        items = [item.strip() for item in text.split(",") if item.strip()]
+        items = comma_list(text)
         if not items:
             raise argparse.ArgumentTypeError(f"expected numbers like 0,1, got {text!r}")
         return [one(item) for item in items]

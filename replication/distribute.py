@@ -29,6 +29,7 @@ import json
 import os
 
 from replication.errors import ReplicationError
+from replication.vocabulary import comma_list
 
 STRATEGIES = ("default", "mirrored", "multiworker")
 
@@ -44,7 +45,7 @@ def make_strategy(name: str = "default", devices: str | list[str] | None = None)
         return tf.distribute.get_strategy()
     if name == "mirrored":
         if isinstance(devices, str):
-            devices = [d.strip() for d in devices.split(",") if d.strip()]
+            devices = comma_list(devices)
         if not devices:
             gpus = tf.config.list_logical_devices("GPU")
             if not gpus:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from replication import experiments
 from replication.errors import run_command
+from replication.vocabulary import comma_list
 
 HELP = "regenerate an experiment's figures from a run directory"
 DESCRIPTION = ("Draw the report's figures and GIFs of one experiment from a finished (or partly "
@@ -35,6 +36,6 @@ def run_cli(args, parser) -> int:
 
     def run() -> None:
         draw_experiment(args.experiment, args.run_dir, args.out,
-                        only=args.only.split(",") if args.only else None)
+                        only=comma_list(args.only) or None)
 
     return run_command(run)

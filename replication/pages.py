@@ -32,6 +32,7 @@ from replication.cli import script_main
 from replication.config import ConfigError
 from replication.errors import run_command
 from replication.runs import as_written
+from replication.vocabulary import comma_list
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ("README.md", "docs/*.md")
@@ -67,7 +68,7 @@ def render(text: str, records=None, pretrained=None) -> tuple[str, list[str]]:
         if kind == "seeds":
             return seeds.table(match.group(2), records, match.group(3), pretrained)
         if kind == "study":
-            named = match.group(4).split(",") if match.group(4) else None
+            named = comma_list(match.group(4)) or None
             found = study.table(match.group(2), records, match.group(3), named)
             if len(found) < 3:
                 raise ConfigError(f"no study records of {match.group(2)} "

@@ -27,6 +27,7 @@ from replication.evaluate import table_rows, update_table
 from replication.runs import (RunDir, ShippingError, default_run_dir, device_description,
                               read_json, shipped_at, shipped_run, shipped_runs)
 from replication.train import train
+from replication.vocabulary import comma_list
 
 # The up-front estimate of a stage: each experiment's ``reference_seconds`` (per training step
 # at the profile's batch size, per epoch beside the steps, per stage), measured on the reference
@@ -187,7 +188,7 @@ def _stages(args, parser) -> list[str]:
     stages = experiments.names()  # the report's experiments, in the report's order
     if not args.only:
         return list(stages)
-    chosen = [s.strip() for s in args.only.split(",") if s.strip()]
+    chosen = comma_list(args.only)
     if not chosen:
         parser.error(f"--only: name at least one of {', '.join(stages)}")
     unknown = [s for s in chosen if s not in stages]

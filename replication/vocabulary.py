@@ -69,6 +69,12 @@ LABEL_DESIGNS: dict[str, LabelDesign] = {design.name: design for design in (
 EFFNET_ENCODERS = ("efficientnet-b0", "efficientnet-lite0")
 
 
+def comma_list(text: str | None) -> list[str]:
+    """The one reading of a comma-separated list a user writes (``a, b,`` -> ``["a", "b"]``):
+    items stripped, empty ones dropped; ``None`` or blank -> ``[]``."""
+    return [item.strip() for item in (text or "").split(",") if item.strip()]
+
+
 def unknown(kind: str, value, choices) -> str:
     """The one message for a word a vocabulary does not have."""
     return f"unknown {kind} {value!r}; choose one of {', '.join(choices)}"

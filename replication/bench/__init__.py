@@ -39,6 +39,7 @@ from replication.cli import script_main
 from replication.experiments import names as experiment_names
 from replication.levers import PRECISION_SETTINGS, XLA_SETTINGS, resolve_precision
 from replication.runs import device_description, now, package_versions, write_json
+from replication.vocabulary import comma_list
 
 RESULT_MARK = "BENCH-RESULT "
 
@@ -141,7 +142,7 @@ def run_cli(args, parser) -> int:
     if min(args.warmup, args.windows, args.window_steps, args.rounds, args.profile_steps) < 1:
         parser.error("--warmup, --windows, --window-steps, --rounds and --profile-steps must "
                      "be at least 1")
-    models = [m.strip() for m in args.models.split(",") if m.strip()]
+    models = comma_list(args.models)
     if not models:
         parser.error(f"--models: name at least one of {', '.join(experiment_names())}")
     unknown = sorted(set(models) - set(experiment_names()))

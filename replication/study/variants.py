@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from replication.cli import train_flags
 from replication.config import ConfigError
 from replication.experiments.effnet_vae import EffNetVAEConfig
+from replication.vocabulary import comma_list
 
 SEEDS = (0, 1)
 
@@ -121,8 +122,9 @@ def chosen(experiment: str, names: str | None) -> list[Variant]:
     if not names:
         return variants
     known = {v.name: v for v in variants}
-    unknown = [n for n in names.split(",") if n not in known]
+    wanted = comma_list(names)
+    unknown = [n for n in wanted if n not in known]
     if unknown:
         raise ConfigError(f"{experiment} has no study variant {', '.join(unknown)}; "
                           f"it has {', '.join(known)}")
-    return [known[n] for n in names.split(",")]
+    return [known[n] for n in wanted]
