@@ -9,6 +9,7 @@ import shutil
 import pytest
 
 from replication import gallery, study
+from replication.config import ConfigError
 from replication.figures import Context, FigureError, schedule
 from replication.runs import RunDir
 
@@ -110,7 +111,7 @@ def test_study_schedule_prints_the_table_of_the_report_run_and_the_paper_runs(
         shutil.copy(acgan_smoke_run / name, pretrained / name)
     monkeypatch.setattr(runs, "PRETRAINED_DIR", tmp_path / "pretrained")
     root = tmp_path / "runs"
-    with pytest.raises(study.ConfigError, match="no acgan run at the paper's schedule"):
+    with pytest.raises(ConfigError, match="no acgan run at the paper's schedule"):
         study.schedule_table("acgan", root)
     shutil.copytree(paper_run, root / "acgan" / "paper")
     record = root / "acgan" / "study-paper" / "real-cls-s0"
