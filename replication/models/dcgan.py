@@ -66,12 +66,8 @@ def build_generator(image_shape, noise_dim, filters, kernel_size, init_stddev, n
 
     Returns:
         A ``keras.Model``: ``noise`` (B, noise_dim) float32 -> images (B, H, W, C) in [-1, 1];
-        with ``num_classes`` its inputs are ``[noise, label]``, label (B,) int32.
-
-    Example::
-
-        g = build_generator((32, 32, 3), 100, (256, 128, 64), 4, 0.02)
-        images = g(np.random.default_rng(0).standard_normal((8, 100)).astype("float32"))
+        with ``num_classes`` its inputs are ``[noise, label]``, label (B,) int32.  For example
+        ``build_generator((32, 32, 3), 100, (256, 128, 64), 4, 0.02)``.
     """
     if label_way not in ("concat", "cbn"):
         raise ValueError(f"unknown generator label way {label_way!r}")
@@ -117,10 +113,8 @@ def build_discriminator(image_shape, filters, kernel_size, init_stddev, leaky_sl
     """image -> [Conv stride 2, (BN), LeakyReLU]* -> dense logit.  No BN on the input layer.
 
     Args:
-        image_shape: ``(height, width, channels)`` of the images.
-        filters: channels of each downsampling stage.
-        kernel_size: side of every convolution's kernel.
-        init_stddev: standard deviation of the normal weight initialiser.
+        image_shape, filters, kernel_size, init_stddev: as :func:`build_generator`'s (filters:
+            the channels of each downsampling stage).
         leaky_slope: negative slope of the LeakyReLUs (0.2, DCGAN's).
         norm: ``"batch"``, or ``"layer"`` for WGAN-GP's critic (the gradient penalty is per
             example, which batch statistics would break).
