@@ -11,6 +11,9 @@ its file holds:
   table over the committed records, of the variants named (:func:`replication.study.table`);
 - ``<!-- means EXPERIMENT PROFILE FIRST-LAST -->`` … ``<!-- /means -->``: each study run's
   tracked values averaged over those epochs (:func:`replication.study.means`);
+- ``<!-- schedule EXPERIMENT -->`` … ``<!-- /schedule -->``: the paper-schedule table, the
+  shipped report run beside the runs recorded at the paper's profile
+  (:func:`replication.study.schedule_table`);
 - ``<!-- results -->`` … ``<!-- /results -->``: the README's results table
   (:func:`replication.seeds.results_table`);
 - ``<!-- shipped -->`` … ``<!-- /shipped -->``: every run in ``pretrained/`` with its
@@ -45,6 +48,7 @@ BLOCKS = {
                         re.S),
     "means": re.compile(r"(<!-- means (\S+) (\S+) (\d+-\d+) -->\n)(.*?)(<!-- /means -->)",
                         re.S),
+    "schedule": re.compile(r"(<!-- schedule (\S+)()() -->\n)(.*?)(<!-- /schedule -->)", re.S),
     "results": re.compile(r"(<!-- results -->\n)()()()(.*?)(<!-- /results -->)", re.S),
     "shipped": re.compile(r"(<!-- shipped -->\n)()()()(.*?)(<!-- /shipped -->)", re.S),
 }
@@ -77,6 +81,8 @@ def render(text: str, records=None, pretrained=None) -> tuple[str, list[str]]:
         if kind == "means":
             first, last = (int(epoch) for epoch in match.group(4).split("-"))
             return study.means(match.group(2), (first, last), records, match.group(3))
+        if kind == "schedule":
+            return study.schedule_table(match.group(2), records)
         if kind == "results":
             return seeds.results_table(records, pretrained)
         return cards.shipped_table(pretrained)

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
                         "seeds vae report", "seeds effnet_vae report", "seeds dcgan report"}),
     ("README.md", {"results"}),
     ("docs/results.md", {"shipped"}),
-    ("docs/studies.md", {"study dcgan report", "means dcgan report 58-60"})])
+    ("docs/studies.md", {"study dcgan report", "means dcgan report 58-60", "schedule acgan"})])
 def test_the_pages_tables_are_their_files(tmp_path, name, blocks):
     """The committed pages hold what `python -m replication pages` makes of the committed study
     records and the shipped runs (rerun it after recording or shipping a run)."""
