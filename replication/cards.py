@@ -166,6 +166,9 @@ def shipped_table(root=None) -> list[str]:
         lines += ["", f"The {len(drawn)} runs the report's figures are drawn from "
                       f"({', '.join(f'`{run.path.name}`' for run in drawn)}): "
                       f"{_hours(total)} of training, summed."]
+    size = sum(path.stat().st_size for path in base.rglob("*") if path.is_file())
+    lines += ["", f"Together the folders take {size / 2 ** 20:.1f} MB (MB = 2^20 bytes, every "
+                  f"file under `{base.name}/`)."]
     return lines
 
 
