@@ -131,11 +131,14 @@ def run_cli(args, parser) -> int:
     for page in chosen:
         if not page.is_file():
             parser.error(f"no such page {page}")
-    if args.check:
-        stale = [str(page) for page in chosen if behind(page, args.runs)]
+    def check() -> int:
+        stale = [as_written(page) for page in chosen if behind(page, args.runs)]
         for page in stale:
             print(f"{page} is behind its files: python -m replication pages {page}")
         return 1 if stale else 0
+
+    if args.check:
+        return run_command(check)
 
     def update() -> None:
         for page in chosen:

@@ -60,6 +60,14 @@ def test_check_names_a_page_behind_its_files(tmp_path, capsys):
     assert cli.main(["pages", "--check", str(page)]) == 0
 
 
+def test_check_of_a_block_without_records_is_one_line(tmp_path, capsys):
+    page = tmp_path / "page.md"
+    page.write_text("<!-- study dcgan smoke -->\n<!-- /study -->\n")
+    assert cli.main(["pages", "--check", "--runs", str(tmp_path / "none"), str(page)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no study records of dcgan" in err
+
+
 def test_a_missing_page_is_one_clear_error(tmp_path, capsys):
     with pytest.raises(SystemExit) as raised:
         cli.main(["pages", str(tmp_path / "nope.md")])
