@@ -1,4 +1,4 @@
-"""replication/bench.py: the benchmark's measuring tools: FLOP counting, throughput windows,
+"""replication/bench/: the benchmark's measuring tools: FLOP counting, throughput windows,
 argument checks, the per-op breakdown (the benchmark worker itself runs in
 tests/e2e/test_bench_worker.py)."""
 
