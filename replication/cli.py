@@ -9,7 +9,8 @@ import argparse
 import sys
 
 from replication import experiments
-from replication.config import DATASETS, DEFAULT_PROFILE, PROFILES, ExperimentConfig, GANConfig
+from replication.config import (DATASETS, DEFAULT_PROFILE, PROFILE_DEFAULTS, PROFILES,
+                                ExperimentConfig, GANConfig)
 from replication.experiments import make_config
 from replication.experiments.acgan import ACTIVATION_NOISE, ACGANConfig
 from replication.experiments.cgan import CGANConfig
@@ -108,8 +109,10 @@ def add_precision_flags(parser) -> None:
                         help="numeric precision of a new run: fp32, bf16 (mixed_bfloat16: CPUs "
                              "with AVX512-BF16, recent GPUs), fp16 (mixed_float16, GPUs; loss "
                              "scaling on every optimizer), auto (bf16 where the benchmark "
-                             "measured it faster on this kind of device, else fp32); default "
-                             f"{ExperimentConfig.precision}")
+                             "measured it faster on this kind of device, else fp32); default by "
+                             "profile: " + ", ".join(
+                                 f"{p} {PROFILE_DEFAULTS.get(p, {}).get('precision', ExperimentConfig.precision)}"
+                                 for p in PROFILES))
     parser.add_argument("--xla", choices=XLA_SETTINGS,
                         help="XLA compilation of the training step; auto uses the choice "
                              f"measured per device; default {ExperimentConfig.xla}")

@@ -21,7 +21,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from replication.config import NOT_SETTINGS, PROFILES, ConfigError, ExperimentConfig
+from replication.config import (NOT_SETTINGS, PROFILE_DEFAULTS, PROFILES, ConfigError,
+                                ExperimentConfig)
 from replication.experiments import acgan, cgan, classifier, dcgan, effnet_vae, vae
 from replication.experiments.base import Built, Experiment, GANExperiment
 
@@ -83,7 +84,8 @@ def make_config(experiment: str, profile: str = "report", **overrides: Any) -> E
         raise ConfigError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
     spec = EXPERIMENTS[experiment]
     cls = spec.config_class
-    values = dict(spec.profiles.get(profile, {}))
+    values = dict(PROFILE_DEFAULTS.get(profile, {}))
+    values.update(spec.profiles.get(profile, {}))
     dataset = overrides.get("dataset") or getattr(cls, "dataset")
     values.update(spec.dataset_profiles.get((dataset, profile), {}))
     values.update({k: v for k, v in overrides.items() if v is not None})

@@ -29,7 +29,7 @@ class DCGANConfig(GANConfig):
 PROFILES = {
     "smoke": dict(epochs=2, batch_size=32, train_examples=256, eval_examples=256,
                   num_fixed_noise=16, track_samples=200),
-    "quick": dict(epochs=4, train_examples=12_800),
+    "quick": dict(epochs=4, train_examples=38_400),
 }
 # On 28x28x1 MNIST a step is much cheaper: the quick profile uses the time for more steps (two
 # full epochs, about the time of CIFAR-10's 500 steps).

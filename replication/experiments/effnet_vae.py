@@ -54,7 +54,7 @@ PROFILES = {
     # exercised by `--encoder efficientnet-lite0` (tests, the acceptance checks).
     "smoke": dict(epochs=2, train_examples=512, eval_examples=512, latent_points=512,
                   manifold_size=10, encoder="efficientnet-b0"),
-    "quick": dict(epochs=2, train_examples=16_000),
+    "quick": dict(epochs=2, train_examples=12_800),
 }
 
 

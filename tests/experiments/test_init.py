@@ -15,6 +15,7 @@ def test_per_dataset_overrides_and_the_unknown_setting_error():
     assert make_config("classifier", "report").widths == (64, 128, 256)
     assert make_config("dcgan", "quick", dataset="mnist").epochs == 2
     assert make_config("dcgan", "quick").epochs == 4
+    assert make_config("dcgan", "quick").precision == "auto"
     # An explicit value beats the dataset override.
     assert make_config("dcgan", "quick", dataset="mnist", epochs=7).epochs == 7
     with pytest.raises(ConfigError, match="vae has no setting noise_dim"):
