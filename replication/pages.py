@@ -17,7 +17,9 @@ its file holds:
 - ``<!-- results -->`` … ``<!-- /results -->``: the README's results table
   (:func:`replication.seeds.results_table`);
 - ``<!-- shipped -->`` … ``<!-- /shipped -->``: every run in ``pretrained/`` with its
-  schedule, seed, machine, training time and numbers (:func:`replication.cards.shipped_table`).
+  schedule, seed, machine, training time and numbers (:func:`replication.cards.shipped_table`);
+- ``<!-- profiles -->`` … ``<!-- /profiles -->``: each profile's schedule per experiment, from
+  the experiments' profile tables (:func:`profiles_table`).
 
 ``python -m replication pages`` rewrites every page of the project that has such a block;
 ``--check`` changes nothing and exits 1 naming the pages that are behind their files (the
@@ -30,9 +32,10 @@ import re
 import sys
 from pathlib import Path
 
-from replication import cards, seeds, study
+from replication import cards, experiments, seeds, study
 from replication.cli import script_main
-from replication.config import ConfigError
+from replication.config import PROFILES, ConfigError
+from replication.data import train_size
 from replication.errors import run_command
 from replication.runs import as_written
 from replication.vocabulary import comma_list
@@ -51,7 +54,27 @@ BLOCKS = {
     "schedule": re.compile(r"(<!-- schedule (\S+)()() -->\n)(.*?)(<!-- /schedule -->)", re.S),
     "results": re.compile(r"(<!-- results -->\n)()()()(.*?)(<!-- /results -->)", re.S),
     "shipped": re.compile(r"(<!-- shipped -->\n)()()()(.*?)(<!-- /shipped -->)", re.S),
+    "profiles": re.compile(r"(<!-- profiles -->\n)()()()(.*?)(<!-- /profiles -->)", re.S),
 }
+
+
+def profiles_table() -> list[str]:
+    """Each profile's schedule per report experiment, as its configuration holds it: epochs ×
+    images per epoch, the training steps and their batch, the precision setting."""
+    names = experiments.names()
+    lines = ["| profile | " + " | ".join(f"`{name}`" for name in names) + " |",
+             "|---" * (len(names) + 1) + "|"]
+    for profile in PROFILES:
+        cells = []
+        for name in names:
+            config = experiments.make_config(name, profile)
+            size = train_size(config.dataset)
+            images = min(config.train_examples or size, size)
+            steps = config.epochs * (images // config.batch_size)
+            cells.append(f"{config.epochs} × {images:,}: {steps:,} steps of "
+                         f"{config.batch_size}, {config.precision}")
+        lines.append(f"| `{profile}` | " + " | ".join(cells) + " |")
+    return lines
 
 
 def pages(root=ROOT) -> list[Path]:
@@ -85,6 +108,8 @@ def render(text: str, records=None, pretrained=None) -> tuple[str, list[str]]:
             return study.schedule_table(match.group(2), records)
         if kind == "results":
             return seeds.results_table(records, pretrained)
+        if kind == "profiles":
+            return profiles_table()
         return cards.shipped_table(pretrained)
 
     for kind, pattern in BLOCKS.items():

@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
                         "seeds vae report", "seeds effnet_vae report", "seeds dcgan report"}),
     ("README.md", {"results"}),
     ("docs/results.md", {"shipped"}),
+    ("docs/usage.md", {"profiles"}),
     ("docs/studies.md", {"study dcgan report", "means dcgan report 58-60", "schedule acgan"})])
 def test_the_pages_tables_are_their_files(tmp_path, name, blocks):
     """The committed pages hold what `python -m replication pages` makes of the committed study
@@ -30,6 +31,17 @@ def test_the_pages_tables_are_their_files(tmp_path, name, blocks):
     assert copy.read_text() == page.read_text(), \
         f"{name} is behind its files: python -m replication pages {name}"
     assert page in pages.pages(ROOT)
+
+
+def test_the_profiles_table_is_the_profiles():
+    """Each cell is the configuration's schedule: a changed profile shows in the table."""
+    table = pages.profiles_table()
+    quick = next(line for line in table if line.startswith("| `quick`"))
+    config = pages.experiments.make_config("dcgan", "quick")
+    images = config.train_examples
+    assert (f"{config.epochs} × {images:,}: {config.epochs * (images // config.batch_size):,} "
+            f"steps of {config.batch_size}, {config.precision}") in quick
+    assert len(table) == 2 + len(pages.PROFILES)
 
 
 def test_the_shipped_table_reads_each_run(vae_smoke_run, tmp_path):
