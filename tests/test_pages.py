@@ -19,7 +19,8 @@ ROOT = Path(__file__).resolve().parent.parent
     ("README.md", {"results"}),
     ("docs/results.md", {"shipped"}),
     ("docs/usage.md", {"profiles"}),
-    ("docs/studies.md", {"study dcgan report", "means dcgan report 58-60", "schedule acgan"})])
+    ("docs/studies.md", {"study dcgan report", "study effnet_vae report",
+                          "means dcgan report 58-60", "schedule acgan"})])
 def test_the_pages_tables_are_their_files(tmp_path, name, blocks):
     """The committed pages hold what `python -m replication pages` makes of the committed study
     records and the shipped runs (rerun it after recording or shipping a run)."""
