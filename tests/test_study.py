@@ -205,6 +205,19 @@ def test_records_redraw_the_table_and_figure_without_the_runs(screened, tmp_path
     assert (tmp_path / "dcgan.png").stat().st_size > 10_000
 
 
+def test_record_keeps_to_the_variants_and_seeds_named(screened, tmp_path, capsys):
+    """``record --variants V --seeds S`` copies those runs only (a run still training beside a
+    finished one is not recorded by a command that names the finished one)."""
+    out = tmp_path / "studies"
+    assert study.main(["record", "dcgan", "--profile", "smoke", "--runs", str(screened),
+                       "--out", str(out), "--variants", "smooth", "--seeds", "0"]) == 0
+    assert sorted(p.name for p in (out / "records" / "dcgan" / "study-smoke").iterdir()) == \
+        ["smooth-s0"]
+    assert study.main(["record", "dcgan", "--profile", "smoke", "--runs", str(screened),
+                       "--out", str(out), "--seeds", "1"]) == 2  # no such run
+    assert "no study runs of dcgan" in capsys.readouterr().err
+
+
 def _vae_study_run(root, variant, epochs_done, val_losses, metrics=None, seed=0):
     """A study run directory of the EfficientNet-VAE as training leaves it (no training)."""
     path = study.run_dir("effnet_vae", variant, seed, root)

@@ -86,9 +86,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("experiment", choices=studied())
     parser.add_argument("--variants", metavar="A,B",
                         help="variants to train (default: all); promote: the one variant")
-    parser.add_argument("--seeds", type=int_list(0, "non-negative"),
-                        default=",".join(map(str, SEEDS)), metavar="0,1",
-                        help=f"seeds (default {','.join(map(str, SEEDS))})")
+    parser.add_argument("--seeds", type=int_list(0, "non-negative"), metavar="0,1",
+                        help=f"seeds (default {','.join(map(str, SEEDS))}; record: every "
+                             "seed, and every variant unless --variants names some)")
     parser.add_argument("--stop-after", type=positive_int, metavar="N",
                         help="pause every run after epoch N (a screening pass); rerun without "
                              "it to continue")
@@ -108,7 +108,7 @@ def main(argv=None) -> int:
 
 
 def run_cli(args, parser) -> int:
-    seeds = args.seeds
+    seeds = list(SEEDS) if args.seeds is None else args.seeds
     if args.action == "promote" and (not args.variants or "," in args.variants
                                      or len(seeds) != 1):
         parser.error("promote: name one variant and one seed, e.g. --variants baseline --seeds 0")
@@ -127,7 +127,10 @@ def _act(args, seeds) -> None:
         print(f"copied {source} to {target}; "
               f"python scripts/reproduce_all.py --profile {args.profile} draws from it")
     elif args.action == "record":
-        for path in record(args.experiment, args.runs, args.out, args.profile):
+        named = None if args.variants is None else \
+            [variant.name for variant in chosen(args.experiment, args.variants)]
+        for path in record(args.experiment, args.runs, args.out, args.profile, named,
+                           args.seeds):
             print(f"recorded {path}")
     elif args.action == "schedule":
         print("\n".join(schedule_table(args.experiment, args.runs)))

@@ -101,15 +101,22 @@ def promote(experiment: str, variant: str, seed: int, root="runs", profile="repo
 RECORD_FILES = ("config.json", "status.json", "history.csv", "metrics.json")
 
 
-def record(experiment: str, root="runs", out=FIGURES_DIR, profile="report") -> list[Path]:
+def record(experiment: str, root="runs", out=FIGURES_DIR, profile="report",
+           variants=None, seeds=None) -> list[Path]:
     """Copy every study run's :data:`RECORD_FILES` (those it has) to
     ``<out>/records/<experiment>/study/<run>/``, the layout of a runs root, so the records read
-    as runs with ``--runs <out>/records``.  A record is replaced whole (files of an older copy
-    that the run no longer has are removed), each file written atomically."""
-    runs = study_runs(experiment, root, profile)
+    as runs with ``--runs <out>/records``; only the runs of ``variants`` (names) and ``seeds``
+    where given.  A record is replaced whole (files of an older copy that the run no longer
+    has are removed), each file written atomically."""
+    runs = [(variant, seed, run) for variant, seed, run in study_runs(experiment, root, profile)
+            if (variants is None or variant.name in variants)
+            and (seeds is None or seed in seeds)]
     if not runs:
-        raise ConfigError(f"no study runs of {experiment} under "
-                          f"{run_dir(experiment, '', 0, root, profile).parent}")
+        named = ", ".join(filter(None, (
+            variants and f"variants {','.join(variants)}",
+            seeds is not None and f"seeds {','.join(map(str, seeds))}")))
+        raise ConfigError(f"no study runs of {experiment}{f' ({named})' if named else ''} "
+                          f"under {run_dir(experiment, '', 0, root, profile).parent}")
     written = []
     for variant, seed, run in runs:
         target = run_dir(experiment, variant.name, seed, Path(out) / "records", profile)
