@@ -63,9 +63,11 @@ class Experiment:
     # Published numbers for the same model, shown beside ours in the evaluation table
     # ({"source": ..., "IS": ..., "FID": ...}; docs/evaluation.md says why they differ).
     published: tuple[dict, ...] = ()
-    # reproduce's up-front time estimate on the reference CPU in fp32: seconds per training
-    # step, per epoch beside the steps (tracking, validation, checkpoints), per stage (building,
-    # drawing); measured epoch times replace it once a stage has run.
+    # reproduce's up-front time estimate on the reference CPU (the 2-core Zen 4) at the
+    # profile's precision (``auto``): seconds per training step at the quick profile's batch,
+    # per epoch beside the steps (tracking, validation, snapshots), per stage (building,
+    # drawing); measured by the quick profile's main job of docs/results.md, and replaced by
+    # the measured epoch times once a stage has run.
     reference_seconds: tuple[float, float, float] = (0.1, 5.0, 5.0)
     # Settings the benchmark changes so that it times the step alone (e.g. no weight download).
     bench_overrides: dict = {}
