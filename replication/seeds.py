@@ -24,7 +24,7 @@ import numpy as np
 
 from replication import experiments, study
 from replication.cli import script_main
-from replication.config import PROFILES, ConfigError
+from replication.config import FULL_SCHEDULE_PROFILES, PROFILES, ConfigError
 from replication.errors import run_command
 from replication.runs import read_json, shipped_runs
 
@@ -159,16 +159,12 @@ def faithful_variant(experiment: str, profile: str = "report") -> str | None:
     return None
 
 
-def headline(experiment: str, root=None, pretrained=None) -> str:
-    """The README's cell for ``experiment``: the report recipe's numbers at the report's
-    schedule, the mean over its finished, evaluated seeds (trained generator), and how many."""
-    root = study.RECORDS if root is None else root
-    name = faithful_variant(experiment)
-    row = next((r for r in rows(experiment, root, "report", pretrained) if r.variant == name),
-               None)
+def _cell(experiment: str, row: Row | None) -> str | None:
+    """A row's headline numbers: the mean over its finished, evaluated seeds (trained
+    generator), and how many; None before any is evaluated."""
     evaluated = len(row.seeds) - len(row.unevaluated) if row else 0
     if not evaluated:
-        return "training"
+        return None
     values = row.values
     if experiments.get(experiment).likelihood:
         cell = f"−ELBO {np.mean(values['neg_elbo']):.2f} nats"
@@ -180,15 +176,45 @@ def headline(experiment: str, root=None, pretrained=None) -> str:
     return cell + f" ({evaluated} seed{'s' if evaluated > 1 else ''})"
 
 
+def headline(experiment: str, root=None, pretrained=None) -> str:
+    """The README's cell for ``experiment``: the report recipe's numbers at the report's
+    schedule, the mean over its finished, evaluated seeds (trained generator), and how many."""
+    root = study.RECORDS if root is None else root
+    name = faithful_variant(experiment)
+    row = next((r for r in rows(experiment, root, "report", pretrained) if r.variant == name),
+               None)
+    return _cell(experiment, row) or "training"
+
+
+def departures(experiment: str, root=None, pretrained=None) -> str:
+    """The README's cell of ``experiment``'s shipped departures: each named variant that ships
+    (its folder, study variant and schedule) with its numbers as :func:`headline`'s."""
+    root = study.RECORDS if root is None else root
+    cells = []
+    for profile in FULL_SCHEDULE_PROFILES:
+        faithful = faithful_variant(experiment, profile)
+        for row in rows(experiment, root, profile, pretrained):
+            if row.variant == faithful or not row.shipped:
+                continue
+            where = "" if profile == "report" else f", the {profile}'s schedule"
+            folders = ", ".join(f"`{folder}`" for _, folder in row.shipped)
+            cells.append(f"{folders} ({row.variant}{where}): "
+                         f"{_cell(experiment, row) or 'not evaluated'}")
+    return "; ".join(cells) or "—"
+
+
 def results_table(root=None, pretrained=None) -> list[str]:
     """The README's results table: per experiment what the report shows, what its recipe
-    reaches here (:func:`headline`) and the figure."""
-    lines = ["| experiment | the report shows | the report's recipe reaches | figure |",
-             "|---|---|---|---|"]
+    reaches here (:func:`headline`), the shipped departures (:func:`departures`) and the
+    figure."""
+    lines = ["| experiment | the report shows | the report's recipe reaches | "
+             "a shipped departure reaches | figure |",
+             "|---|---|---|---|---|"]
     for spec in experiments.of_report():
         figure = spec.headline_figure
         lines.append(f"| `{spec.name}` | {spec.report_shows} | "
                      f"{headline(spec.name, root, pretrained)} | "
+                     f"{departures(spec.name, root, pretrained)} | "
                      f"[{figure}](figures/{figure}.png) |")
     return lines
 

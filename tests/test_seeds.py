@@ -83,3 +83,24 @@ def test_a_page_block_is_the_table_of_the_records(vae_smoke_run, tmp_path):
     assert text.startswith("intro\n<!-- seeds vae smoke -->\n| variant |")
     assert "| baseline | 1: 0 | 150.00 |" in text
     assert "old table" not in text and text.endswith("<!-- /seeds -->\noutro\n")
+
+
+def test_the_results_table_names_each_shipped_departure(cgan_smoke_run, tmp_path):
+    """The README's table: the faithful variant's numbers in one column, every named variant
+    that ships beside it (found by its record being the shipped run) in the next."""
+    root, pretrained = tmp_path / "records", tmp_path / "pretrained"
+    for variant, accuracy in (("projection-b64", 0.5), ("projection-matching-b64", 0.9)):
+        path = root / "cgan" / "study" / f"{variant}-s0"
+        shutil.copytree(cgan_smoke_run, path)
+        block = {"model": {"FID": 30.0, "conditional_accuracy": accuracy, "class_coverage": 10}}
+        (path / "metrics.json").write_text(json.dumps({"gan": {"classifier": block}}))
+        with open(path / "history.csv", "a") as history:
+            history.write(f"# {variant}\n")
+    assert seeds.departures("cgan", root, pretrained) == "—"  # nothing ships yet
+    shutil.copytree(root / "cgan" / "study" / "projection-matching-b64-s0",
+                    pretrained / "cgan_matching")
+    assert seeds.headline("cgan", root, pretrained) == "50.0 %, FID 30.0, 10/10 (1 seed)"
+    assert seeds.departures("cgan", root, pretrained) == \
+        "`cgan_matching` (projection-matching-b64): 90.0 %, FID 30.0, 10/10 (1 seed)"
+    row = next(line for line in seeds.results_table(root, pretrained) if "`cgan`" in line)
+    assert "| 50.0 %, FID 30.0, 10/10 (1 seed) | `cgan_matching` (projection-matching-b64)" in row
