@@ -46,12 +46,17 @@ def _numbers(experiment: str, metrics: dict) -> list[str]:
                 continue
             row = block[part]
             accuracy = row.get("conditional_accuracy")
-            lines.append(
-                f"- {who}: FID **{row['FID']:.2f}**, KID {row['KID']:.4g}, "
-                + (f"conditional accuracy **{100 * accuracy:.1f} %**, " if accuracy is not None
-                   else "")
-                + f"{row['class_coverage']}/{row['num_classes']} classes covered "
-                f"({block['samples']:,} samples; {block['extractor_description']})")
+            parts = [f"FID **{row['FID']:.2f}**", f"KID {row['KID']:.4g}"]
+            if accuracy is not None:
+                parts.append(f"conditional accuracy **{100 * accuracy:.1f} %**")
+            if "class_coverage" in row:  # a classifier's space only
+                parts.append(f"{row['class_coverage']}/{row['num_classes']} classes covered")
+            if "precision" in row:
+                parts.append(f"precision / recall {row['precision']:.3f} / {row['recall']:.3f}")
+            if "intra_class_FID" in row:
+                parts.append(f"intra-class FID {row['intra_class_FID']:.1f}")
+            lines.append(f"- {who}: " + ", ".join(parts) + f" ({block['samples']:,} samples; "
+                         f"{block['extractor_description']})")
     return lines
 
 

@@ -186,36 +186,37 @@ def headline(experiment: str, root=None, pretrained=None) -> str:
     return _cell(experiment, row) or "training"
 
 
-def departures(experiment: str, root=None, pretrained=None) -> str:
-    """The README's cell of ``experiment``'s shipped departures: each named variant that ships
-    (its folder, study variant and schedule) with its numbers as :func:`headline`'s."""
+def departures(experiment: str, root=None, pretrained=None) -> list[tuple[str, str, str]]:
+    """``experiment``'s shipped departures: for each named variant that ships (found by its
+    record being the shipped run), the shipped run's name (``sample --run NAME``), its study
+    variant and schedule, and its numbers as :func:`headline`'s."""
     root = study.RECORDS if root is None else root
-    cells = []
+    found = []
     for profile in FULL_SCHEDULE_PROFILES:
         faithful = faithful_variant(experiment, profile)
         for row in rows(experiment, root, profile, pretrained):
-            if row.variant == faithful or not row.shipped:
+            if row.variant == faithful:
                 continue
-            where = "" if profile == "report" else f", the {profile}'s schedule"
-            folders = ", ".join(f"`{folder}`" for _, folder in row.shipped)
-            cells.append(f"{folders} ({row.variant}{where}): "
-                         f"{_cell(experiment, row) or 'not evaluated'}")
-    return "; ".join(cells) or "—"
+            for _, folder in row.shipped:
+                where = row.variant + ("" if profile == "report" else f", {profile} schedule")
+                found.append((folder.removeprefix(f"{experiment}_"), where,
+                              _cell(experiment, row) or "not evaluated"))
+    return found
 
 
 def results_table(root=None, pretrained=None) -> list[str]:
     """The README's results table: per experiment what the report shows, what its recipe
-    reaches here (:func:`headline`), the shipped departures (:func:`departures`) and the
-    figure."""
-    lines = ["| experiment | the report shows | the report's recipe reaches | "
-             "a shipped departure reaches | figure |",
-             "|---|---|---|---|---|"]
+    reaches here (:func:`headline`) and the figure; under it a row per shipped departure
+    (:func:`departures`)."""
+    lines = ["| experiment | the report shows | what it reaches here | figure |",
+             "|---|---|---|---|"]
     for spec in experiments.of_report():
         figure = spec.headline_figure
         lines.append(f"| `{spec.name}` | {spec.report_shows} | "
                      f"{headline(spec.name, root, pretrained)} | "
-                     f"{departures(spec.name, root, pretrained)} | "
                      f"[{figure}](figures/{figure}.png) |")
+        for name, where, cell in departures(spec.name, root, pretrained):
+            lines.append(f"| ↳ `{name}`: departure ({where}) | | {cell} | |")
     return lines
 
 

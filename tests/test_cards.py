@@ -55,3 +55,19 @@ def test_the_using_pages_example_writes_a_png(tmp_path, monkeypatch):
     exec(compile(code, "docs/using.md", "exec"), {})
     image = np.asarray(Image.open(tmp_path / "dcgan-samples.png"))
     assert image.shape == (32, 8 * 32, 3) and image.std() > 5
+
+
+def test_a_card_reads_each_feature_space_with_what_it_has():
+    """A classifier's space has class coverage; Lite0's has none (no classifier): the card
+    gives each block what it holds, precision/recall and intra-class FID where present."""
+    row = {"FID": 31.8, "KID": 0.005, "precision": 0.858, "recall": 0.493,
+           "intra_class_FID": 68.1, "conditional_accuracy": 0.501}
+    metrics = {"gan": {
+        "classifier": {"samples": 10_000, "extractor_description": "the classifier",
+                       "model": {**row, "class_coverage": 10, "num_classes": 10}},
+        "lite0": {"samples": 10_000, "extractor_description": "Lite0's ImageNet features",
+                  "model": {**row, "FID": 188.2}}}}
+    classifier, lite0 = cards._numbers("cgan", metrics)
+    assert "10/10 classes covered" in classifier and "classes covered" not in lite0
+    assert "FID **188.20**" in lite0 and "precision / recall 0.858 / 0.493" in lite0
+    assert "intra-class FID 68.1" in lite0 and "conditional accuracy **50.1 %**" in classifier

@@ -96,11 +96,14 @@ def test_the_results_table_names_each_shipped_departure(cgan_smoke_run, tmp_path
         (path / "metrics.json").write_text(json.dumps({"gan": {"classifier": block}}))
         with open(path / "history.csv", "a") as history:
             history.write(f"# {variant}\n")
-    assert seeds.departures("cgan", root, pretrained) == "—"  # nothing ships yet
+    assert seeds.departures("cgan", root, pretrained) == []  # nothing ships yet
     shutil.copytree(root / "cgan" / "study" / "projection-matching-b64-s0",
                     pretrained / "cgan_matching")
     assert seeds.headline("cgan", root, pretrained) == "50.0 %, FID 30.0, 10/10 (1 seed)"
     assert seeds.departures("cgan", root, pretrained) == \
-        "`cgan_matching` (projection-matching-b64): 90.0 %, FID 30.0, 10/10 (1 seed)"
-    row = next(line for line in seeds.results_table(root, pretrained) if "`cgan`" in line)
-    assert "| 50.0 %, FID 30.0, 10/10 (1 seed) | `cgan_matching` (projection-matching-b64)" in row
+        [("matching", "projection-matching-b64", "90.0 %, FID 30.0, 10/10 (1 seed)")]
+    table = seeds.results_table(root, pretrained)
+    row = next(n for n, line in enumerate(table) if line.startswith("| `cgan`"))
+    assert "| 50.0 %, FID 30.0, 10/10 (1 seed) |" in table[row]
+    assert table[row + 1] == ("| ↳ `matching`: departure (projection-matching-b64) | | "
+                              "90.0 %, FID 30.0, 10/10 (1 seed) | |")
