@@ -67,7 +67,7 @@ class ACGANConfig(GANConfig):
 PROFILES = {
     "smoke": dict(epochs=2, batch_size=25, train_examples=250, eval_examples=250,
                   track_samples=200),
-    "quick": dict(epochs=4, train_examples=30_000, track_samples=1000),
+    "quick": dict(epochs=3, train_examples=20_000, track_samples=1000),
     "paper": dict(epochs=100),  # 50,000 iterations of batch 100 on the 50,000 images
 }
 

@@ -66,8 +66,8 @@ class Experiment:
     # reproduce's up-front time estimate on the reference CPU (the 2-core Zen 4) at the
     # profile's precision (``auto``): seconds per training step at the quick profile's batch,
     # per epoch beside the steps (tracking, validation, snapshots), per stage (building,
-    # drawing); measured by the quick profile's main job of docs/results.md, and replaced by
-    # the measured epoch times once a stage has run.
+    # drawing, and the end of fit(): 0-53 s measured); measured by the quick profile's main
+    # job of docs/results.md, and replaced by the measured epoch times once a stage has run.
     reference_seconds: tuple[float, float, float] = (0.1, 5.0, 5.0)
     # Settings the benchmark changes so that it times the step alone (e.g. no weight download).
     bench_overrides: dict = {}
