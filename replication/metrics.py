@@ -159,6 +159,9 @@ def _distances(a: np.ndarray, b: np.ndarray, start: int, stop: int) -> np.ndarra
     return np.sqrt(np.clip(squared, 0.0, None))
 
 
+_EDGE = 1e-9  # relative widening of each k-NN ball (rounding, not a choice of metric)
+
+
 def _knn_radii(x: np.ndarray, k: int) -> np.ndarray:
     """Each row's distance to its k-th nearest other row (itself excluded)."""
     radii = np.empty(len(x))
@@ -186,7 +189,11 @@ def precision_recall_density_coverage(real_features, fake_features,
     if min(len(real), len(fake)) <= k:
         raise ValueError(f"precision and recall with k = {k} need more than {k} samples in "
                          "each set")
-    real_radii, fake_radii = _knn_radii(real, k), _knn_radii(fake, k)
+    # A point's k-th neighbour lies on its ball's edge; the same pair's distance computed from
+    # the other side of a matrix product can differ in the last bits (the BLAS kernel's order
+    # of summation depends on the CPU), so the edge is widened by a relative 1e-9.
+    real_radii = _knn_radii(real, k) * (1 + _EDGE)
+    fake_radii = _knn_radii(fake, k) * (1 + _EDGE)
     inside_real = np.zeros(len(fake), bool)  # a fake in some real ball
     balls_holding = np.zeros(len(fake))  # how many real balls hold each fake
     covered = np.zeros(len(real), bool)  # a real ball holding some fake
