@@ -216,7 +216,7 @@ def results_table(root=None, pretrained=None) -> list[str]:
                      f"{headline(spec.name, root, pretrained)} | "
                      f"[{figure}](figures/{figure}.png) |")
         for name, where, cell in departures(spec.name, root, pretrained):
-            lines.append(f"| ↳ `{name}`: departure ({where}) | | {cell} | |")
+            lines.append(f"| ↳ `{name}` ({where}) | | {cell} | |")
     return lines
 
 

@@ -105,5 +105,5 @@ def test_the_results_table_names_each_shipped_departure(cgan_smoke_run, tmp_path
     table = seeds.results_table(root, pretrained)
     row = next(n for n, line in enumerate(table) if line.startswith("| `cgan`"))
     assert "| 50.0 %, FID 30.0, 10/10 (1 seed) |" in table[row]
-    assert table[row + 1] == ("| ↳ `matching`: departure (projection-matching-b64) | | "
+    assert table[row + 1] == ("| ↳ `matching` (projection-matching-b64) | | "
                               "90.0 %, FID 30.0, 10/10 (1 seed) | |")
