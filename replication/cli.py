@@ -105,14 +105,15 @@ def add_strategy_flags(parser) -> None:
 
 def add_precision_flags(parser) -> None:
     """``--precision`` and ``--xla`` of a new run (a resumed run keeps its own)."""
+    defaults = ", ".join(
+        f"{p} {PROFILE_DEFAULTS.get(p, {}).get('precision', ExperimentConfig.precision)}"
+        for p in PROFILES)
     parser.add_argument("--precision", choices=PRECISION_SETTINGS,
                         help="numeric precision of a new run: fp32, bf16 (mixed_bfloat16: CPUs "
                              "with AVX512-BF16, recent GPUs), fp16 (mixed_float16, GPUs; loss "
                              "scaling on every optimizer), auto (bf16 where the benchmark "
                              "measured it faster on this kind of device, else fp32); default by "
-                             "profile: " + ", ".join(
-                                 f"{p} {PROFILE_DEFAULTS.get(p, {}).get('precision', ExperimentConfig.precision)}"
-                                 for p in PROFILES))
+                             f"profile: {defaults}")
     parser.add_argument("--xla", choices=XLA_SETTINGS,
                         help="XLA compilation of the training step; auto uses the choice "
                              f"measured per device; default {ExperimentConfig.xla}")
