@@ -366,6 +366,13 @@ def steps_per_epoch(num_examples: int, batch_size: int) -> int:
     return num_examples // batch_size
 
 
+def epoch_examples(config) -> int:
+    """The training images an epoch of ``config`` sees: its ``train_examples``, at most the
+    whole training split of its dataset."""
+    size = train_size(config.dataset)
+    return min(config.train_examples or size, size)
+
+
 def training_dataset(split: Split, batch_size: int, *, seed: int, value_range: str,
                      start_epoch: int = 0, epochs: int = 1, with_labels: bool = True):
     """Batches for epochs ``start_epoch .. epochs-1``, back to back, incomplete batches dropped.

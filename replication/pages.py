@@ -35,7 +35,7 @@ from pathlib import Path
 from replication import cards, experiments, seeds, study
 from replication.cli import script_main
 from replication.config import PROFILES, ConfigError
-from replication.data import train_size
+from replication.data import epoch_examples, steps_per_epoch
 from replication.errors import run_command
 from replication.runs import as_written
 from replication.vocabulary import comma_list
@@ -68,9 +68,8 @@ def profiles_table() -> list[str]:
         cells = []
         for name in names:
             config = experiments.make_config(name, profile)
-            size = train_size(config.dataset)
-            images = min(config.train_examples or size, size)
-            steps = config.epochs * (images // config.batch_size)
+            images = epoch_examples(config)
+            steps = config.epochs * steps_per_epoch(images, config.batch_size)
             cells.append(f"{config.epochs} × {images:,}: {steps:,} steps of "
                          f"{config.batch_size}, {config.precision}")
         lines.append(f"| `{profile}` | " + " | ".join(cells) + " |")

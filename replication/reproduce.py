@@ -21,7 +21,7 @@ from replication.config import DEFAULT_PROFILE, PROFILES, ConfigError, is_full_s
 from replication.experiments import changed_from_profile, make_config
 from replication.cli import (add_data_flag, add_encoder_weights_flag, add_precision_flags,
                              add_strategy_flags, progress_verbosity, script_main)
-from replication.data import train_size
+from replication.data import epoch_examples, steps_per_epoch
 from replication.errors import run_command
 from replication.evaluate import table_rows, update_table
 from replication.runs import (RunDir, ShippingError, default_run_dir, device_description,
@@ -45,8 +45,7 @@ def _fmt(seconds: float) -> str:
 def estimate_seconds(experiment: str, profile: str, epochs_done: int = 0) -> float:
     """Estimated wall time of the remaining training and drawing of one stage (reference CPU)."""
     config = make_config(experiment, profile)
-    n = min(config.train_examples or train_size(config.dataset), train_size(config.dataset))
-    steps = n // config.batch_size
+    steps = steps_per_epoch(epoch_examples(config), config.batch_size)
     remaining = max(0, config.epochs - epochs_done)
     per_step, per_epoch, per_stage = experiments.get(experiment).reference_seconds
     return remaining * (steps * per_step + per_epoch) + per_stage
