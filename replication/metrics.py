@@ -41,12 +41,26 @@ def _moments(features: np.ndarray):
 def frechet_distance(features_a: np.ndarray, features_b: np.ndarray) -> float:
     """``|mu_a - mu_b|² + Tr(S_a + S_b - 2 (S_a S_b)^½)`` between two (N, d) feature sets.
 
-    The trace of the matrix square root is computed from the eigenvalues of the symmetric
-    ``S_a^½ S_b S_a^½`` (same spectrum as ``S_a S_b``), which avoids complex round-off.
+    Two exact routes to ``Tr (S_a S_b)^½``, chosen by cost: with at least ``d`` images in each
+    set, from the covariances (:func:`frechet_distance_from_moments`); with fewer (a class's
+    samples in a 1,280-d space), from the centred samples themselves: with ``S_a = AᵀA/(n-1)``
+    and ``S_b = BᵀB/(m-1)``, the non-zero eigenvalues of ``S_a S_b`` are those of
+    ``(AB^T)(AB^T)ᵀ / ((n-1)(m-1))``, so the trace is the sum of ``AB^T``'s singular values
+    over ``√((n-1)(m-1))`` (no d×d matrix, no square root of one).
     """
-    mu_a, cov_a = _moments(features_a)
-    mu_b, cov_b = _moments(features_b)
-    return frechet_distance_from_moments(mu_a, cov_a, mu_b, cov_b)
+    a = np.asarray(features_a, dtype=np.float64)
+    b = np.asarray(features_b, dtype=np.float64)
+    if min(len(a), len(b)) >= a.shape[1]:
+        mu_a, cov_a = _moments(a)
+        mu_b, cov_b = _moments(b)
+        return frechet_distance_from_moments(mu_a, cov_a, mu_b, cov_b)
+    mu_a, mu_b = a.mean(axis=0), b.mean(axis=0)
+    a, b = a - mu_a, b - mu_b
+    n, m = len(a) - 1, len(b) - 1
+    trace_sqrt = np.linalg.svd(a @ b.T, compute_uv=False).sum() / np.sqrt(n * m)
+    diff = mu_a - mu_b
+    value = diff @ diff + np.sum(a * a) / n + np.sum(b * b) / m - 2.0 * trace_sqrt
+    return float(max(value, 0.0))
 
 
 def _sqrt_psd(matrix: np.ndarray) -> np.ndarray:

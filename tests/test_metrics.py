@@ -38,6 +38,22 @@ def test_fid_between_gaussians_matches_the_closed_form():
     assert metrics.frechet_distance(a, b) == pytest.approx(closed, rel=0.02)
 
 
+def test_fid_from_fewer_samples_than_dimensions_equals_the_covariance_route():
+    # Fewer images than feature dimensions (a class's samples in Lite0's 1,280-d space): the
+    # samples' route (singular values of A Bᵀ) gives the covariances' value, for unequal sizes
+    # and correlated, shifted features; with the set itself it is zero.
+    rng = np.random.default_rng(3)
+    mixing = rng.standard_normal((40, 64))
+    a = rng.standard_normal((30, 40)) @ mixing
+    b = 0.7 * rng.standard_normal((45, 40)) @ mixing + 0.3
+    mu_a, cov_a = a.mean(0), np.cov(a, rowvar=False)
+    mu_b, cov_b = b.mean(0), np.cov(b, rowvar=False)
+    by_moments = metrics.frechet_distance_from_moments(mu_a, cov_a, mu_b, cov_b)
+    assert metrics.frechet_distance(a, b) == pytest.approx(by_moments, rel=1e-6)
+    assert metrics.frechet_distance(b, a) == pytest.approx(by_moments, rel=1e-6)
+    assert metrics.frechet_distance(a, a) == pytest.approx(0.0, abs=1e-6)
+
+
 def test_kid_is_the_unbiased_polynomial_mmd():
     rng = np.random.default_rng(0)
     x, y = rng.standard_normal((6, 3)), rng.standard_normal((5, 3)) + 0.5
