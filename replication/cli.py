@@ -17,13 +17,14 @@ from replication.experiments.cgan import CGANConfig
 from replication.experiments.effnet_vae import EffNetVAEConfig
 from replication.distribute import STRATEGIES
 from replication.levers import PRECISION_SETTINGS, XLA_SETTINGS
-from replication.vocabulary import (CLASS_LOSSES, EFFNET_ENCODERS, GAN_LOSSES, LABEL_DESIGNS,
-                                    comma_list)
+from replication.vocabulary import (AUGMENTATIONS, CLASS_LOSSES, EFFNET_ENCODERS, GAN_LOSSES,
+                                    LABEL_DESIGNS, comma_list)
 
 # Config fields set by the "GAN stabilisers and instruments" flags (same names).
 GAN_OPTIONS = ("real_label", "d_learning_rate", "g_learning_rate", "class_loss", "class_weight",
-               "activation_noise", "mismatched_labels", "label_conditioning", "ema_half_life",
-               "ema_ramp", "track_samples", "fused_batchnorm")
+               "activation_noise", "spectral_norm", "d_batchnorm", "diff_augment",
+               "mismatched_labels", "label_conditioning", "ema_half_life", "ema_ramp",
+               "track_samples", "fused_batchnorm")
 
 
 def int_at_least(minimum: int, meaning: str):
@@ -185,9 +186,11 @@ def add_gan_arguments(train) -> None:
     gan.add_argument("--g-lr", type=positive_float, metavar="RATE", dest="g_learning_rate",
                      help="G's Adam learning rate (TTUR; default as --d-lr)")
     gan.add_argument("--class-loss", choices=CLASS_LOSSES,
-                     help="acgan: D's class loss on 'all' images (default: the paper's loss) or "
-                          "on 'real' images only (Keras' mnist_acgan, StudioGAN) - 'real' is a "
-                          "DEPARTURE from the AC-GAN paper's loss")
+                     help="acgan: D's class loss on 'all' images (default: the paper's loss), "
+                          "on 'real' images only (Keras' mnist_acgan, StudioGAN), or 'twin': "
+                          "on real images, with a twin classifier head on the generated ones "
+                          "whose cross-entropy G's loss subtracts (TAC-GAN, Gong et al. 2019) "
+                          "- 'real' and 'twin' are DEPARTURES from the AC-GAN paper's loss")
     gan.add_argument("--class-weight", type=positive_float, metavar="W",
                      help="acgan: weight of D's class loss against its real/fake loss (default "
                           f"{ACGANConfig.class_weight}, the paper's sum; Keras' mnist_acgan "
@@ -197,6 +200,18 @@ def add_gan_arguments(train) -> None:
                      help="acgan: std of the Gaussian noise added to activations, the paper's "
                           f"option (its table: {', '.join(map(str, ACTIVATION_NOISE))}; default "
                           f"{ACGANConfig.activation_noise})")
+    gan.add_argument("--spectral-norm", action=argparse.BooleanOptionalAction, default=None,
+                     help="acgan: spectral normalisation of D's convolutions and linear layer "
+                          "(Miyato et al. 2018; one power iteration per step) - a DEPARTURE "
+                          "from the paper's table (default: off)")
+    gan.add_argument("--d-batchnorm", action=argparse.BooleanOptionalAction, default=None,
+                     help="acgan: --no-d-batchnorm leaves out D's BatchNorm (as SNGAN's D; a "
+                          "DEPARTURE from the paper's table; default: the table's BatchNorm)")
+    gan.add_argument("--diff-augment", metavar="POLICY",
+                     help="DiffAugment (Zhao et al. 2020): differentiable augmentations of "
+                          f"every input of D, real and generated, in both updates: a comma list "
+                          f"of {', '.join(AUGMENTATIONS)} (translation by up to 1/8 of the "
+                          "side, cutout of half the side; default: none)")
     gan.add_argument("--mismatched-labels", action=argparse.BooleanOptionalAction,
                      default=None,
                      help="cgan: show D real images paired with a wrong label as fakes "

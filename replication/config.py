@@ -22,7 +22,7 @@ from typing import Any
 
 from replication.errors import ReplicationError
 from replication.levers import PRECISION_SETTINGS, XLA_SETTINGS
-from replication.vocabulary import GAN_LOSSES, unknown
+from replication.vocabulary import AUGMENTATIONS, GAN_LOSSES, comma_list, unknown
 
 PROFILES = ("smoke", "quick", "report", "paper")
 # What `train` and `reproduce` run when no --profile is given: minutes, not hours (the studies
@@ -138,6 +138,10 @@ class GANConfig(ExperimentConfig):
     # (its CIFAR-10 preset: 500k images, ramp 0.05).  ema_half_life 0 turns it off.
     ema_half_life: int = 500_000
     ema_ramp: float = 0.05
+    # DiffAugment (Zhao et al. 2020; replication.models.augment): a comma-separated policy of
+    # differentiable augmentations ("color", "translation", "cutout") applied to every input
+    # of D, real and generated, in both updates; "" (the default) trains without.
+    diff_augment: str = ""
     # Quality tracked at the end of every epoch (replication.tracking): this many generated
     # images from fixed noise (class-balanced labels) scored by the shipped classifier against
     # the run's real evaluation split; 0 turns it off.
@@ -159,6 +163,10 @@ class GANConfig(ExperimentConfig):
         if self.ema_half_life < 0 or self.ema_ramp < 0:
             raise ConfigError("ema-half-life and ema-ramp must be non-negative (0 turns them "
                               "off)")
+        unknown_augmentations = [n for n in comma_list(self.diff_augment)
+                                 if n not in AUGMENTATIONS]
+        if unknown_augmentations:
+            raise ConfigError(unknown("augmentation", unknown_augmentations[0], AUGMENTATIONS))
         if self.track_samples and self.track_samples < 10:
             raise ConfigError(f"track-samples must be 0 (off) or at least 10, got "
                               f"{self.track_samples}")

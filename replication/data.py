@@ -373,6 +373,12 @@ def epoch_examples(config) -> int:
     return min(config.train_examples or size, size)
 
 
+# The input pipeline's fixed sizes (see _fixed_pipeline): batches assembled in parallel, and
+# batches prepared ahead of the training step.
+INPUT_PARALLELISM = 2
+INPUT_PREFETCH = 2
+
+
 def training_dataset(split: Split, batch_size: int, *, seed: int, value_range: str,
                      start_epoch: int = 0, epochs: int = 1, with_labels: bool = True):
     """Batches for epochs ``start_epoch .. epochs-1``, back to back, incomplete batches dropped.
@@ -401,8 +407,8 @@ def training_dataset(split: Split, batch_size: int, *, seed: int, value_range: s
         return x
 
     ds = tf.data.Dataset.range(start_epoch, epochs).flat_map(epoch_batches)
-    ds = ds.map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-    return ds.prefetch(tf.data.AUTOTUNE)
+    ds = ds.map(gather, num_parallel_calls=INPUT_PARALLELISM, deterministic=True)
+    return _fixed_pipeline(ds.prefetch(INPUT_PREFETCH))
 
 
 def evaluation_dataset(split: Split, batch_size: int, *, value_range: str,
@@ -417,4 +423,17 @@ def evaluation_dataset(split: Split, batch_size: int, *, value_range: str,
         ds = ds.map(lambda a, b: (scale_images(a, value_range), b))
     else:
         ds = ds.map(lambda a: scale_images(a, value_range))
-    return ds.prefetch(tf.data.AUTOTUNE)
+    return _fixed_pipeline(ds.prefetch(INPUT_PREFETCH))
+
+
+def _fixed_pipeline(ds):
+    """``ds`` without tf.data's autotuning: its optimisation thread wakes at intervals that
+    grow to a minute, and deleting the iterator (when ``fit()`` returns) waits for it - 0 to
+    60 s at the end of every training measured here (52 s after 90 s of iterating, 0.0 s
+    without; docs/speed.md).  The pipeline is a gather and a scaling, hundreds of times faster
+    than any training step (the benchmark's input rate), so fixed sizes lose nothing."""
+    import tensorflow as tf
+
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return ds.with_options(options)

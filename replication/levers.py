@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import contextlib
+import time
 
 PRECISIONS = {"fp32": "float32", "bf16": "mixed_bfloat16", "fp16": "mixed_float16"}
 PRECISION_SETTINGS = tuple(PRECISIONS) + ("auto",)
@@ -61,6 +62,24 @@ def resolve_precision(setting: str, bf16_on_cpu: bool, kind: str | None = None) 
     if (kind or device_kind()) == "CPU" and cpu_has_bf16() and bf16_on_cpu:
         return "bf16"
     return "fp32"
+
+
+def matmul_peak(precision: str = "fp32", n: int = 4096, repeats: int = 5) -> float:
+    """Best FLOP/s of an ``n x n`` matrix multiply in the compute dtype of ``precision`` (the
+    benchmark's measure of a device's peak; the main job's estimate scales by it)."""
+    import tensorflow as tf
+
+    dtype = {"fp32": tf.float32, "bf16": tf.bfloat16, "fp16": tf.float16}[precision]
+    a = tf.cast(tf.random.stateless_normal((n, n), seed=(1, 2)), dtype)
+    b = tf.cast(tf.random.stateless_normal((n, n), seed=(3, 4)), dtype)
+    matmul = tf.function(lambda x, y: tf.reduce_sum(tf.cast(tf.matmul(x, y)[0, :8], tf.float32)))
+    matmul(a, b).numpy()
+    best = float("inf")
+    for _ in range(repeats):
+        started = time.perf_counter()
+        matmul(a, b).numpy()
+        best = min(best, time.perf_counter() - started)
+    return 2.0 * n ** 3 / best
 
 
 def device_kind() -> str:

@@ -22,6 +22,7 @@ from replication.experiments import changed_from_profile, make_config
 from replication.cli import (add_data_flag, add_encoder_weights_flag, add_precision_flags,
                              add_strategy_flags, progress_verbosity, script_main)
 from replication.data import epoch_examples, steps_per_epoch
+from replication.levers import device_kind, matmul_peak, resolve_precision
 from replication.errors import run_command
 from replication.evaluate import table_rows, update_table
 from replication.runs import (RunDir, ShippingError, default_run_dir, device_description,
@@ -31,8 +32,16 @@ from replication.vocabulary import comma_list
 
 # The up-front estimate of a stage: each experiment's ``reference_seconds`` (per training step
 # at the profile's batch size, per epoch beside the steps, per stage), measured on the reference
-# 2-core Zen 4 CPU in fp32 by the quick profile's run of docs/results.md; once a stage has run,
-# measured epoch times replace them.
+# 2-core Zen 4 CPU at the profile's precision by the quick profile's run of docs/results.md,
+# times this machine's speed against the reference's: the reference CPU's matmul peak at the
+# stage's precision over this one's (measured in a few seconds before the first stage; the
+# main job's time on a Zen 5 and on the Zen 4 followed that ratio, docs/results.md); once a
+# stage has run, measured epoch times replace them.
+REFERENCE_CPU = "AMD EPYC (family 25, model 17, avx512_bf16), 2 cores"
+# Its matmul peak in FLOP/s, the median of docs/bench/2026-12-07-zen4/'s rows per precision.
+REFERENCE_MATMUL_PEAK = {"fp32": 223.5e9, "bf16": 403.7e9}
+# The probe: the benchmark's measure (replication.levers.matmul_peak), fewer repeats.
+PROBE_REPEATS = 3
 
 
 def _fmt(seconds: float) -> str:
@@ -72,7 +81,8 @@ class Plan:
         self.started = time.perf_counter()
         self.done_epochs = {s: self._epochs_done(s) for s in self.stages}
         self.finished: set[str] = set()
-        self.speed = 1.0  # measured / reference time, updated as stages finish
+        self.speed = 1.0  # measured / expected time, updated as stages finish
+        self.factors: dict[str, float] = {}  # this machine's time / the reference's, per stage
         self.estimated = 0.0  # the up-front estimate, seconds
         self._stage_started = {}
 
@@ -85,19 +95,50 @@ class Plan:
         except (FileNotFoundError, ValueError):
             return 0
 
+    def calibrate(self, precision: str | None = None, probe=None) -> str:
+        """Set each stage's factor (this machine's time over the reference CPU's) from the
+        matmul peak at the stage's precision (``precision``: the job's ``--precision``, else
+        each profile's); returns how, for the estimate's line.  Only on a CPU and for the
+        full and quick profiles (the smoke profile's stages take seconds)."""
+        kind = device_kind()
+        if kind != "CPU":
+            return " (from the 2-core reference CPU; a GPU is faster)"
+        if self.profile == "smoke":
+            return ""
+        probe = probe or (lambda p: matmul_peak(p, repeats=PROBE_REPEATS))
+        peaks: dict[str, float] = {}
+        for stage in self.stages:
+            config = make_config(stage, self.profile)
+            chosen = resolve_precision(precision or config.precision,
+                                       experiments.get(stage).bf16_on_cpu, kind)
+            if chosen not in peaks:
+                peaks[chosen] = probe(chosen)
+            reference = REFERENCE_MATMUL_PEAK.get(chosen)
+            if reference and peaks[chosen] > 0:
+                self.factors[stage] = max(0.1, min(20.0, reference / peaks[chosen]))
+        measured = ", ".join(f"{p} {v / 1e9:.0f} GFLOP/s" for p, v in sorted(peaks.items()))
+        return (f" (the reference CPU's times x this CPU's speed against it: matmul peak "
+                f"{measured}, the reference's "
+                + ", ".join(f"{p} {REFERENCE_MATMUL_PEAK[p] / 1e9:.0f}" for p in sorted(peaks)
+                            if p in REFERENCE_MATMUL_PEAK) + ")")
+
+    def _stage_seconds(self, stage: str, epochs_done: int) -> float:
+        return estimate_seconds(stage, self.profile, epochs_done) * self.factors.get(stage, 1.0)
+
     def remaining_seconds(self) -> float:
-        """Reference estimate of what is left, scaled by this machine's measured speed."""
-        total = sum(estimate_seconds(s, self.profile, self.done_epochs.get(s, 0))
+        """The estimate of what is left on this machine, corrected by the speed measured so
+        far."""
+        total = sum(self._stage_seconds(s, self.done_epochs.get(s, 0))
                     for s in self.stages if s not in self.finished)
         return total * self.speed
 
     def epoch_done(self, stage: int, epochs_done: int):
         experiment = self.stages[stage]
-        before = estimate_seconds(experiment, self.profile, self.done_epochs[experiment])
+        before = self._stage_seconds(experiment, self.done_epochs[experiment])
         self.done_epochs[experiment] = epochs_done
-        after = estimate_seconds(experiment, self.profile, epochs_done)
+        after = self._stage_seconds(experiment, epochs_done)
         spent = time.perf_counter() - self._stage_started.get(stage, self.started)
-        expected = estimate_seconds(experiment, self.profile, 0) - after
+        expected = self._stage_seconds(experiment, 0) - after
         if expected > 0 and spent > 0 and before > after:
             self.speed = max(0.2, min(10.0, spent / expected))
 
@@ -285,7 +326,7 @@ def _reproduce(args, stages) -> int:
     print(f"reproduce_all: {len(stages)} stage(s) ({', '.join(stages)}), profile {args.profile}, "
           f"data {args.data}, strategy {args.strategy}, on {device}; figures into {args.out}",
           flush=True)
-    reference = "" if device.startswith("CPU") else " (from the 2-core reference CPU; a GPU is faster)"
+    reference = plan.calibrate(args.precision)
     plan.estimated = plan.remaining_seconds()
     print(f"estimated time: {_fmt(plan.estimated)}{reference}", flush=True)
     drawn = {}

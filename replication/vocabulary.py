@@ -6,6 +6,7 @@ experiments read the traits instead of testing names:
 - :data:`GAN_LOSSES`: each GAN loss and what follows from it (a critic or a classifier, a
   gradient penalty, the output at which D calls an image real);
 - :data:`CLASS_LOSSES`: where the AC-GAN's discriminator takes its class loss;
+- :data:`AUGMENTATIONS`: the differentiable augmentations of D's inputs (DiffAugment);
 - :data:`LABEL_DESIGNS`: how the conditional GAN's label enters each network;
 - :data:`EFFNET_ENCODERS`: the EfficientNet-VAE's encoder backbones.
 """
@@ -26,12 +27,13 @@ class LossTraits:
     critic: bool = False
     gradient_penalty: bool = False  # the training core adds WGAN-GP's penalty on D
     real_threshold: float = 0.0     # D's output above which it calls an image real (accuracy)
+    targets: bool = True            # D's real term has a target (a margin loss has none)
     source: str = ""
 
     @property
     def smoothable(self) -> bool:
         """Whether one-sided label smoothing (a real target below 1) has a meaning."""
-        return not self.critic
+        return self.targets and not self.critic
 
 
 GAN_LOSSES: dict[str, LossTraits] = {loss.name: loss for loss in (
@@ -40,11 +42,22 @@ GAN_LOSSES: dict[str, LossTraits] = {loss.name: loss for loss in (
     LossTraits("least-squares", real_threshold=0.5, source="LSGAN, Mao et al. 2017"),
     LossTraits("wasserstein", critic=True, gradient_penalty=True,
                source="WGAN-GP, Gulrajani et al. 2017"),
+    # The margin loss of SNGAN and BigGAN: one D update per G update and BatchNorm allowed,
+    # so not a critic here; its margins leave no target to smooth.
+    LossTraits("hinge", targets=False,
+               source="Lim & Ye 2017; Miyato et al. 2018 (SNGAN), Brock et al. 2019 (BigGAN)"),
 )}
 
 # The AC-GAN discriminator's class loss: on real and generated images (the AC-GAN paper's), or
-# on real images only (Keras' mnist_acgan, StudioGAN; a departure from the paper).
-CLASS_LOSSES = ("all", "real")
+# on real images only (Keras' mnist_acgan, StudioGAN; a departure from the paper), or "twin":
+# on real images only, with a twin classifier head learning the generated images' labels,
+# whose cross-entropy G's loss subtracts (TAC-GAN, Gong et al. 2019; also a departure).
+CLASS_LOSSES = ("all", "real", "twin")
+
+# DiffAugment (Zhao et al. 2020): differentiable augmentations applied to every input of D, real
+# and generated, in D's and G's updates alike (replication.models.augment). Their order in a
+# policy is this order, whatever order a user writes them in.
+AUGMENTATIONS = ("color", "translation", "cutout")
 
 
 @dataclass(frozen=True)

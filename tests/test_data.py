@@ -149,3 +149,17 @@ def test_value_ranges():
     assert sorted(unit.numpy().ravel().tolist()) == [0.0, 1.0]
     assert sorted(tanh.numpy().ravel().tolist()) == [-1.0, 1.0]
     assert sorted(data.unscale_images(tanh.numpy(), "tanh").ravel().tolist()) == [0, 255]
+
+
+def test_the_input_pipelines_run_without_autotuning_so_their_iterators_delete_at_once():
+    """tf.data's autotuning thread makes deleting an iterator (the end of every fit()) wait up
+    to a minute; the training and evaluation pipelines turn it off, with fixed sizes, and still
+    give every batch."""
+    images = np.arange(10 * 4 * 4, dtype=np.uint8).reshape(10, 4, 4, 1)
+    split = Split(images, np.arange(10) % 3)
+    train = data.training_dataset(split, 4, seed=0, value_range="tanh", epochs=2)
+    validation = data.evaluation_dataset(split, 4, value_range="tanh")
+    for ds in (train, validation):
+        assert ds.options().autotune.enabled is False
+    assert [len(x) for x, _ in train] == [4, 4, 4, 4]
+    assert [len(x) for x, _ in validation] == [4, 4, 2]

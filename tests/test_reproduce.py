@@ -83,3 +83,44 @@ def test_redraw_adds_the_paper_schedule_section_with_its_study_records(
     assert "## AC-GAN at the paper's" in gallery
     # the record by its folder and its departures from the profile (the miniature's batch)
     assert "| paper schedule, real-cls-s0 (train_examples=200" in gallery
+
+
+def test_the_estimate_scales_each_stage_by_this_machines_speed_against_the_reference(tmp_path):
+    """Each stage's reference time (the Zen 4's) times the reference's matmul peak over this
+    machine's at the stage's precision; a machine twice as fast is estimated at half."""
+    from replication.reproduce import REFERENCE_MATMUL_PEAK, Plan, estimate_seconds
+
+    stages = ["vae", "effnet_vae", "dcgan"]
+    asked = []
+    plan = Plan(stages, "quick", tmp_path)
+    note = plan.calibrate(probe=lambda p: asked.append(p) or 2 * REFERENCE_MATMUL_PEAK[p])
+    reference = sum(estimate_seconds(s, "quick") for s in stages)
+    assert plan.remaining_seconds() == pytest.approx(reference / 2)
+    assert len(asked) == len(set(asked))  # one probe per precision, not per stage
+    assert "matmul peak" in note and "GFLOP/s" in note
+    # As fast as the reference: the reference's times; the smoke profile is not probed.
+    same = Plan(stages, "quick", tmp_path)
+    same.calibrate(probe=lambda p: REFERENCE_MATMUL_PEAK[p])
+    assert same.remaining_seconds() == pytest.approx(reference)
+    smoke = Plan(stages, "smoke", tmp_path)
+    assert smoke.calibrate(probe=lambda p: pytest.fail("probed")) == ""
+    # Measured epochs then correct the estimate: a stage running at the estimate keeps it.
+    plan.start_stage(0)
+    plan._stage_started[0] -= (estimate_seconds("vae", "quick") - estimate_seconds(
+        "vae", "quick", 1)) / 2
+    plan.epoch_done(0, 1)
+    assert plan.speed == pytest.approx(1.0, rel=0.05)
+
+
+def test_the_reference_matmul_peaks_are_the_benchmark_records():
+    import statistics
+    from pathlib import Path
+
+    from replication.reproduce import REFERENCE_CPU, REFERENCE_MATMUL_PEAK
+
+    folder = Path(__file__).resolve().parent.parent / "docs" / "bench" / "2026-12-07-zen4"
+    for precision, peak in REFERENCE_MATMUL_PEAK.items():
+        record = json.loads((folder / f"bench-{precision}.json").read_text())
+        assert record["device"] == f"CPU: {REFERENCE_CPU}"
+        median = statistics.median(r["matmul_peak_flops_per_s"] for r in record["results"])
+        assert peak == pytest.approx(median, rel=2e-3)

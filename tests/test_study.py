@@ -126,7 +126,7 @@ def test_every_variant_is_one_train_command_away():
                 continue
             flags = variant.describe()
             args = build_parser().parse_args(["train", experiment, *shlex.split(flags)])
-            names = GAN_OPTIONS + ("batch_size", "encoder", "encoder_weights",
+            names = GAN_OPTIONS + ("loss", "batch_size", "encoder", "encoder_weights",
                                    "freeze_encoder_epochs")
             given = {name: getattr(args, name) for name in names
                      if getattr(args, name) is not None}

@@ -16,28 +16,12 @@ from pathlib import Path
 
 from replication import data, experiments
 from replication.experiments import make_config
+from replication.levers import matmul_peak
 from replication.train import build_model
 
 
 # ------------------------------------------------------------------------------------------
 # Measurements (run inside one worker process)
-
-
-def matmul_peak(precision: str = "fp32", n: int = 4096, repeats: int = 5) -> float:
-    """Best FLOP/s of an ``n x n`` matrix multiply in the compute dtype of ``precision``."""
-    import tensorflow as tf
-
-    dtype = {"fp32": tf.float32, "bf16": tf.bfloat16, "fp16": tf.float16}[precision]
-    a = tf.cast(tf.random.stateless_normal((n, n), seed=(1, 2)), dtype)
-    b = tf.cast(tf.random.stateless_normal((n, n), seed=(3, 4)), dtype)
-    matmul = tf.function(lambda x, y: tf.reduce_sum(tf.cast(tf.matmul(x, y)[0, :8], tf.float32)))
-    matmul(a, b).numpy()
-    best = float("inf")
-    for _ in range(repeats):
-        started = time.perf_counter()
-        matmul(a, b).numpy()
-        best = min(best, time.perf_counter() - started)
-    return 2.0 * n ** 3 / best
 
 
 def count_flops(concrete_function) -> int:

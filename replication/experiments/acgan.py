@@ -44,6 +44,11 @@ class ACGANConfig(GANConfig):
     # The weight of D's class term against its source term: 1, the paper's sum; Keras'
     # mnist_acgan weighs the real images' class loss 2.  G's class term keeps weight 1.
     class_weight: float = 1.0
+    # Beyond the paper's table (each a departure from it, off by default; issue-level levers
+    # against lost classes, docs/studies.md): spectral normalisation of D's convolutions and
+    # linear layer (Miyato et al. 2018), and D without its BatchNorm (as SNGAN's D).
+    spectral_norm: bool = False
+    d_batchnorm: bool = True
 
     def validate(self) -> None:
         super().validate()

@@ -21,7 +21,7 @@ from replication.levers import loss_scaled
 from replication.runs import (AVERAGED_GENERATOR_FILE, DISCRIMINATOR_FILE, GENERATOR_FILE,
                               atomic_path)
 from replication.tracking import make_tracker
-from replication.vocabulary import GAN_LOSSES
+from replication.vocabulary import GAN_LOSSES, comma_list
 
 
 @dataclass
@@ -176,7 +176,7 @@ class GANExperiment(Experiment):
                                             config.precision),
                     loss=config.loss, gp_weight=config.gp_weight, critic_steps=critic_steps,
                     share_fakes=config.share_fakes, real_label=config.real_label,
-                    **self.compile_options(config))
+                    augment=comma_list(config.diff_augment), **self.compile_options(config))
         return Built(gan, {"d": gan.d_optimizer, "g": gan.g_optimizer},
                      {"d": discriminator.trainable_variables, "g": generator.trainable_variables})
 

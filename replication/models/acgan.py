@@ -8,6 +8,11 @@ BatchNorm on all but the first, LeakyReLU 0.2 and dropout 0.5 after each -> line
 applied in the loss).  Weights N(0, 0.02), biases 0.  Optional Gaussian activation noise (the
 table's std option) on D's input and after each of its activations.
 
+Options beyond the table, each a departure from it (issue-level levers, off by default):
+spectral normalisation of D's convolutions and linear layer (``spectral_norm``), D without its
+BatchNorm (``d_batchnorm=False``), and a twin classifier head on D (``class_loss="twin"``,
+TAC-GAN: 1 + 2K outputs).
+
 :func:`architecture_rows` reads the table back from the built models (``table1``).
 """
 
@@ -16,7 +21,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from replication.models.layers import batch_norm, normal_init, one_hot_label
+from replication.models.layers import batch_norm, conv2d, dense, normal_init, one_hot_label
 
 OUTPUT_NONLINEARITY = "soft-sigmoid"  # sigmoid (source) + softmax (class), inside the loss
 
@@ -64,32 +69,38 @@ def build_discriminator(config, num_classes, image_shape=(32, 32, 3), name="disc
 
     Args:
         config: an :class:`~replication.experiments.acgan.ACGANConfig` (disc_filters,
-            disc_kernel_size, disc_strides, dropout, leaky_slope, activation_noise, ...).
+            disc_kernel_size, disc_strides, dropout, leaky_slope, activation_noise,
+            spectral_norm, d_batchnorm, class_loss, ...).
         num_classes: K, the number of classes.
         image_shape: ``(height, width, channels)``.
         name: the model's name.
 
     Returns:
         A ``keras.Model``: images (B, H, W, C) in [-1, 1] -> (B, 1 + K) float32: the
-        real/fake logit, then the K class logits.
+        real/fake logit, then the K class logits (then K twin class logits when
+        ``config.class_loss == "twin"``: (B, 1 + 2K)).
     """
     init = normal_init(config.init_stddev)
+    sn = bool(getattr(config, "spectral_norm", False))
+    with_bn = bool(getattr(config, "d_batchnorm", True))
+    heads = 2 if getattr(config, "class_loss", "all") == "twin" else 1
     noise = config.activation_noise
     images = keras.Input(shape=image_shape, name="image")
     x = images
     if noise:
         x = layers.GaussianNoise(noise, name="input_noise")(x)
     for i, (filters, stride) in enumerate(zip(config.disc_filters, config.disc_strides), start=1):
-        x = layers.Conv2D(filters, config.disc_kernel_size, strides=stride, padding="same",
-                          kernel_initializer=init, name=f"conv{i}")(x)
-        if i > 1:
+        x = conv2d(filters, config.disc_kernel_size, strides=stride, padding="same",
+                   kernel_initializer=init, name=f"conv{i}", spectral_norm=sn)(x)
+        if i > 1 and with_bn:
             x = batch_norm(f"conv{i}_bn", fused=config.fused_batchnorm)(x)
         x = layers.LeakyReLU(config.leaky_slope, name=f"conv{i}_lrelu")(x)
         if noise:
             x = layers.GaussianNoise(noise, name=f"conv{i}_noise")(x)
         x = layers.Dropout(config.dropout, name=f"conv{i}_dropout")(x)
     x = layers.Flatten(name="flatten")(x)
-    out = layers.Dense(1 + num_classes, kernel_initializer=init, name="source_and_class")(x)
+    out = dense(1 + heads * num_classes, kernel_initializer=init, name="source_and_class",
+                spectral_norm=sn)(x)
     return keras.Model(images, out, name=name)
 
 
@@ -101,7 +112,7 @@ def architecture_rows(generator, discriminator) -> list[list[str]]:
     input rows.  Everything comes from layer objects, nothing from the config."""
     rows = []
     noise_dim = generator.inputs[0].shape[-1]
-    classes = discriminator.output_shape[-1] - 1
+    classes = generator.get_layer("label_one_hot").num_tokens
     rows.append([f"G input: {noise_dim + classes} × 1 × 1 ({noise_dim} noise + {classes} class)"]
                 + [""] * 6)
     rows += _rows_of(generator, output_nonlinearity=None)

@@ -10,7 +10,12 @@ conditioning share the step:
   networks, ``G(z, y)``, ``D(x, y) -> source logit``.
 * ``"auxiliary"`` – AC-GAN (Odena et al. 2016): ``G(z, c)``, ``D(x) -> [source logit,
   K class logits]``; D minimises ``-(L_S + L_C)`` and G minimises ``-(L_C - L_S)`` (with the
-  chosen form of the source term, see :mod:`replication.models.losses`).
+  chosen form of the source term, see :mod:`replication.models.losses`).  With the twin
+  classifier (TAC-GAN, ``class_loss_on="twin"``) D has K more logits, learning the generated
+  images' labels, and G's class term is the classifier's cross-entropy minus the twin's.
+
+``augment`` (DiffAugment, :mod:`replication.models.augment`) transforms every input of D in
+training, real and generated, in D's and G's updates alike.
 
 Noise and fake class labels are drawn from the model's own ``SeedGenerator`` (checkpointed, so
 a resumed run draws what an uninterrupted one would).  Both networks run with
@@ -32,10 +37,11 @@ import tensorflow as tf
 from keras import ops
 
 from replication.distribute import fit_logs, num_replicas, replica_slice
+from replication.models import augment as augmentations
 from replication.models.losses import get_loss, real_decision_threshold
+from replication.vocabulary import CLASS_LOSSES
 
 CONDITIONING = ("none", "input", "auxiliary")
-CLASS_LOSS_ON = ("all", "real")
 
 
 def class_loss(labels, logits):
@@ -45,15 +51,16 @@ def class_loss(labels, logits):
 
 def discriminator_objective(loss, real_src, fake_src, *, real_label=1.0, wrong_src=None,
                             labels=None, real_cls=None, fake_labels=None, fake_cls=None,
-                            class_loss_on="all", class_weight=1.0):
+                            fake_twin=None, class_loss_on="all", class_weight=1.0):
     """D's loss to minimise (before any gradient penalty), from its outputs.
 
     * source term: ``loss.d_real(real_src, real_label) + loss.d_fake(fake_src)``; with
       ``wrong_src`` (D's outputs on real images paired with a wrong label, the matching-aware
       discriminator) the fake term is the mean of the generated and the mismatched pairs';
     * AC-GAN class term (when ``real_cls`` is given): cross-entropy on the real images'
-      labels, plus on the generated images' labels unless ``class_loss_on == "real"``, times
-      ``class_weight`` (1: the paper's sum).
+      labels, plus, by ``class_loss_on``, on the generated images' labels ("all"), nothing
+      more ("real"), or the twin head's cross-entropy on the generated images' labels
+      (``fake_twin``, "twin"), times ``class_weight`` (1: the paper's sum).
     """
     fake_term = loss.d_fake(fake_src)
     if wrong_src is not None:
@@ -63,16 +70,21 @@ def discriminator_objective(loss, real_src, fake_src, *, real_label=1.0, wrong_s
         classes = class_loss(labels, real_cls)
         if class_loss_on == "all":
             classes += class_loss(fake_labels, fake_cls)
+        elif class_loss_on == "twin":
+            classes += class_loss(fake_labels, fake_twin)
         total += class_weight * classes
     return total
 
 
-def generator_objective(loss, fake_src, *, fake_labels=None, fake_cls=None):
+def generator_objective(loss, fake_src, *, fake_labels=None, fake_cls=None, fake_twin=None):
     """G's loss to minimise: ``loss.g(fake_src)``, plus the AC-GAN class term on its own
-    samples when ``fake_cls`` is given (whatever D's class loss uses)."""
+    samples when ``fake_cls`` is given (whatever D's class loss uses), minus the twin head's
+    cross-entropy on them when ``fake_twin`` is given (TAC-GAN)."""
     total = loss.g(fake_src)
     if fake_cls is not None:
         total += class_loss(fake_labels, fake_cls)
+    if fake_twin is not None:
+        total -= class_loss(fake_labels, fake_twin)
     return total
 
 
@@ -152,6 +164,7 @@ class GAN(keras.Model):
         # by add_weight; the averaged copy of G must not join this model's variables.
         object.__setattr__(self, "_ema_pairs", tuple(pairs))
         object.__setattr__(self, "_averaged", None)
+        object.__setattr__(self, "augment", ())  # compile() sets the policy
         # Both networks are built functional models: nothing is left for fit()'s symbolic
         # build (which would call call() on an image batch, under a strategy too).
         self.built = True
@@ -166,7 +179,7 @@ class GAN(keras.Model):
 
     def compile(self, d_optimizer, g_optimizer, loss="non-saturating", gp_weight=10.0,
                 critic_steps=1, share_fakes=False, real_label=1.0, class_loss_on="all",
-                class_weight=1.0, mismatched_labels=False, **kwargs):
+                class_weight=1.0, mismatched_labels=False, augment=(), **kwargs):
         """Set both optimizers and the loss (a name from ``replication.models.losses.LOSSES``).
 
         ``critic_steps`` discriminator updates are made per generator update; ``gp_weight``
@@ -175,11 +188,23 @@ class GAN(keras.Model):
         with ``critic_steps == 1`` (with several critic updates per generator update each
         critic update needs its own fakes).  Stabilisers (see :func:`discriminator_objective`):
         ``real_label`` (one-sided label smoothing), ``class_loss_on`` ("all" or "real", AC-GAN),
-        ``class_weight`` (the weight of D's class term, AC-GAN) and ``mismatched_labels`` (conditional GAN: real images with a wrong label as fakes).
+        ``class_weight`` (the weight of D's class term, AC-GAN), ``mismatched_labels``
+        (conditional GAN: real images with a wrong label as fakes) and ``augment`` (a
+        DiffAugment policy such as ``("translation", "cutout")``: every input of D in
+        training augmented, real and generated, in both updates).
         """
         super().compile(**kwargs)
-        if class_loss_on not in CLASS_LOSS_ON:
-            raise ValueError(f"class_loss_on must be one of {CLASS_LOSS_ON}, got {class_loss_on!r}")
+        if class_loss_on not in CLASS_LOSSES:
+            raise ValueError(f"class_loss_on must be one of {CLASS_LOSSES}, got {class_loss_on!r}")
+        heads = 2 if class_loss_on == "twin" else 1
+        outputs = _output_width(self.discriminator)
+        if self.conditioning == "auxiliary" and outputs not in (None, 1 + heads * self.num_classes):
+            raise ValueError(f"class_loss_on={class_loss_on!r} needs a discriminator with "
+                             f"{1 + heads * self.num_classes} outputs, this one has {outputs}")
+        # Plain attributes, as the averaged generator's (nothing for Keras to track).
+        object.__setattr__(self, "augment", augmentations.policy(augment))
+        object.__setattr__(self, "_draws",
+                           augmentations.seeded(self.seed_generator, draw=replica_slice))
         if mismatched_labels and self.conditioning != "input":
             raise ValueError("mismatched_labels applies to a GAN with the label as D's input")
         self.real_label = float(real_label)
@@ -205,14 +230,23 @@ class GAN(keras.Model):
 
     def discriminate(self, images, labels=None, training=False):
         """Return ``(source_logits (B,), class_logits (B, K) or None)`` in float32."""
+        return self._discriminate(images, labels, training)[:2]
+
+    def _discriminate(self, images, labels=None, training=False):
+        """``(source logits, class logits or None, twin class logits or None)``, float32;
+        in training, the images pass the augmentation policy first."""
+        if training and self.augment:
+            images = augmentations.diff_augment(images, self.augment, *self._draws)
         if self.conditioning == "input":
             out = self.discriminator([images, labels], training=training)
         else:
             out = self.discriminator(images, training=training)
         out = ops.cast(out, "float32")
         if self.conditioning == "auxiliary":
-            return out[:, 0], out[:, 1:]
-        return ops.reshape(out, (-1,)), None
+            k = self.num_classes
+            twin = out[:, 1 + k:] if out.shape[-1] > 1 + k else None
+            return out[:, 0], out[:, 1:1 + k], twin
+        return ops.reshape(out, (-1,)), None, None
 
     def call(self, inputs, training=False):
         if self.conditional:
@@ -311,14 +345,14 @@ class GAN(keras.Model):
         variables = self.discriminator.trainable_variables
         wrong = self.wrong_labels(labels) if self.mismatched_labels else None
         with tf.GradientTape() as tape:
-            real_src, real_cls = self.discriminate(real, labels, training=True)
-            fake_src, fake_cls = self.discriminate(fake, fake_labels, training=True)
+            real_src, real_cls, _ = self._discriminate(real, labels, training=True)
+            fake_src, fake_cls, fake_twin = self._discriminate(fake, fake_labels, training=True)
             terms = {}
             if wrong is not None:
                 terms["wrong_src"] = self.discriminate(real, wrong, training=True)[0]
             if self.conditioning == "auxiliary":
                 terms.update(labels=labels, real_cls=real_cls, fake_labels=fake_labels,
-                             fake_cls=fake_cls)
+                             fake_cls=fake_cls, fake_twin=fake_twin)
             d_loss = self.d_objective(real_src, fake_src, **terms)
             if self.gan_loss.needs_gradient_penalty:
                 d_loss += self.gp_weight * self.gradient_penalty(real, fake, labels)
@@ -333,9 +367,9 @@ class GAN(keras.Model):
             self.trackers["cls_acc_fake"].update_state(_hits(fake_cls, fake_labels))
 
     def _generator_loss(self, fake, labels):
-        src, cls = self.discriminate(fake, labels, training=True)
+        src, cls, twin = self._discriminate(fake, labels, training=True)
         if self.conditioning == "auxiliary":
-            return self.g_objective(src, fake_labels=labels, fake_cls=cls)
+            return self.g_objective(src, fake_labels=labels, fake_cls=cls, fake_twin=twin)
         return self.g_objective(src)
 
     def _generator_step(self, batch):
@@ -391,6 +425,14 @@ class GAN(keras.Model):
                              lambda: ops.zeros((), "float32"))
             self.trackers["g_loss"].update_state(g_loss, sample_weight=ops.cast(due, "float32"))
         return fit_logs({name: tracker.result() for name, tracker in self.trackers.items()})
+
+
+def _output_width(model) -> int | None:
+    """The last dimension of a built model's output (None when it has no fixed one)."""
+    try:
+        return int(model.output_shape[-1])
+    except (AttributeError, ValueError, TypeError, IndexError):
+        return None
 
 
 def _is_float(variable) -> bool:

@@ -81,20 +81,138 @@ def batch_norm(name: str, affine: bool = True, fused: bool = False):
                synchronized=num_replicas() > 1, name=name)
 
 
+class SpectralNorm:
+    """Spectral normalisation (Miyato et al. 2018) of a layer's kernel, for
+    :class:`SpectralNormConv2D` and :class:`SpectralNormDense`: the layer computes with
+    ``W / sigma(W)``, ``sigma`` the largest singular value of the kernel seen as a matrix
+    ``(fan-in, units)``, estimated by one power iteration per training call from a vector
+    ``u`` kept between calls (a non-trainable weight, so checkpointed).  As in the reference
+    implementations, ``u`` and ``v`` are constants of the gradient and ``sigma = v W u`` is not:
+    the gradient flows through the normalisation.  In inference ``u`` is read, not updated.
+    The power iteration runs in float32 whatever the layer's compute dtype."""
+
+    def _build_vector(self):
+        self.sn_u = self.add_weight(
+            shape=(1, self.kernel.shape[-1]), name="sn_u", trainable=False, autocast=False,
+            initializer=keras.initializers.RandomNormal(stddev=1.0),
+            aggregation="only_first_replica")
+
+    def sigma(self, training=False):
+        """The estimate of the kernel's largest singular value (float32), one power iteration
+        from ``u`` (``u`` advanced when ``training``)."""
+        from keras import ops
+
+        matrix = ops.reshape(ops.cast(self.kernel, "float32"), (-1, self.kernel.shape[-1]))
+        u = ops.convert_to_tensor(self.sn_u)
+        v = ops.stop_gradient(_unit(ops.matmul(u, ops.transpose(matrix))))
+        u = ops.stop_gradient(_unit(ops.matmul(v, matrix)))
+        if training:
+            self.sn_u.assign(u)
+        return ops.sum(ops.matmul(v, matrix) * u)
+
+    def normalised_kernel(self, training=False):
+        from keras import ops
+
+        kernel = ops.cast(self.kernel, "float32") / self.sigma(training)
+        return ops.cast(kernel, self.compute_dtype)
+
+    def plain(self):
+        """The same function as a Keras layer of the standard class, with the kernel divided
+        by the current ``sigma`` (what the layer computes in inference)."""
+        config = self.get_config()
+        layer = self._plain_class.from_config(config)
+        layer.build(self._built_input_shape)
+        kernel = keras.ops.cast(self.kernel, "float32") / self.sigma()
+        weights = [keras.ops.convert_to_numpy(kernel)]
+        if self.use_bias:
+            weights.append(keras.ops.convert_to_numpy(self.bias))
+        layer.set_weights(weights)
+        return layer
+
+
+def _unit(x):
+    from keras import ops
+
+    return x / (ops.sqrt(ops.sum(ops.square(x))) + 1e-12)
+
+
+@keras.saving.register_keras_serializable(package="replication")
+class SpectralNormConv2D(SpectralNorm, layers.Conv2D):
+    """``Conv2D`` with a spectrally normalised kernel (see :class:`SpectralNorm`);
+    channels-last."""
+
+    _plain_class = layers.Conv2D
+
+    def build(self, input_shape):
+        super().build(input_shape)
+        self._built_input_shape = input_shape
+        self._build_vector()
+
+    def call(self, inputs, training=False):
+        from keras import ops
+
+        outputs = self.convolution_op(inputs, self.normalised_kernel(training))
+        if self.use_bias:
+            outputs = ops.add(outputs, self.bias)
+        return outputs if self.activation is None else self.activation(outputs)
+
+
+@keras.saving.register_keras_serializable(package="replication")
+class SpectralNormDense(SpectralNorm, layers.Dense):
+    """``Dense`` with a spectrally normalised kernel (see :class:`SpectralNorm`)."""
+
+    _plain_class = layers.Dense
+
+    def build(self, input_shape):
+        super().build(input_shape)
+        self._built_input_shape = input_shape
+        self._build_vector()
+
+    def call(self, inputs, training=False):
+        from keras import ops
+
+        outputs = ops.matmul(inputs, self.normalised_kernel(training))
+        if self.use_bias:
+            outputs = ops.add(outputs, self.bias)
+        return outputs if self.activation is None else self.activation(outputs)
+
+
+def conv2d(*args, spectral_norm: bool = False, **kwargs):
+    """``Conv2D``, spectrally normalised when ``spectral_norm``."""
+    return (SpectralNormConv2D if spectral_norm else layers.Conv2D)(*args, **kwargs)
+
+
+def dense(*args, spectral_norm: bool = False, **kwargs):
+    """``Dense``, spectrally normalised when ``spectral_norm``."""
+    return (SpectralNormDense if spectral_norm else layers.Dense)(*args, **kwargs)
+
+
+_PROJECT_LAYERS = (FusedBatchNormalization, SpectralNorm)
+
+
 def standard_layers(model):
-    """``model`` with every :class:`FusedBatchNormalization` replaced by Keras' own
-    ``BatchNormalization`` of the same configuration and weights (the same function), so
-    that its saved file needs nothing of the project; ``model`` itself when it has none."""
-    if not any(isinstance(layer, FusedBatchNormalization) for layer in model.layers):
+    """``model`` with every layer of the project's own classes replaced by Keras' standard
+    one computing the same function in inference (:class:`FusedBatchNormalization` by
+    ``BatchNormalization`` with the same weights; a spectrally normalised layer by a plain one
+    whose kernel is divided by its sigma), so that its saved file needs nothing of the
+    project; ``model`` itself when it has none."""
+    if not any(isinstance(layer, _PROJECT_LAYERS) for layer in model.layers):
         return model
 
     def plain(layer):
         if isinstance(layer, FusedBatchNormalization):
             return keras.layers.BatchNormalization.from_config(layer.get_config())
+        if isinstance(layer, SpectralNorm):
+            return layer.plain()
         return layer.__class__.from_config(layer.get_config())
 
     copy = keras.models.clone_model(model, clone_function=plain)
-    copy.set_weights(model.get_weights())
+    if not any(isinstance(layer, SpectralNorm) for layer in model.layers):
+        copy.set_weights(model.get_weights())
+        return copy
+    for source, target in zip(model.layers, copy.layers):
+        if not isinstance(source, SpectralNorm):  # (a plain copy holds its weights already)
+            target.set_weights(source.get_weights())
     return copy
 
 

@@ -13,6 +13,8 @@ on a batch of real and of generated images.  With ``D = sigmoid(logit)``:
 * ``wasserstein`` (WGAN-GP, Gulrajani et al. 2017): critic: ``o_fake - o_real`` (+ gradient
   penalty, added by the training core); G: ``-o_fake``.  Needs several critic updates per
   generator update (``GANConfig.critic_steps``).
+* ``hinge`` (Lim & Ye 2017; SNGAN, BigGAN): D: ``max(0, 1 - o_real) + max(0, 1 + o_fake)``;
+  G: ``-o_fake``.  One D update per G update; no target to smooth.
 
 One-sided label smoothing (Salimans et al. 2016) replaces the real target 1 by ``t < 1``:
 BCE against ``t`` for the sigmoid losses, ``½(o_real - t)²`` for least squares.
@@ -74,6 +76,12 @@ def _wasserstein_real(real, target):
     return -ops.mean(real)
 
 
+def _hinge_real(real, target):
+    if target != 1.0:
+        raise ValueError("the hinge loss has margins, not targets to smooth")
+    return ops.mean(ops.relu(1.0 - real))
+
+
 LOSSES: dict[str, GANLoss] = {
     "minimax": GANLoss("minimax", _bce_real, _bce_fake,
                        lambda fake: -ops.mean(ops.softplus(fake))),
@@ -87,6 +95,8 @@ LOSSES: dict[str, GANLoss] = {
     "wasserstein": GANLoss(
         "wasserstein", _wasserstein_real, lambda fake: ops.mean(fake),
         lambda fake: -ops.mean(fake)),
+    "hinge": GANLoss("hinge", _hinge_real, lambda fake: ops.mean(ops.relu(1.0 + fake)),
+                     lambda fake: -ops.mean(fake)),
 }
 assert set(LOSSES) == set(GAN_LOSSES), "every loss of the vocabulary is written here, once"
 

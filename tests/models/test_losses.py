@@ -25,6 +25,8 @@ def test_gan_losses_match_hand_computations():
         "least-squares": (0.5 * ((REAL - 1) ** 2).mean() + 0.5 * (FAKE ** 2).mean(),
                           0.5 * ((FAKE - 1) ** 2).mean()),
         "wasserstein": (FAKE.mean() - REAL.mean(), -FAKE.mean()),
+        "hinge": (np.maximum(0, 1 - REAL).mean() + np.maximum(0, 1 + FAKE).mean(),
+                  -FAKE.mean()),
     }
     assert set(expected) == set(LOSSES)
     for name, (d_loss, g_loss) in expected.items():
