@@ -46,6 +46,29 @@ def precision_policy(precision: str):
         keras.config.set_dtype_policy(previous)
 
 
+# The CPUs the project's per-machine tables were measured on (the main job's time estimate):
+# name -> (vendor, family, model) as /proc/cpuinfo gives them.
+MEASURED_CPUS = {"zen4": ("AuthenticAMD", 25, 17), "zen5": ("AuthenticAMD", 26, 2)}
+CPU_NAMES = {"zen4": "AMD EPYC Zen 4", "zen5": "AMD EPYC Zen 5"}
+
+
+def measured_cpu(cpuinfo: str | None = None) -> str | None:
+    """The name in :data:`MEASURED_CPUS` of this machine's CPU, or None."""
+    try:
+        text = open("/proc/cpuinfo").read() if cpuinfo is None else cpuinfo
+    except OSError:
+        return None
+    fields: dict[str, str] = {}
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        fields.setdefault(key.strip(), value.strip())
+    try:
+        signature = (fields.get("vendor_id"), int(fields["cpu family"]), int(fields["model"]))
+    except (KeyError, ValueError):
+        return None
+    return next((name for name, known in MEASURED_CPUS.items() if known == signature), None)
+
+
 def cpu_has_bf16() -> bool:
     try:
         with open("/proc/cpuinfo") as fh:

@@ -11,6 +11,7 @@ each model's own progress bar, and after every epoch.
 
 from __future__ import annotations
 
+import re
 import sys
 import tempfile
 import time
@@ -22,7 +23,8 @@ from replication.experiments import changed_from_profile, make_config
 from replication.cli import (add_data_flag, add_encoder_weights_flag, add_precision_flags,
                              add_strategy_flags, progress_verbosity, script_main)
 from replication.data import epoch_examples, steps_per_epoch
-from replication.levers import device_kind, matmul_peak, resolve_precision
+from replication.levers import (CPU_NAMES, device_kind, matmul_peak, measured_cpu,
+                                resolve_precision)
 from replication.errors import run_command
 from replication.evaluate import table_rows, update_table
 from replication.runs import (RunDir, ShippingError, default_run_dir, device_description,
@@ -31,14 +33,16 @@ from replication.train import train
 from replication.vocabulary import comma_list
 
 # The up-front estimate of a stage: each experiment's ``reference_seconds`` (per training step
-# at the profile's batch size, per epoch beside the steps, per stage), measured on the reference
-# 2-core Zen 4 CPU at the profile's precision by the quick profile's run of docs/results.md,
-# times this machine's speed against the reference's: the reference CPU's matmul peak at the
-# stage's precision over this one's (measured in a few seconds before the first stage; the
-# main job's time on a Zen 5 and on the Zen 4 followed that ratio, docs/results.md); once a
-# stage has run, measured epoch times replace them.
-REFERENCE_CPU = "AMD EPYC (family 25, model 17, avx512_bf16), 2 cores"
-# Its matmul peak in FLOP/s, the median of docs/bench/2026-12-07-zen4/'s rows per precision.
+# at the profile's batch size, per epoch beside the steps, per stage), measured per kind of CPU
+# (replication.levers.MEASURED_CPUS) at the quick profile's precision by its main job
+# (docs/results.md#the-quick-profile); on a CPU not measured, the Zen 4's times scaled by the
+# Zen 4's matmul peak at the stage's precision over this CPU's (measured in seconds before the
+# first stage; a rough guide: between the Zen 4 and the Zen 5 the main job's stages sped up
+# 1.5-1.7x while the peak went 1.07x in fp32 and 2.0x in bf16).  Once a stage has run,
+# measured epoch times replace the estimate.
+REFERENCE_CPU = "zen4"
+# The Zen 4's matmul peak in FLOP/s, the median of docs/bench/2026-12-07-zen4/'s rows.
+REFERENCE_CPU_DEVICE = "AMD EPYC (family 25, model 17, avx512_bf16), 2 cores"
 REFERENCE_MATMUL_PEAK = {"fp32": 223.5e9, "bf16": 403.7e9}
 # The probe: the benchmark's measure (replication.levers.matmul_peak), fewer repeats.
 PROBE_REPEATS = 3
@@ -51,13 +55,50 @@ def _fmt(seconds: float) -> str:
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
-def estimate_seconds(experiment: str, profile: str, epochs_done: int = 0) -> float:
-    """Estimated wall time of the remaining training and drawing of one stage (reference CPU)."""
+def estimate_seconds(experiment: str, profile: str, epochs_done: int = 0,
+                     cpu: str = REFERENCE_CPU) -> float:
+    """Estimated wall time of the remaining training and drawing of one stage on the measured
+    CPU ``cpu`` (the reference CPU's where that experiment has no table for it)."""
     config = make_config(experiment, profile)
     steps = steps_per_epoch(epoch_examples(config), config.batch_size)
     remaining = max(0, config.epochs - epochs_done)
-    per_step, per_epoch, per_stage = experiments.get(experiment).reference_seconds
+    table = experiments.get(experiment).reference_seconds
+    per_step, per_epoch, per_stage = table.get(cpu, table[REFERENCE_CPU])
     return remaining * (steps * per_step + per_epoch) + per_stage
+
+
+def _seconds(text: str) -> int:
+    parts = [int(x) for x in text.split(":")]
+    return sum(v * 60 ** i for i, v in enumerate(reversed(parts)))
+
+
+def stage_timings(log: str, profile: str = "quick") -> dict[str, tuple[float, float, float]]:
+    """``reference_seconds`` as measured by one main job: its log (``reproduce_all.py``'s
+    output, every stage trained from scratch) -> ``{experiment: (seconds per training step,
+    per epoch beside the steps, per stage beside the epochs)}`` (rounded as the tables are).
+    Each stage runs from its ``training`` line to the next stage's (or the job's ``done``)."""
+    starts, fits = [], {}
+    for line in log.splitlines():
+        started = re.match(r"\[stage \d+/\d+ (\w+): training\] elapsed ([\d:]+)", line)
+        if started:
+            starts.append((started.group(1), _seconds(started.group(2))))
+        fit = re.match(r"trained (\d+) epochs in (\d+) s \(training steps (\d+) s", line)
+        if fit and starts:
+            fits[starts[-1][0]] = tuple(int(x) for x in fit.groups())
+        done = re.match(r"done in ([\d:]+)", line)
+        if done:
+            starts.append(("", _seconds(done.group(1))))
+    out = {}
+    for (name, start), (_, end) in zip(starts, starts[1:]):
+        if name not in fits:
+            continue
+        epochs, fit_seconds, step_seconds = fits[name]
+        config = make_config(name, profile)
+        steps = epochs * steps_per_epoch(epoch_examples(config), config.batch_size)
+        out[name] = (float(f"{step_seconds / steps:.3g}"),
+                     round((fit_seconds - step_seconds) / epochs, 1),
+                     float(max(0, round(end - start - fit_seconds))))
+    return out
 
 
 def overall_progress(plan: "Plan", stage: int):
@@ -83,6 +124,7 @@ class Plan:
         self.finished: set[str] = set()
         self.speed = 1.0  # measured / expected time, updated as stages finish
         self.factors: dict[str, float] = {}  # this machine's time / the reference's, per stage
+        self.cpu = REFERENCE_CPU  # whose table the estimate reads
         self.estimated = 0.0  # the up-front estimate, seconds
         self._stage_started = {}
 
@@ -95,16 +137,24 @@ class Plan:
         except (FileNotFoundError, ValueError):
             return 0
 
-    def calibrate(self, precision: str | None = None, probe=None) -> str:
-        """Set each stage's factor (this machine's time over the reference CPU's) from the
-        matmul peak at the stage's precision (``precision``: the job's ``--precision``, else
-        each profile's); returns how, for the estimate's line.  Only on a CPU and for the
-        full and quick profiles (the smoke profile's stages take seconds)."""
+    def calibrate(self, precision: str | None = None, probe=None, cpu: str | None = "this"
+                  ) -> str:
+        """Choose the table the estimate reads, and say how, for the estimate's line: this
+        CPU's own where it was measured (``cpu``: its name in MEASURED_CPUS, None for one
+        not measured; default: this machine's); else the reference CPU's, each stage scaled
+        by the reference's matmul peak over this CPU's at the stage's precision
+        (``precision``: the job's ``--precision``, else each profile's; ``probe(precision)``
+        measures the peak).  Only on a CPU and for the quick and full profiles (the smoke
+        profile's stages take seconds)."""
         kind = device_kind()
         if kind != "CPU":
             return " (from the 2-core reference CPU; a GPU is faster)"
         if self.profile == "smoke":
             return ""
+        cpu = measured_cpu() if cpu == "this" else cpu
+        if cpu is not None:
+            self.cpu = cpu
+            return f" (measured on this kind of CPU, the {CPU_NAMES.get(cpu, cpu)})"
         probe = probe or (lambda p: matmul_peak(p, repeats=PROBE_REPEATS))
         peaks: dict[str, float] = {}
         for stage in self.stages:
@@ -116,14 +166,16 @@ class Plan:
             reference = REFERENCE_MATMUL_PEAK.get(chosen)
             if reference and peaks[chosen] > 0:
                 self.factors[stage] = max(0.1, min(20.0, reference / peaks[chosen]))
-        measured = ", ".join(f"{p} {v / 1e9:.0f} GFLOP/s" for p, v in sorted(peaks.items()))
-        return (f" (the reference CPU's times x this CPU's speed against it: matmul peak "
-                f"{measured}, the reference's "
-                + ", ".join(f"{p} {REFERENCE_MATMUL_PEAK[p] / 1e9:.0f}" for p in sorted(peaks)
-                            if p in REFERENCE_MATMUL_PEAK) + ")")
+        measured = ", ".join(f"{p} {v / 1e9:.0f}" for p, v in sorted(peaks.items()))
+        known = ", ".join(f"{p} {REFERENCE_MATMUL_PEAK[p] / 1e9:.0f}" for p in sorted(peaks)
+                          if p in REFERENCE_MATMUL_PEAK)
+        return (f" (a CPU not measured: the {CPU_NAMES[REFERENCE_CPU]}'s times scaled by "
+                f"matmul peak, GFLOP/s: this CPU {measured}, the reference {known}; a rough "
+                "guide)")
 
     def _stage_seconds(self, stage: str, epochs_done: int) -> float:
-        return estimate_seconds(stage, self.profile, epochs_done) * self.factors.get(stage, 1.0)
+        return (estimate_seconds(stage, self.profile, epochs_done, self.cpu)
+                * self.factors.get(stage, 1.0))
 
     def remaining_seconds(self) -> float:
         """The estimate of what is left on this machine, corrected by the speed measured so

@@ -93,17 +93,24 @@ def test_the_estimate_scales_each_stage_by_this_machines_speed_against_the_refer
     stages = ["vae", "effnet_vae", "dcgan"]
     asked = []
     plan = Plan(stages, "quick", tmp_path)
-    note = plan.calibrate(probe=lambda p: asked.append(p) or 2 * REFERENCE_MATMUL_PEAK[p])
+    note = plan.calibrate(probe=lambda p: asked.append(p) or 2 * REFERENCE_MATMUL_PEAK[p],
+                          cpu=None)  # a CPU not measured
     reference = sum(estimate_seconds(s, "quick") for s in stages)
     assert plan.remaining_seconds() == pytest.approx(reference / 2)
     assert len(asked) == len(set(asked))  # one probe per precision, not per stage
     assert "matmul peak" in note and "GFLOP/s" in note
     # As fast as the reference: the reference's times; the smoke profile is not probed.
     same = Plan(stages, "quick", tmp_path)
-    same.calibrate(probe=lambda p: REFERENCE_MATMUL_PEAK[p])
+    same.calibrate(probe=lambda p: REFERENCE_MATMUL_PEAK[p], cpu=None)
     assert same.remaining_seconds() == pytest.approx(reference)
     smoke = Plan(stages, "smoke", tmp_path)
-    assert smoke.calibrate(probe=lambda p: pytest.fail("probed")) == ""
+    assert smoke.calibrate(probe=lambda p: pytest.fail("probed"), cpu=None) == ""
+    # A CPU measured: its own table, no probe.
+    zen5 = Plan(stages, "quick", tmp_path)
+    assert "Zen 5" in zen5.calibrate(probe=lambda p: pytest.fail("probed"), cpu="zen5")
+    assert zen5.remaining_seconds() == pytest.approx(
+        sum(estimate_seconds(s, "quick", cpu="zen5") for s in stages))
+    assert zen5.remaining_seconds() != pytest.approx(reference)
     # Measured epochs then correct the estimate: a stage running at the estimate keeps it.
     plan.start_stage(0)
     plan._stage_started[0] -= (estimate_seconds("vae", "quick") - estimate_seconds(
@@ -116,11 +123,23 @@ def test_the_reference_matmul_peaks_are_the_benchmark_records():
     import statistics
     from pathlib import Path
 
-    from replication.reproduce import REFERENCE_CPU, REFERENCE_MATMUL_PEAK
+    from replication.reproduce import REFERENCE_CPU_DEVICE, REFERENCE_MATMUL_PEAK
 
     folder = Path(__file__).resolve().parent.parent / "docs" / "bench" / "2026-12-07-zen4"
     for precision, peak in REFERENCE_MATMUL_PEAK.items():
         record = json.loads((folder / f"bench-{precision}.json").read_text())
-        assert record["device"] == f"CPU: {REFERENCE_CPU}"
+        assert record["device"] == f"CPU: {REFERENCE_CPU_DEVICE}"
         median = statistics.median(r["matmul_peak_flops_per_s"] for r in record["results"])
         assert peak == pytest.approx(median, rel=2e-3)
+
+
+def test_the_measured_cpus_are_recognised_from_cpuinfo():
+    from replication import experiments
+    from replication.levers import MEASURED_CPUS, measured_cpu
+
+    zen5 = "vendor_id\t: AuthenticAMD\ncpu family\t: 26\nmodel\t\t: 2\nflags\t: avx2\n"
+    assert measured_cpu(zen5) == "zen5"
+    assert measured_cpu(zen5.replace(": 2\n", ": 3\n")) is None
+    assert measured_cpu("model name : something\n") is None
+    for name in experiments.names():  # every experiment has a table for every measured CPU
+        assert set(experiments.get(name).reference_seconds) == set(MEASURED_CPUS), name

@@ -63,12 +63,15 @@ class Experiment:
     # Published numbers for the same model, shown beside ours in the evaluation table
     # ({"source": ..., "IS": ..., "FID": ...}; docs/evaluation.md says why they differ).
     published: tuple[dict, ...] = ()
-    # reproduce's up-front time estimate on the reference CPU (the 2-core Zen 4) at the
-    # profile's precision (``auto``): seconds per training step at the quick profile's batch,
-    # per epoch beside the steps (tracking, validation, snapshots), per stage (building,
-    # drawing, and the end of fit(): 0-53 s measured); measured by the quick profile's main
-    # job of docs/results.md, and replaced by the measured epoch times once a stage has run.
-    reference_seconds: tuple[float, float, float] = (0.1, 5.0, 5.0)
+    # reproduce's up-front time estimate per measured kind of CPU (replication.levers.
+    # MEASURED_CPUS; 2 cores each) at the profile's precision (``auto``): seconds per training
+    # step at the quick profile's batch, per epoch beside the steps (tracking, snapshots,
+    # checkpoints), per stage beside the epochs (building, drawing).  The Zen 5's are
+    # replication.reproduce.stage_timings of its main job's log (docs/bench/2026-12-07-zen5/,
+    # tested against it); the Zen 4's were measured the same way by the quick profile's
+    # earlier trials (docs/results.md), less the wait at the end of fit() that tf.data's
+    # autotuning caused then.  Replaced by the measured epoch times once a stage has run.
+    reference_seconds: dict[str, tuple[float, float, float]] = {"zen4": (0.1, 5.0, 5.0)}
     # Settings the benchmark changes so that it times the step alone (e.g. no weight download).
     bench_overrides: dict = {}
     # The family's answers (the VAEs' and the GANs' base classes set them):
