@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from replication.batching import in_batches
+from replication.batching import in_batches, inference
 
 # The evaluation's KID: the mean over KID_SUBSETS random subsets of KID_SUBSET_SIZE images of
 # each set (the defaults of torchmetrics' KernelInceptionDistance, so the numbers read alike).
@@ -298,10 +298,11 @@ def vae_bounds(vae, images: np.ndarray, samples: int = 1000, batch_size: int = 5
 
     rng = np.random.default_rng(seed)
     log_2pi = np.log(2.0 * np.pi)
+    encode, decode = inference(vae.encoder), inference(vae.decoder)  # traced, not eager
 
     def per_image(x):
         """The three bounds of each image of the batch ``x``."""
-        mean, log_var = (np.asarray(t, np.float64) for t in vae.encoder(x, training=False))
+        mean, log_var = (np.asarray(t, np.float64) for t in encode(x))
         std = np.exp(0.5 * log_var)
         eps = rng.standard_normal((samples, *mean.shape))
         z = mean[None] + std[None] * eps                              # (k, B, d)
@@ -311,7 +312,7 @@ def vae_bounds(vae, images: np.ndarray, samples: int = 1000, batch_size: int = 5
         # would need gigabytes of activations.
         log_px = -np.concatenate([
             np.asarray(bernoulli_nll(repeated[i:i + DECODE_ROWS],
-                                     vae.decoder(flat[i:i + DECODE_ROWS], training=False)),
+                                     decode(flat[i:i + DECODE_ROWS])),
                        np.float64)
             for i in range(0, len(flat), DECODE_ROWS)]).reshape(samples, -1)
         log_pz = -0.5 * (z ** 2 + log_2pi).sum(-1)
@@ -320,7 +321,7 @@ def vae_bounds(vae, images: np.ndarray, samples: int = 1000, batch_size: int = 5
         top = log_w.max(axis=0)
         log_mean_w = top + np.log(np.exp(log_w - top).mean(axis=0))
         kl = np.asarray(gaussian_kl(mean, log_var), np.float64)
-        rec_logits = vae.decoder(mean.astype(np.float32), training=False)
+        rec_logits = decode(mean.astype(np.float32))
         return (-log_px[0] + kl, -log_mean_w,
                 np.asarray(bernoulli_nll(x, rec_logits), np.float64))
 
