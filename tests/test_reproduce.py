@@ -143,3 +143,18 @@ def test_the_measured_cpus_are_recognised_from_cpuinfo():
     assert measured_cpu("model name : something\n") is None
     for name in experiments.names():  # every experiment has a table for every measured CPU
         assert set(experiments.get(name).reference_seconds) == set(MEASURED_CPUS), name
+
+
+def test_the_zen5_tables_are_its_main_jobs_timings():
+    """The Zen 5's reference_seconds are what stage_timings reads from its main job's log."""
+    from pathlib import Path
+
+    from replication import experiments
+    from replication.reproduce import stage_timings
+
+    log = (Path(__file__).resolve().parent.parent / "docs" / "bench" / "2026-12-07-zen5"
+           / "quick-trial-2.log").read_text()
+    measured = stage_timings(log)
+    assert set(measured) == set(experiments.names())
+    for name, timings in measured.items():
+        assert experiments.get(name).reference_seconds["zen5"] == pytest.approx(timings), name
