@@ -172,19 +172,9 @@ def add_train_arguments(train) -> None:
                             "output goes to a file or a pipe)")
 
 
-def add_gan_arguments(train) -> None:
-    gan = train.add_argument_group(
-        "GAN stabilisers and instruments",
-        "The report is silent on these; each default is the report's plain training "
-        "(see docs/models.md).")
-    gan.add_argument("--real-label", type=fraction, metavar="T",
-                     help="one-sided label smoothing: D's target for real images (default "
-                          f"{GANConfig.real_label}, no smoothing; Salimans et al. 2016 use 0.9); fakes keep target 0")
-    gan.add_argument("--d-lr", type=positive_float, metavar="RATE", dest="d_learning_rate",
-                     help="D's Adam learning rate (TTUR, Heusel et al. 2017; default: the "
-                          "experiment's learning rate; the AC-GAN allows 1e-4, 2e-4, 3e-4)")
-    gan.add_argument("--g-lr", type=positive_float, metavar="RATE", dest="g_learning_rate",
-                     help="G's Adam learning rate (TTUR; default as --d-lr)")
+def _add_acgan_arguments(gan) -> None:
+    """The AC-GAN's own options: its class loss and the paper's table's choices, and the
+    departures from that table that act on D."""
     gan.add_argument("--class-loss", choices=CLASS_LOSSES,
                      help="acgan: D's class loss on 'all' images (default: the paper's loss), "
                           "on 'real' images only (Keras' mnist_acgan, StudioGAN), or 'twin': "
@@ -207,6 +197,22 @@ def add_gan_arguments(train) -> None:
     gan.add_argument("--d-batchnorm", action=argparse.BooleanOptionalAction, default=None,
                      help="acgan: --no-d-batchnorm leaves out D's BatchNorm (as SNGAN's D; a "
                           "DEPARTURE from the paper's table; default: the table's BatchNorm)")
+
+
+def add_gan_arguments(train) -> None:
+    gan = train.add_argument_group(
+        "GAN stabilisers and instruments",
+        "The report is silent on these; each default is the report's plain training "
+        "(see docs/models.md).")
+    gan.add_argument("--real-label", type=fraction, metavar="T",
+                     help="one-sided label smoothing: D's target for real images (default "
+                          f"{GANConfig.real_label}, no smoothing; Salimans et al. 2016 use 0.9); fakes keep target 0")
+    gan.add_argument("--d-lr", type=positive_float, metavar="RATE", dest="d_learning_rate",
+                     help="D's Adam learning rate (TTUR, Heusel et al. 2017; default: the "
+                          "experiment's learning rate; the AC-GAN allows 1e-4, 2e-4, 3e-4)")
+    gan.add_argument("--g-lr", type=positive_float, metavar="RATE", dest="g_learning_rate",
+                     help="G's Adam learning rate (TTUR; default as --d-lr)")
+    _add_acgan_arguments(gan)
     gan.add_argument("--diff-augment", metavar="POLICY",
                      help="DiffAugment (Zhao et al. 2020): differentiable augmentations of "
                           f"every input of D, real and generated, in both updates: a comma list "

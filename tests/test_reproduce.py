@@ -88,7 +88,7 @@ def test_redraw_adds_the_paper_schedule_section_with_its_study_records(
 def test_the_estimate_scales_each_stage_by_this_machines_speed_against_the_reference(tmp_path):
     """Each stage's reference time (the Zen 4's) times the reference's matmul peak over this
     machine's at the stage's precision; a machine twice as fast is estimated at half."""
-    from replication.reproduce import REFERENCE_MATMUL_PEAK, Plan, estimate_seconds
+    from replication.estimate import REFERENCE_MATMUL_PEAK, Plan, estimate_seconds
 
     stages = ["vae", "effnet_vae", "dcgan"]
     asked = []
@@ -123,7 +123,7 @@ def test_the_reference_matmul_peaks_are_the_benchmark_records():
     import statistics
     from pathlib import Path
 
-    from replication.reproduce import REFERENCE_CPU_DEVICE, REFERENCE_MATMUL_PEAK
+    from replication.estimate import REFERENCE_CPU_DEVICE, REFERENCE_MATMUL_PEAK
 
     folder = Path(__file__).resolve().parent.parent / "docs" / "bench" / "2026-12-07-zen4"
     for precision, peak in REFERENCE_MATMUL_PEAK.items():
@@ -150,7 +150,7 @@ def test_the_zen5_tables_are_its_main_jobs_timings():
     from pathlib import Path
 
     from replication import experiments
-    from replication.reproduce import stage_timings
+    from replication.estimate import stage_timings
 
     log = (Path(__file__).resolve().parent.parent / "docs" / "bench" / "2026-12-07-zen5"
            / "quick-trial-2.log").read_text()

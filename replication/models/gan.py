@@ -38,54 +38,11 @@ from keras import ops
 
 from replication.distribute import fit_logs, num_replicas, replica_slice
 from replication.models import augment as augmentations
-from replication.models.losses import get_loss, real_decision_threshold
+from replication.models.losses import (discriminator_objective, generator_objective, get_loss,
+                                       real_decision_threshold)
 from replication.vocabulary import CLASS_LOSSES
 
 CONDITIONING = ("none", "input", "auxiliary")
-
-
-def class_loss(labels, logits):
-    """Mean sparse cross-entropy of class ``logits`` against integer ``labels``."""
-    return ops.mean(ops.sparse_categorical_crossentropy(labels, logits, from_logits=True))
-
-
-def discriminator_objective(loss, real_src, fake_src, *, real_label=1.0, wrong_src=None,
-                            labels=None, real_cls=None, fake_labels=None, fake_cls=None,
-                            fake_twin=None, class_loss_on="all", class_weight=1.0):
-    """D's loss to minimise (before any gradient penalty), from its outputs.
-
-    * source term: ``loss.d_real(real_src, real_label) + loss.d_fake(fake_src)``; with
-      ``wrong_src`` (D's outputs on real images paired with a wrong label, the matching-aware
-      discriminator) the fake term is the mean of the generated and the mismatched pairs';
-    * AC-GAN class term (when ``real_cls`` is given): cross-entropy on the real images'
-      labels, plus, by ``class_loss_on``, on the generated images' labels ("all"), nothing
-      more ("real"), or the twin head's cross-entropy on the generated images' labels
-      (``fake_twin``, "twin"), times ``class_weight`` (1: the paper's sum).
-    """
-    fake_term = loss.d_fake(fake_src)
-    if wrong_src is not None:
-        fake_term = 0.5 * (fake_term + loss.d_fake(wrong_src))
-    total = loss.d_real(real_src, real_label) + fake_term
-    if real_cls is not None:
-        classes = class_loss(labels, real_cls)
-        if class_loss_on == "all":
-            classes += class_loss(fake_labels, fake_cls)
-        elif class_loss_on == "twin":
-            classes += class_loss(fake_labels, fake_twin)
-        total += class_weight * classes
-    return total
-
-
-def generator_objective(loss, fake_src, *, fake_labels=None, fake_cls=None, fake_twin=None):
-    """G's loss to minimise: ``loss.g(fake_src)``, plus the AC-GAN class term on its own
-    samples when ``fake_cls`` is given (whatever D's class loss uses), minus the twin head's
-    cross-entropy on them when ``fake_twin`` is given (TAC-GAN)."""
-    total = loss.g(fake_src)
-    if fake_cls is not None:
-        total += class_loss(fake_labels, fake_cls)
-    if fake_twin is not None:
-        total -= class_loss(fake_labels, fake_twin)
-    return total
 
 
 def generate_images(generator, noise, labels=None, training=False):

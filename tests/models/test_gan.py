@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from replication.models.gan import GAN, discriminator_objective, ema_beta, generator_objective
-from replication.models.losses import LOSSES, real_decision_threshold
+from replication.models.gan import GAN, ema_beta
+from replication.models.losses import (LOSSES, discriminator_objective, generator_objective,
+                                       real_decision_threshold)
 from tests.helpers.builds import CLASSES, TINY
 from tests.helpers.builds import built as _smoke_built
 from tests.helpers.builds import config_and_model as _built

@@ -1,7 +1,7 @@
 """The field's stabilisers for a GAN's discriminator, each checked so that a wrong wiring fails:
-spectral normalisation (replication.models.layers), the hinge loss, DiffAugment
-(replication.models.augment) in both updates with gradients flowing through it, and the
-AC-GAN's twin classifier (TAC-GAN) against a hand computation."""
+spectral normalisation (replication.models.layers), the hinge loss and the AC-GAN's twin
+classifier (TAC-GAN) against hand computations (replication.models.losses), and DiffAugment
+(replication.models.augment) in both updates with gradients flowing through it."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from replication.config import ConfigError
 from replication.experiments import get as get_experiment
 from replication.experiments import make_config
 from replication.models import augment
-from replication.models.gan import GAN, discriminator_objective, generator_objective
-from replication.models.layers import (SpectralNormConv2D, SpectralNormDense, standard_layers)
-from replication.models.losses import LOSSES
+from replication.models.gan import GAN
+from replication.models.layers import SpectralNormConv2D, SpectralNormDense, standard_layers
+from replication.models.losses import LOSSES, discriminator_objective, generator_objective
 from tests.helpers.builds import tiny_gan
 from tests.helpers.objectives import (FAKE, FAKE_CLS, FAKE_LABELS, LABELS, REAL, REAL_CLS,
                                       cross_entropy, softplus, value)
