@@ -60,3 +60,16 @@ def test_killed_conditional_runs_resume_to_the_same_state(experiment, tmp_path):
     # (Quality tracking off: the DCGAN's resume test covers the resumed curves.)
     assert_resume_equals_uninterrupted(tmp_path, experiment, kill_at=(1, 1), epochs=2,
                                        train_examples=100, batch_size=25, track_samples=0)
+
+
+def test_a_run_with_the_discriminators_stabilisers_resumes_to_the_same_state(tmp_path):
+    # Spectral normalisation's power-iteration vectors, DiffAugment's draws (from the model's
+    # seed generator) and the twin classifier head are part of the state to resume (a small
+    # AC-GAN: the levers, not the paper's widths, are under test).
+    straight, _ = assert_resume_equals_uninterrupted(
+        tmp_path, "acgan", kill_at=(1, 1), epochs=2, train_examples=100, batch_size=25,
+        track_samples=0, spectral_norm=True, diff_augment="color,translation,cutout",
+        class_loss="twin", loss="hinge", gen_linear_maps=16, gen_filters=(16, 8),
+        disc_filters=(8, 16), disc_strides=(2, 2))
+    with np.load(straight.checkpoint_file) as npz:
+        assert sum("sn_u" in str(p) for p in npz["model/paths"]) == 3
