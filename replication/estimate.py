@@ -184,4 +184,5 @@ class Plan:
     def line(self, stage: int, what: str) -> str:
         elapsed = time.perf_counter() - self.started
         return (f"[stage {stage + 1}/{len(self.stages)} {self.stages[stage]}: {what}] "
-                f"elapsed {fmt_duration(elapsed)}, estimated remaining {fmt_duration(self.remaining_seconds())}")
+                f"elapsed {fmt_duration(elapsed)}, "
+                f"estimated remaining {fmt_duration(self.remaining_seconds())}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import keras
-from keras import layers
+from keras import layers, ops
 
 from replication.distribute import num_replicas
 
@@ -100,8 +100,6 @@ class SpectralNorm:
     def sigma(self, training=False):
         """The estimate of the kernel's largest singular value (float32), one power iteration
         from ``u`` (``u`` advanced when ``training``)."""
-        from keras import ops
-
         matrix = ops.reshape(ops.cast(self.kernel, "float32"), (-1, self.kernel.shape[-1]))
         u = ops.convert_to_tensor(self.sn_u)
         v = ops.stop_gradient(_unit(ops.matmul(u, ops.transpose(matrix))))
@@ -111,8 +109,6 @@ class SpectralNorm:
         return ops.sum(ops.matmul(v, matrix) * u)
 
     def normalised_kernel(self, training=False):
-        from keras import ops
-
         kernel = ops.cast(self.kernel, "float32") / self.sigma(training)
         return ops.cast(kernel, self.compute_dtype)
 
@@ -131,8 +127,6 @@ class SpectralNorm:
 
 
 def _unit(x):
-    from keras import ops
-
     return x / (ops.sqrt(ops.sum(ops.square(x))) + 1e-12)
 
 
@@ -149,8 +143,6 @@ class SpectralNormConv2D(SpectralNorm, layers.Conv2D):
         self._build_vector()
 
     def call(self, inputs, training=False):
-        from keras import ops
-
         outputs = self.convolution_op(inputs, self.normalised_kernel(training))
         if self.use_bias:
             outputs = ops.add(outputs, self.bias)
@@ -169,8 +161,6 @@ class SpectralNormDense(SpectralNorm, layers.Dense):
         self._build_vector()
 
     def call(self, inputs, training=False):
-        from keras import ops
-
         outputs = ops.matmul(inputs, self.normalised_kernel(training))
         if self.use_bias:
             outputs = ops.add(outputs, self.bias)

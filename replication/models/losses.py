@@ -19,10 +19,11 @@ on a batch of real and of generated images.  With ``D = sigmoid(logit)``:
 One-sided label smoothing (Salimans et al. 2016) replaces the real target 1 by ``t < 1``:
 BCE against ``t`` for the sigmoid losses, ``½(o_real - t)²`` for least squares.
 
-All return batch means.  :func:`discriminator_objective` and :func:`generator_objective` put
-a loss together with the stabilisers (label smoothing, wrong-label pairs) and the AC-GAN's class
-terms (the paper's, real-only, or with TAC-GAN's twin classifier).  ``log D = -softplus(-logit)`` and ``log(1 - D) = -softplus(logit)``
-keep them finite for any logit.
+All return batch means.  ``log D = -softplus(-logit)`` and ``log(1 - D) = -softplus(logit)``
+keep them finite for any logit.  :func:`discriminator_objective` and
+:func:`generator_objective` put a loss together with the stabilisers (label smoothing,
+wrong-label pairs) and the AC-GAN's class terms (the paper's, real-only, or with TAC-GAN's
+twin classifier).
 """
 
 from __future__ import annotations
