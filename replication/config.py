@@ -22,7 +22,7 @@ from typing import Any
 
 from replication.errors import ReplicationError
 from replication.levers import PRECISION_SETTINGS, XLA_SETTINGS
-from replication.vocabulary import AUGMENTATIONS, GAN_LOSSES, comma_list, unknown
+from replication.vocabulary import GAN_LOSSES, augmentation_policy, unknown
 
 PROFILES = ("smoke", "quick", "report", "paper")
 # What `train` and `reproduce` run when no --profile is given: minutes, not hours (the studies
@@ -163,10 +163,10 @@ class GANConfig(ExperimentConfig):
         if self.ema_half_life < 0 or self.ema_ramp < 0:
             raise ConfigError("ema-half-life and ema-ramp must be non-negative (0 turns them "
                               "off)")
-        unknown_augmentations = [n for n in comma_list(self.diff_augment)
-                                 if n not in AUGMENTATIONS]
-        if unknown_augmentations:
-            raise ConfigError(unknown("augmentation", unknown_augmentations[0], AUGMENTATIONS))
+        try:
+            augmentation_policy(self.diff_augment)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
         if self.track_samples and self.track_samples < 10:
             raise ConfigError(f"track-samples must be 0 (off) or at least 10, got "
                               f"{self.track_samples}")

@@ -52,8 +52,9 @@ MEASURED_CPUS = {"zen4": ("AuthenticAMD", 25, 17), "zen5": ("AuthenticAMD", 26, 
 CPU_NAMES = {"zen4": "AMD EPYC Zen 4", "zen5": "AMD EPYC Zen 5"}
 
 
-def measured_cpu(cpuinfo: str | None = None) -> str | None:
-    """The name in :data:`MEASURED_CPUS` of this machine's CPU, or None."""
+def cpuinfo_fields(cpuinfo: str | None = None) -> dict[str, str] | None:
+    """The first processor's ``key: value`` fields of /proc/cpuinfo (or of ``cpuinfo``);
+    None when it cannot be read."""
     try:
         text = open("/proc/cpuinfo").read() if cpuinfo is None else cpuinfo
     except OSError:
@@ -62,6 +63,12 @@ def measured_cpu(cpuinfo: str | None = None) -> str | None:
     for line in text.splitlines():
         key, _, value = line.partition(":")
         fields.setdefault(key.strip(), value.strip())
+    return fields
+
+
+def measured_cpu(cpuinfo: str | None = None) -> str | None:
+    """The name in :data:`MEASURED_CPUS` of this machine's CPU, or None."""
+    fields = cpuinfo_fields(cpuinfo) or {}
     try:
         signature = (fields.get("vendor_id"), int(fields["cpu family"]), int(fields["model"]))
     except (KeyError, ValueError):

@@ -38,6 +38,7 @@ import numpy as np
 from replication import __version__
 from replication.config import is_full_schedule
 from replication.errors import ReplicationError, damaged
+from replication.levers import cpuinfo_fields
 
 
 def default_run_dir(experiment: str, profile: str, root="runs") -> Path:
@@ -133,14 +134,9 @@ CPU_FEATURES = ("amx_bf16", "avx512_bf16", "avx512f", "avx2")
 def cpu_model(cpuinfo: str | None = None) -> str:
     """The CPU's model name, with its family/model numbers and widest matrix instructions
     where /proc/cpuinfo gives them: ``AMD EPYC (family 23, model 1, avx2)``."""
-    try:
-        text = Path("/proc/cpuinfo").read_text() if cpuinfo is None else cpuinfo
-    except OSError:
+    fields = cpuinfo_fields(cpuinfo)
+    if fields is None:
         return platform.processor() or platform.machine()
-    fields: dict[str, str] = {}
-    for line in text.splitlines():
-        key, _, value = line.partition(":")
-        fields.setdefault(key.strip(), value.strip())
     name = fields.get("model name") or platform.processor() or platform.machine()
     flags = set(fields.get("flags", "").split())
     details = [f"family {fields['cpu family']}, model {fields['model']}"] \

@@ -82,6 +82,16 @@ LABEL_DESIGNS: dict[str, LabelDesign] = {design.name: design for design in (
 EFFNET_ENCODERS = ("efficientnet-b0", "efficientnet-lite0")
 
 
+def augmentation_policy(text: str | tuple | list) -> tuple[str, ...]:
+    """A DiffAugment policy (``"translation,cutout"`` or a sequence of names) in the canonical
+    order of :data:`AUGMENTATIONS`; ValueError for a name it does not have."""
+    names = comma_list(text) if isinstance(text, str) else [n for n in text if n]
+    for name in names:
+        if name not in AUGMENTATIONS:
+            raise ValueError(unknown("augmentation", name, AUGMENTATIONS))
+    return tuple(name for name in AUGMENTATIONS if name in names)
+
+
 def comma_list(text: str | None) -> list[str]:
     """The one reading of a comma-separated list a user writes (``a, b,`` -> ``["a", "b"]``):
     items stripped, empty ones dropped; ``None`` or blank -> ``[]``."""

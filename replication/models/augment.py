@@ -25,21 +25,14 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from replication.vocabulary import AUGMENTATIONS, unknown
+from replication.vocabulary import AUGMENTATIONS, augmentation_policy
 
 TRANSLATION_RATIO = 0.125  # the largest shift, as a fraction of the side (Zhao et al.'s 1/8)
 CUTOUT_RATIO = 0.5         # the side of the cut-out square, as a fraction of the image's
 
 
-def policy(text: str | tuple | list) -> tuple[str, ...]:
-    """A policy (``"translation,cutout"`` or a sequence of names) in the canonical order,
-    checked against :data:`replication.vocabulary.AUGMENTATIONS`."""
-    names = [n.strip() for n in text.split(",")] if isinstance(text, str) else list(text)
-    names = [n for n in names if n]
-    for name in names:
-        if name not in AUGMENTATIONS:
-            raise ValueError(unknown("augmentation", name, AUGMENTATIONS))
-    return tuple(name for name in AUGMENTATIONS if name in names)
+# A policy as the vocabulary reads it (checked names, the canonical order).
+policy = augmentation_policy
 
 
 def diff_augment(images, names, uniform, randint):

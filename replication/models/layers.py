@@ -91,7 +91,9 @@ class SpectralNorm:
     the gradient flows through the normalisation.  In inference ``u`` is read, not updated.
     The power iteration runs in float32 whatever the layer's compute dtype."""
 
-    def _build_vector(self):
+    def build(self, input_shape):
+        super().build(input_shape)
+        self._built_input_shape = input_shape
         self.sn_u = self.add_weight(
             shape=(1, self.kernel.shape[-1]), name="sn_u", trainable=False, autocast=False,
             initializer=keras.initializers.RandomNormal(stddev=1.0),
@@ -107,6 +109,12 @@ class SpectralNorm:
         if training:
             self.sn_u.assign(u)
         return ops.sum(ops.matmul(v, matrix) * u)
+
+    def call(self, inputs, training=False):
+        outputs = self._apply_kernel(inputs, self.normalised_kernel(training))
+        if self.use_bias:
+            outputs = ops.add(outputs, self.bias)
+        return outputs if self.activation is None else self.activation(outputs)
 
     def normalised_kernel(self, training=False):
         kernel = ops.cast(self.kernel, "float32") / self.sigma(training)
@@ -137,16 +145,8 @@ class SpectralNormConv2D(SpectralNorm, layers.Conv2D):
 
     _plain_class = layers.Conv2D
 
-    def build(self, input_shape):
-        super().build(input_shape)
-        self._built_input_shape = input_shape
-        self._build_vector()
-
-    def call(self, inputs, training=False):
-        outputs = self.convolution_op(inputs, self.normalised_kernel(training))
-        if self.use_bias:
-            outputs = ops.add(outputs, self.bias)
-        return outputs if self.activation is None else self.activation(outputs)
+    def _apply_kernel(self, inputs, kernel):
+        return self.convolution_op(inputs, kernel)
 
 
 @keras.saving.register_keras_serializable(package="replication")
@@ -155,16 +155,8 @@ class SpectralNormDense(SpectralNorm, layers.Dense):
 
     _plain_class = layers.Dense
 
-    def build(self, input_shape):
-        super().build(input_shape)
-        self._built_input_shape = input_shape
-        self._build_vector()
-
-    def call(self, inputs, training=False):
-        outputs = ops.matmul(inputs, self.normalised_kernel(training))
-        if self.use_bias:
-            outputs = ops.add(outputs, self.bias)
-        return outputs if self.activation is None else self.activation(outputs)
+    def _apply_kernel(self, inputs, kernel):
+        return ops.matmul(inputs, kernel)
 
 
 def conv2d(*args, spectral_norm: bool = False, **kwargs):
