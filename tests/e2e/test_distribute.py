@@ -18,8 +18,8 @@ HELPERS = Path(__file__).resolve().parent.parent / "helpers"
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "MPLBACKEND": "Agg"}
 
 
-def _mirrored_vs_single(experiment):
-    out = subprocess.run([sys.executable, str(HELPERS / "mirrored_step.py"), experiment],
+def _mirrored_vs_single(experiment, *overrides):
+    out = subprocess.run([sys.executable, str(HELPERS / "mirrored_step.py"), experiment, *overrides],
                          capture_output=True, text=True, env=ENV, timeout=600)
     assert out.returncode == 0, out.stderr[-2000:]
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -40,6 +40,29 @@ def test_one_mirrored_step_equals_one_single_device_step(experiment):
     assert result["adam"]["share_above_1e-5"] < 0.01
     if experiment == "vae":
         assert result["adam"]["max_abs_diff"] < 1e-5
+
+
+def test_the_acgan_stabilisers_of_d_train_the_same_on_two_replicas():
+    """Spectral normalisation (its power-iteration vector is a non-trainable weight updated in
+    the step, aggregated "only first replica"), the hinge loss and the twin classifier under
+    MirroredStrategy equal one device (D's dropout off: its masks differ per replica)."""
+    result = _mirrored_vs_single("acgan", "dropout=0", "spectral_norm=true", 'loss="hinge"',
+                                 'class_loss="twin"')
+    plain = 67  # the AC-GAN's variables without spectral normalisation
+    assert result["sgd"]["variables"] == plain + 7  # one vector u per layer of D
+    assert result["sgd"]["variables_changed"] == result["sgd"]["variables"]
+    assert result["sgd"]["max_abs_diff"] < 1e-5
+    assert result["adam"]["max_abs_diff"] <= 2.05 * 2e-4
+    assert result["adam"]["share_above_1e-5"] < 0.01
+
+
+def test_differentiable_augmentation_trains_on_two_replicas():
+    """DiffAugment's random draws differ per replica, so only that the mirrored step runs and
+    moves every variable is asserted."""
+    result = _mirrored_vs_single("acgan", 'diff_augment="color,translation,cutout"',
+                                 "spectral_norm=true")
+    for optimizer in ("adam", "sgd"):
+        assert result[optimizer]["variables_changed"] == result[optimizer]["variables"]
 
 
 def test_two_process_multiworker_run_completes_and_writes_once(tmp_path):

@@ -4,8 +4,9 @@ global batch, same starting variables, with the experiment's Adam optimizers and
 (Adam's first step moves every weight by about +-lr whatever the gradient's size, so a gradient
 that is ~0 on one device may flip sign on two; SGD shows the gradients themselves agree).
 
-Usage: python mirrored_step.py EXPERIMENT   (one experiment per process: collective-op keys
-of two MirroredStrategy instances collide within one process).  Prints one JSON line."""
+Usage: python mirrored_step.py EXPERIMENT [KEY=JSON ...]   (one experiment per process:
+collective-op keys of two MirroredStrategy instances collide within one process; KEY=JSON are
+config overrides, e.g. spectral_norm=true).  Prints one JSON line."""
 
 import json
 import sys
@@ -24,28 +25,30 @@ from replication.checkpoint import build_optimizers  # noqa: E402
 from replication.experiments import make_config  # noqa: E402
 from replication.distribute import make_strategy  # noqa: E402
 from replication.experiments import get  # noqa: E402
+from replication.vocabulary import comma_list  # noqa: E402
 
 
-def use_sgd(built, config):
+def use_sgd(built, config, spec):
     model = built.model
     if hasattr(model, "gan_loss"):
         model.compile(d_optimizer=keras.optimizers.SGD(0.05), g_optimizer=keras.optimizers.SGD(0.05),
-                      loss=config.loss, share_fakes=config.share_fakes)
+                      loss=config.loss, share_fakes=config.share_fakes,
+                      augment=comma_list(config.diff_augment), **spec.compile_options(config))
         built.optimizers = {"d": model.d_optimizer, "g": model.g_optimizer}
     else:
         model.compile(optimizer=keras.optimizers.SGD(1e-4))
         built.optimizers = {"vae": model.optimizer}
 
 
-def one_step(experiment, strategy, images, labels, optimizer, start=None):
-    config = make_config(experiment, "smoke", batch_size=len(images))
+def one_step(experiment, strategy, images, labels, optimizer, start=None, overrides=None):
+    config = make_config(experiment, "smoke", batch_size=len(images), **(overrides or {}))
     spec = get(experiment)
     shape = SimpleNamespace(image_shape=images.shape[1:], num_classes=10)
     with strategy.scope():
         keras.utils.set_random_seed(0)
         built = spec.build(config, shape)
         if optimizer == "sgd":
-            use_sgd(built, config)
+            use_sgd(built, config, spec)
         build_optimizers(built.model, built.optimizers, built.optimizer_variables)
         if start is not None:
             for variable, value in zip(built.model.variables, start):
@@ -60,6 +63,7 @@ def one_step(experiment, strategy, images, labels, optimizer, start=None):
 
 
 experiment = sys.argv[1]
+overrides = {k: json.loads(v) for k, v in (arg.split("=", 1) for arg in sys.argv[2:])}
 ds = data.load("mnist" if "vae" in experiment else "cifar10", verbose=False)
 images, labels = ds.train.images[:16], ds.train.labels[:16]
 mirrored = make_strategy("mirrored", "/cpu:0,/cpu:1")
@@ -67,8 +71,9 @@ assert mirrored.num_replicas_in_sync == 2
 results = {}
 for optimizer in ("adam", "sgd"):
     start, single, changed = one_step(experiment, tf.distribute.get_strategy(), images, labels,
-                                      optimizer)
-    _, multi, _ = one_step(experiment, mirrored, images, labels, optimizer, start=start)
+                                      optimizer, overrides=overrides)
+    _, multi, _ = one_step(experiment, mirrored, images, labels, optimizer, start=start,
+                           overrides=overrides)
     diffs = np.concatenate([np.abs(a.astype("float64") - b.astype("float64")).ravel()
                             for a, b in zip(single, multi)])
     results[optimizer] = {"max_abs_diff": float(diffs.max()),
