@@ -6,30 +6,28 @@ and the tables it reads (``reference_seconds`` per measured CPU, derived from a 
 from __future__ import annotations
 
 import re
+import statistics
 import time
 from pathlib import Path
 
 from replication import experiments
 from replication.data import epoch_examples, steps_per_epoch
 from replication.experiments import make_config
-from replication.levers import (CPU_NAMES, device_kind, matmul_peak, measured_cpu,
-                                resolve_precision)
+from replication.levers import CPU_NAMES, device_kind, measured_cpu, resolve_precision
 from replication.runs import RunDir, default_run_dir
 
 # The up-front estimate of a stage: each experiment's ``reference_seconds`` (per training step
 # at the profile's batch size, per epoch beside the steps, per stage), measured per kind of CPU
 # (replication.levers.MEASURED_CPUS) at the quick profile's precision by its main job
-# (docs/results.md#the-quick-profile); on a CPU not measured, the Zen 4's times scaled by the
-# Zen 4's matmul peak at the stage's precision over this CPU's (measured in seconds before the
-# first stage; a rough guide: between the Zen 4 and the Zen 5 the main job's stages sped up
-# 1.5-1.7x while the peak went 1.07x in fp32 and 2.0x in bf16).  Once a stage has run,
-# measured epoch times replace the estimate.
+# (docs/results.md#the-quick-profile).  On a CPU not measured, the Zen 4's table scaled by one
+# probe: a few real training steps of PROBE_EXPERIMENT (the profile's model, batch and
+# precision, built as training builds it), timed against the Zen 4's table for that step.  A
+# matmul peak is no guide: the Zen 5's peak is 2.0x the Zen 4's in bf16 and the Xeon with AMX's
+# 3.4x, their GAN steps 1.3-1.5x (docs/bench/).  Once a stage has run, measured epoch times
+# replace the estimate.
 REFERENCE_CPU = "zen4"
-# The Zen 4's matmul peak in FLOP/s, the median of docs/bench/2026-12-07-zen4/'s rows.
-REFERENCE_CPU_DEVICE = "AMD EPYC (family 25, model 17, avx512_bf16), 2 cores"
-REFERENCE_MATMUL_PEAK = {"fp32": 223.5e9, "bf16": 403.7e9}
-# The probe: the benchmark's measure (replication.levers.matmul_peak), fewer repeats.
-PROBE_REPEATS = 3
+PROBE_EXPERIMENT = "dcgan"
+PROBE_WARMUP, PROBE_STEPS = 2, 6  # steps dropped (tracing), steps timed (their median)
 
 
 def fmt_duration(seconds: float) -> str:
@@ -49,6 +47,32 @@ def estimate_seconds(experiment: str, profile: str, epochs_done: int = 0,
     table = experiments.get(experiment).reference_seconds
     per_step, per_epoch, per_stage = table.get(cpu, table[REFERENCE_CPU])
     return remaining * (steps * per_step + per_epoch) + per_stage
+
+
+def probe_step_seconds(experiment: str, profile: str, precision: str | None = None) -> float:
+    """Seconds of one training step of ``experiment``'s ``profile`` on this machine (its model,
+    batch and precision, ``precision`` overriding the profile's), built as training builds it
+    and run by ``fit()`` on the bundled data: the median of PROBE_STEPS steps after
+    PROBE_WARMUP (a few seconds in all on a 2-core CPU)."""
+    import keras
+
+    from replication import data
+    from replication.train import build_model
+
+    spec = experiments.get(experiment)
+    config = make_config(experiment, profile)
+    chosen = resolve_precision(precision or config.precision, spec.bf16_on_cpu, device_kind())
+    config = make_config(experiment, profile, precision=chosen)
+    dataset = data.load(config.dataset, "bundled", verbose=False)
+    model = build_model(spec, config, dataset).model
+    batches = data.training_dataset(dataset.train, config.batch_size, seed=config.seed,
+                                    value_range=spec.value_range, with_labels=spec.uses_labels)
+    ends: list[float] = []
+    timer = keras.callbacks.LambdaCallback(
+        on_train_batch_end=lambda batch, logs=None: ends.append(time.perf_counter()))
+    model.fit(batches, epochs=1, steps_per_epoch=PROBE_WARMUP + PROBE_STEPS, callbacks=[timer],
+              verbose=0)
+    return statistics.median(b - a for a, b in zip(ends[PROBE_WARMUP - 1:], ends[PROBE_WARMUP:]))
 
 
 def _seconds(text: str) -> int:
@@ -125,10 +149,10 @@ class Plan:
                   ) -> str:
         """Choose the table the estimate reads, and say how, for the estimate's line: this
         CPU's own where it was measured (``cpu``: its name in MEASURED_CPUS, None for one
-        not measured; default: this machine's); else the reference CPU's, each stage scaled
-        by the reference's matmul peak over this CPU's at the stage's precision
-        (``precision``: the job's ``--precision``, else each profile's; ``probe(precision)``
-        measures the peak).  Only on a CPU and for the quick and full profiles (the smoke
+        not measured; default: this machine's); else the reference CPU's, every stage scaled
+        by ``probe(PROBE_EXPERIMENT, profile, precision)`` (default :func:`probe_step_seconds`;
+        ``precision``: the job's ``--precision``, else the profile's) over the reference's
+        seconds for that step.  Only on a CPU and for the quick and full profiles (the smoke
         profile's stages take seconds)."""
         kind = device_kind()
         if kind != "CPU":
@@ -139,23 +163,15 @@ class Plan:
         if cpu is not None:
             self.cpu = cpu
             return f" (measured on this kind of CPU, the {CPU_NAMES.get(cpu, cpu)})"
-        probe = probe or (lambda p: matmul_peak(p, repeats=PROBE_REPEATS))
-        peaks: dict[str, float] = {}
-        for stage in self.stages:
-            config = make_config(stage, self.profile)
-            chosen = resolve_precision(precision or config.precision,
-                                       experiments.get(stage).bf16_on_cpu, kind)
-            if chosen not in peaks:
-                peaks[chosen] = probe(chosen)
-            reference = REFERENCE_MATMUL_PEAK.get(chosen)
-            if reference and peaks[chosen] > 0:
-                self.factors[stage] = max(0.1, min(20.0, reference / peaks[chosen]))
-        measured = ", ".join(f"{p} {v / 1e9:.0f}" for p, v in sorted(peaks.items()))
-        known = ", ".join(f"{p} {REFERENCE_MATMUL_PEAK[p] / 1e9:.0f}" for p in sorted(peaks)
-                          if p in REFERENCE_MATMUL_PEAK)
-        return (f" (a CPU not measured: the {CPU_NAMES[REFERENCE_CPU]}'s times scaled by "
-                f"matmul peak, GFLOP/s: this CPU {measured}, the reference {known}; a rough "
-                "guide)")
+        probe = probe or probe_step_seconds
+        started = time.perf_counter()
+        seconds = probe(PROBE_EXPERIMENT, self.profile, precision)
+        reference = experiments.get(PROBE_EXPERIMENT).reference_seconds[REFERENCE_CPU][0]
+        factor = max(0.05, min(20.0, seconds / reference))
+        self.factors = {stage: factor for stage in self.stages}
+        return (f" (a CPU not measured: the {CPU_NAMES[REFERENCE_CPU]}'s times x {factor:.2f}, "
+                f"its {PROBE_EXPERIMENT} step {seconds:.3f} s here against {reference:.3f} s, "
+                f"probed in {time.perf_counter() - started:.0f} s; a guide)")
 
     def _stage_seconds(self, stage: str, epochs_done: int) -> float:
         return (estimate_seconds(stage, self.profile, epochs_done, self.cpu)

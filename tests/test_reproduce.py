@@ -85,29 +85,32 @@ def test_redraw_adds_the_paper_schedule_section_with_its_study_records(
     assert "| paper schedule, real-cls-s0 (train_examples=200" in gallery
 
 
-def test_the_estimate_scales_each_stage_by_this_machines_speed_against_the_reference(tmp_path):
-    """Each stage's reference time (the Zen 4's) times the reference's matmul peak over this
-    machine's at the stage's precision; a machine twice as fast is estimated at half."""
-    from replication.estimate import REFERENCE_MATMUL_PEAK, Plan, estimate_seconds
+def test_the_estimate_scales_each_stage_by_this_machines_probed_step_against_the_reference(
+        tmp_path):
+    """On a CPU not measured, each stage's reference time (the Zen 4's) times the probed step's
+    time over the reference's; a machine twice as fast is estimated at half."""
+    from replication import experiments
+    from replication.estimate import PROBE_EXPERIMENT, REFERENCE_CPU, Plan, estimate_seconds
 
     stages = ["vae", "effnet_vae", "dcgan"]
+    reference_step = experiments.get(PROBE_EXPERIMENT).reference_seconds[REFERENCE_CPU][0]
     asked = []
     plan = Plan(stages, "quick", tmp_path)
-    note = plan.calibrate(probe=lambda p: asked.append(p) or 2 * REFERENCE_MATMUL_PEAK[p],
+    note = plan.calibrate("fp32", probe=lambda *a: asked.append(a) or reference_step / 2,
                           cpu=None)  # a CPU not measured
     reference = sum(estimate_seconds(s, "quick") for s in stages)
     assert plan.remaining_seconds() == pytest.approx(reference / 2)
-    assert len(asked) == len(set(asked))  # one probe per precision, not per stage
-    assert "matmul peak" in note and "GFLOP/s" in note
+    assert asked == [(PROBE_EXPERIMENT, "quick", "fp32")]  # one probe, the job's precision
+    assert "x 0.50" in note and PROBE_EXPERIMENT in note
     # As fast as the reference: the reference's times; the smoke profile is not probed.
     same = Plan(stages, "quick", tmp_path)
-    same.calibrate(probe=lambda p: REFERENCE_MATMUL_PEAK[p], cpu=None)
+    same.calibrate(probe=lambda *a: reference_step, cpu=None)
     assert same.remaining_seconds() == pytest.approx(reference)
     smoke = Plan(stages, "smoke", tmp_path)
-    assert smoke.calibrate(probe=lambda p: pytest.fail("probed"), cpu=None) == ""
+    assert smoke.calibrate(probe=lambda *a: pytest.fail("probed"), cpu=None) == ""
     # A CPU measured: its own table, no probe.
     zen5 = Plan(stages, "quick", tmp_path)
-    assert "Zen 5" in zen5.calibrate(probe=lambda p: pytest.fail("probed"), cpu="zen5")
+    assert "Zen 5" in zen5.calibrate(probe=lambda *a: pytest.fail("probed"), cpu="zen5")
     assert zen5.remaining_seconds() == pytest.approx(
         sum(estimate_seconds(s, "quick", cpu="zen5") for s in stages))
     assert zen5.remaining_seconds() != pytest.approx(reference)
@@ -119,18 +122,26 @@ def test_the_estimate_scales_each_stage_by_this_machines_speed_against_the_refer
     assert plan.speed == pytest.approx(1.0, rel=0.05)
 
 
-def test_the_reference_matmul_peaks_are_the_benchmark_records():
-    import statistics
+def test_the_probe_times_real_training_steps():
+    from replication.estimate import probe_step_seconds
+
+    seconds = probe_step_seconds("dcgan", "smoke", "fp32")
+    assert 0 < seconds < 60
+
+
+def test_the_probes_reference_is_the_benchmarks_step_on_the_reference_cpu():
+    """The Zen 4's table (from its main job) and its benchmark record agree on the probed step."""
     from pathlib import Path
 
-    from replication.estimate import REFERENCE_CPU_DEVICE, REFERENCE_MATMUL_PEAK
+    from replication import experiments
+    from replication.estimate import PROBE_EXPERIMENT, REFERENCE_CPU
 
     folder = Path(__file__).resolve().parent.parent / "docs" / "bench" / "2026-12-07-zen4"
-    for precision, peak in REFERENCE_MATMUL_PEAK.items():
-        record = json.loads((folder / f"bench-{precision}.json").read_text())
-        assert record["device"] == f"CPU: {REFERENCE_CPU_DEVICE}"
-        median = statistics.median(r["matmul_peak_flops_per_s"] for r in record["results"])
-        assert peak == pytest.approx(median, rel=2e-3)
+    record = json.loads((folder / "bench-bf16.json").read_text())
+    assert "family 25, model 17" in record["device"]  # the Zen 4 (levers.MEASURED_CPUS)
+    bench = next(r for r in record["results"] if r["model"] == PROBE_EXPERIMENT)
+    table = experiments.get(PROBE_EXPERIMENT).reference_seconds[REFERENCE_CPU][0]
+    assert table == pytest.approx(bench["step_seconds_fit"], rel=0.05)
 
 
 def test_the_measured_cpus_are_recognised_from_cpuinfo():
