@@ -19,15 +19,14 @@ from replication.runs import RunDir, default_run_dir
 # The up-front estimate of a stage: each experiment's ``reference_seconds`` (per training step
 # at the profile's batch size, per epoch beside the steps, per stage), measured per kind of CPU
 # (replication.levers.MEASURED_CPUS) at the quick profile's precision by its main job
-# (docs/results.md#the-quick-profile).  On a CPU not measured, the Zen 4's table scaled by one
-# probe: a few real training steps of PROBE_EXPERIMENT (the profile's model, batch and
-# precision, built as training builds it), timed against the Zen 4's table for that step.  A
-# matmul peak is no guide: the Zen 5's peak is 2.0x the Zen 4's in bf16 and the Xeon with AMX's
-# 3.4x, their GAN steps 1.3-1.5x (docs/bench/).  Once a stage has run, measured epoch times
-# replace the estimate.
+# (docs/results.md#the-quick-profile).  On a CPU not measured, the Zen 4's table scaled per
+# stage by a probe: a few real training steps of the stage's model (the profile's batch and
+# precision, built as training builds it), timed against the Zen 4's seconds per step.  One
+# factor for all stages is no guide: on the Xeon with AMX (model 207) the steps took 0.49x
+# (the VAE) to 0.97x (the EfficientNet-VAE) the Zen 4's; a matmul peak still less (its bf16
+# peak is 3.4x the Zen 4's).  Once a stage has run, measured epoch times replace the estimate.
 REFERENCE_CPU = "zen4"
-PROBE_EXPERIMENT = "dcgan"
-PROBE_WARMUP, PROBE_STEPS = 2, 6  # steps dropped (tracing), steps timed (their median)
+PROBE_WARMUP, PROBE_STEPS = 2, 4  # steps dropped (tracing), steps timed (their median)
 
 
 def fmt_duration(seconds: float) -> str:
@@ -62,7 +61,8 @@ def probe_step_seconds(experiment: str, profile: str, precision: str | None = No
     spec = experiments.get(experiment)
     config = make_config(experiment, profile)
     chosen = resolve_precision(precision or config.precision, spec.bf16_on_cpu, device_kind())
-    config = make_config(experiment, profile, precision=chosen)
+    # (bench_overrides: e.g. no reading of pretrained weights, which costs nothing per step)
+    config = make_config(experiment, profile, precision=chosen, **spec.bench_overrides)
     dataset = data.load(config.dataset, "bundled", verbose=False)
     model = build_model(spec, config, dataset).model
     batches = data.training_dataset(dataset.train, config.batch_size, seed=config.seed,
@@ -72,6 +72,8 @@ def probe_step_seconds(experiment: str, profile: str, precision: str | None = No
         on_train_batch_end=lambda batch, logs=None: ends.append(time.perf_counter()))
     model.fit(batches, epochs=1, steps_per_epoch=PROBE_WARMUP + PROBE_STEPS, callbacks=[timer],
               verbose=0)
+    del model
+    keras.backend.clear_session()  # free it; Keras' global state (layer names) as fresh
     return statistics.median(b - a for a, b in zip(ends[PROBE_WARMUP - 1:], ends[PROBE_WARMUP:]))
 
 
@@ -149,10 +151,10 @@ class Plan:
                   ) -> str:
         """Choose the table the estimate reads, and say how, for the estimate's line: this
         CPU's own where it was measured (``cpu``: its name in MEASURED_CPUS, None for one
-        not measured; default: this machine's); else the reference CPU's, every stage scaled
-        by ``probe(PROBE_EXPERIMENT, profile, precision)`` (default :func:`probe_step_seconds`;
+        not measured; default: this machine's); else the reference CPU's, each stage scaled
+        by ``probe(stage, profile, precision)`` (default :func:`probe_step_seconds`;
         ``precision``: the job's ``--precision``, else the profile's) over the reference's
-        seconds for that step.  Only on a CPU and for the quick and full profiles (the smoke
+        seconds per step of that stage.  Only on a CPU and for the quick and full profiles (the smoke
         profile's stages take seconds)."""
         kind = device_kind()
         if kind != "CPU":
@@ -165,13 +167,14 @@ class Plan:
             return f" (measured on this kind of CPU, the {CPU_NAMES.get(cpu, cpu)})"
         probe = probe or probe_step_seconds
         started = time.perf_counter()
-        seconds = probe(PROBE_EXPERIMENT, self.profile, precision)
-        reference = experiments.get(PROBE_EXPERIMENT).reference_seconds[REFERENCE_CPU][0]
-        factor = max(0.05, min(20.0, seconds / reference))
-        self.factors = {stage: factor for stage in self.stages}
-        return (f" (a CPU not measured: the {CPU_NAMES[REFERENCE_CPU]}'s times x {factor:.2f}, "
-                f"its {PROBE_EXPERIMENT} step {seconds:.3f} s here against {reference:.3f} s, "
-                f"probed in {time.perf_counter() - started:.0f} s; a guide)")
+        for stage in self.stages:
+            reference = experiments.get(stage).reference_seconds[REFERENCE_CPU][0]
+            self.factors[stage] = max(0.05, min(20.0, probe(stage, self.profile, precision)
+                                                / reference))
+        spread = ", ".join(f"{s} {f:.2f}" for s, f in self.factors.items())
+        return (f" (a CPU not measured: the {CPU_NAMES[REFERENCE_CPU]}'s times x {spread}, "
+                f"each stage's step probed here, {time.perf_counter() - started:.0f} s; "
+                "a guide)")
 
     def _stage_seconds(self, stage: str, epochs_done: int) -> float:
         return (estimate_seconds(stage, self.profile, epochs_done, self.cpu)

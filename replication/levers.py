@@ -48,8 +48,10 @@ def precision_policy(precision: str):
 
 # The CPUs the project's per-machine tables were measured on (the main job's time estimate):
 # name -> (vendor, family, model) as /proc/cpuinfo gives them.
-MEASURED_CPUS = {"zen4": ("AuthenticAMD", 25, 17), "zen5": ("AuthenticAMD", 26, 2)}
-CPU_NAMES = {"zen4": "AMD EPYC Zen 4", "zen5": "AMD EPYC Zen 5"}
+MEASURED_CPUS = {"zen4": ("AuthenticAMD", 25, 17), "zen5": ("AuthenticAMD", 26, 2),
+                 "xeon207": ("GenuineIntel", 6, 207)}
+CPU_NAMES = {"zen4": "AMD EPYC Zen 4", "zen5": "AMD EPYC Zen 5",
+             "xeon207": "Intel Xeon with AMX (model 207)"}
 
 
 def cpuinfo_fields(cpuinfo: str | None = None) -> dict[str, str] | None:

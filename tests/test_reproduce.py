@@ -87,24 +87,26 @@ def test_redraw_adds_the_paper_schedule_section_with_its_study_records(
 
 def test_the_estimate_scales_each_stage_by_this_machines_probed_step_against_the_reference(
         tmp_path):
-    """On a CPU not measured, each stage's reference time (the Zen 4's) times the probed step's
-    time over the reference's; a machine twice as fast is estimated at half."""
+    """On a CPU not measured, each stage's reference time (the Zen 4's) times its probed step's
+    time over the reference's; a machine twice as fast at a stage's step is estimated at half."""
     from replication import experiments
-    from replication.estimate import PROBE_EXPERIMENT, REFERENCE_CPU, Plan, estimate_seconds
+    from replication.estimate import REFERENCE_CPU, Plan, estimate_seconds
 
     stages = ["vae", "effnet_vae", "dcgan"]
-    reference_step = experiments.get(PROBE_EXPERIMENT).reference_seconds[REFERENCE_CPU][0]
+    step = {s: experiments.get(s).reference_seconds[REFERENCE_CPU][0] for s in stages}
+    speed = {"vae": 2.0, "effnet_vae": 1.0, "dcgan": 0.5}  # this machine against the Zen 4
     asked = []
     plan = Plan(stages, "quick", tmp_path)
-    note = plan.calibrate("fp32", probe=lambda *a: asked.append(a) or reference_step / 2,
+    note = plan.calibrate("fp32", probe=lambda s, *a: asked.append((s, *a)) or step[s] / speed[s],
                           cpu=None)  # a CPU not measured
-    reference = sum(estimate_seconds(s, "quick") for s in stages)
-    assert plan.remaining_seconds() == pytest.approx(reference / 2)
-    assert asked == [(PROBE_EXPERIMENT, "quick", "fp32")]  # one probe, the job's precision
-    assert "x 0.50" in note and PROBE_EXPERIMENT in note
+    assert plan.remaining_seconds() == pytest.approx(
+        sum(estimate_seconds(s, "quick") / speed[s] for s in stages))
+    assert asked == [(s, "quick", "fp32") for s in stages]  # each stage, the job's precision
+    assert "vae 0.50" in note and "dcgan 2.00" in note
     # As fast as the reference: the reference's times; the smoke profile is not probed.
+    reference = sum(estimate_seconds(s, "quick") for s in stages)
     same = Plan(stages, "quick", tmp_path)
-    same.calibrate(probe=lambda *a: reference_step, cpu=None)
+    same.calibrate(probe=lambda s, *a: step[s], cpu=None)
     assert same.remaining_seconds() == pytest.approx(reference)
     smoke = Plan(stages, "smoke", tmp_path)
     assert smoke.calibrate(probe=lambda *a: pytest.fail("probed"), cpu=None) == ""
@@ -122,26 +124,42 @@ def test_the_estimate_scales_each_stage_by_this_machines_probed_step_against_the
     assert plan.speed == pytest.approx(1.0, rel=0.05)
 
 
-def test_the_probe_times_real_training_steps():
-    from replication.estimate import probe_step_seconds
+def test_the_probe_times_real_steps_and_leaves_training_as_a_fresh_process_has_it(tmp_path):
+    """The probe builds and steps a model before the stages train; the run trained after it is
+    the run trained without it (the same weights)."""
+    import numpy as np
 
+    from replication import load_model
+    from replication.estimate import probe_step_seconds
+    from replication.train import train
+
+    def weights(name):
+        run = train("dcgan", "smoke", run_dir=tmp_path / name, verbose=0, epochs=1)
+        return load_model(run.path / "model" / "generator.keras", compile=False).get_weights()
+
+    before = weights("a")
     seconds = probe_step_seconds("dcgan", "smoke", "fp32")
     assert 0 < seconds < 60
+    after = weights("b")
+    assert len(before) == len(after) > 0
+    assert all(np.array_equal(x, y) for x, y in zip(before, after))
 
 
 def test_the_probes_reference_is_the_benchmarks_step_on_the_reference_cpu():
-    """The Zen 4's table (from its main job) and its benchmark record agree on the probed step."""
+    """The Zen 4's table (from its main job) and its benchmark record agree on the GANs' steps
+    (the probe's reference): the same step, timed two ways."""
     from pathlib import Path
 
     from replication import experiments
-    from replication.estimate import PROBE_EXPERIMENT, REFERENCE_CPU
+    from replication.estimate import REFERENCE_CPU
 
     folder = Path(__file__).resolve().parent.parent / "docs" / "bench" / "2026-12-07-zen4"
     record = json.loads((folder / "bench-bf16.json").read_text())
     assert "family 25, model 17" in record["device"]  # the Zen 4 (levers.MEASURED_CPUS)
-    bench = next(r for r in record["results"] if r["model"] == PROBE_EXPERIMENT)
-    table = experiments.get(PROBE_EXPERIMENT).reference_seconds[REFERENCE_CPU][0]
-    assert table == pytest.approx(bench["step_seconds_fit"], rel=0.05)
+    assert {r["model"] for r in record["results"]} == {"dcgan", "cgan", "acgan"}
+    for bench in record["results"]:
+        table = experiments.get(bench["model"]).reference_seconds[REFERENCE_CPU][0]
+        assert table == pytest.approx(bench["step_seconds_fit"], rel=0.05), bench["model"]
 
 
 def test_the_measured_cpus_are_recognised_from_cpuinfo():
@@ -156,16 +174,17 @@ def test_the_measured_cpus_are_recognised_from_cpuinfo():
         assert set(experiments.get(name).reference_seconds) == set(MEASURED_CPUS), name
 
 
-def test_the_zen5_tables_are_its_main_jobs_timings():
-    """The Zen 5's reference_seconds are what stage_timings reads from its main job's log."""
+@pytest.mark.parametrize("cpu, log", [("zen5", "2026-12-07-zen5/quick-trial-2.log"),
+                                      ("xeon207", "2026-12-07-xeon207/quick-trial-1.log")])
+def test_the_measured_cpus_tables_are_their_main_jobs_timings(cpu, log):
+    """A measured CPU's reference_seconds are what stage_timings reads from its main job's log."""
     from pathlib import Path
 
     from replication import experiments
     from replication.estimate import stage_timings
 
-    log = (Path(__file__).resolve().parent.parent / "docs" / "bench" / "2026-12-07-zen5"
-           / "quick-trial-2.log").read_text()
-    measured = stage_timings(log)
+    text = (Path(__file__).resolve().parent.parent / "docs" / "bench" / log).read_text()
+    measured = stage_timings(text)
     assert set(measured) == set(experiments.names())
     for name, timings in measured.items():
-        assert experiments.get(name).reference_seconds["zen5"] == pytest.approx(timings), name
+        assert experiments.get(name).reference_seconds[cpu] == pytest.approx(timings), name

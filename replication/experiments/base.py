@@ -66,9 +66,9 @@ class Experiment:
     # reproduce's up-front time estimate per measured kind of CPU (replication.levers.
     # MEASURED_CPUS; 2 cores each) at the profile's precision (``auto``): seconds per training
     # step at the quick profile's batch, per epoch beside the steps (tracking, snapshots,
-    # checkpoints), per stage beside the epochs (building, drawing).  The Zen 5's are
-    # replication.estimate.stage_timings of its main job's log (docs/bench/2026-12-07-zen5/,
-    # tested against it); the Zen 4's were measured the same way by the quick profile's
+    # checkpoints), per stage beside the epochs (building, drawing).  The Zen 5's and the
+    # Xeon's (model 207) are replication.estimate.stage_timings of their main jobs' logs
+    # (docs/bench/2026-12-07-zen5/, 2026-12-07-xeon207/, tested against them); the Zen 4's were measured the same way by the quick profile's
     # earlier trials (docs/results.md), less the wait at the end of fit() that tf.data's
     # autotuning caused then.  Replaced by the measured epoch times once a stage has run.
     reference_seconds: dict[str, tuple[float, float, float]] = {"zen4": (0.1, 5.0, 5.0)}
