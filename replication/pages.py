@@ -19,7 +19,10 @@ its file holds:
 - ``<!-- shipped -->`` … ``<!-- /shipped -->``: every run in ``pretrained/`` with its
   schedule, seed, machine, training time and numbers (:func:`replication.cards.shipped_table`);
 - ``<!-- profiles -->`` … ``<!-- /profiles -->``: each profile's schedule per experiment, from
-  the experiments' profile tables (:func:`profiles_table`).
+  the experiments' profile tables (:func:`profiles_table`);
+- ``<!-- variants EXPERIMENT VARIANT,... -->`` … ``<!-- /variants -->``: the named study
+  variants, their ``train`` flags and why (:func:`variants_table`, from
+  :data:`replication.study.STUDIES`).
 
 ``python -m replication pages`` rewrites every page of the project that has such a block;
 ``--check`` changes nothing and exits 1 naming the pages that are behind their files (the
@@ -55,6 +58,8 @@ BLOCKS = {
     "results": re.compile(r"(<!-- results -->\n)()()()(.*?)(<!-- /results -->)", re.S),
     "shipped": re.compile(r"(<!-- shipped -->\n)()()()(.*?)(<!-- /shipped -->)", re.S),
     "profiles": re.compile(r"(<!-- profiles -->\n)()()()(.*?)(<!-- /profiles -->)", re.S),
+    "variants": re.compile(r"(<!-- variants (\S+) (\S+)() -->\n)(.*?)(<!-- /variants -->)",
+                           re.S),
 }
 
 
@@ -73,6 +78,21 @@ def profiles_table() -> list[str]:
             cells.append(f"{config.epochs} × {images:,}: {steps:,} steps of "
                          f"{config.batch_size}, {config.precision}")
         lines.append(f"| `{profile}` | " + " | ".join(cells) + " |")
+    return lines
+
+
+def variants_table(experiment: str, names: list[str]) -> list[str]:
+    """The study variants ``names`` of ``experiment``: the ``train`` flags of each (what it sets
+    beyond the profile) and why it is studied."""
+    known = {variant.name: variant for variant in study.variants_of(experiment)}
+    missing = [name for name in names if name not in known]
+    if missing:
+        raise ConfigError(f"{experiment} has no study variant {', '.join(missing)}; "
+                          f"its variants: {', '.join(known)}")
+    lines = ["| variant | `train` flags | why |", "|---|---|---|"]
+    for name in names:
+        variant = known[name]
+        lines.append(f"| `{name}` | `{variant.describe()}` | {variant.why} |")
     return lines
 
 
@@ -109,6 +129,8 @@ def render(text: str, records=None, pretrained=None) -> tuple[str, list[str]]:
             return seeds.results_table(records, pretrained)
         if kind == "profiles":
             return profiles_table()
+        if kind == "variants":
+            return variants_table(match.group(2), comma_list(match.group(3)))
         return cards.shipped_table(pretrained)
 
     for kind, pattern in BLOCKS.items():

@@ -20,7 +20,9 @@ ROOT = Path(__file__).resolve().parent.parent
     ("docs/results.md", {"shipped"}),
     ("docs/usage.md", {"profiles"}),
     ("docs/studies.md", {"study dcgan report", "study effnet_vae report",
-                          "means dcgan report 58-60", "schedule acgan"})])
+                          "means dcgan report 58-60", "schedule acgan",
+                          "variants acgan real-cls-sn,real-cls-da,real-cls-sn-da,hinge-sn-da,"
+                          "tac-sn-da"})])
 def test_the_pages_tables_are_their_files(tmp_path, name, blocks):
     """The committed pages hold what `python -m replication pages` makes of the committed study
     records and the shipped runs (rerun it after recording or shipping a run)."""
@@ -32,6 +34,17 @@ def test_the_pages_tables_are_their_files(tmp_path, name, blocks):
     assert copy.read_text() == page.read_text(), \
         f"{name} is behind its files: python -m replication pages {name}"
     assert page in pages.pages(ROOT)
+
+
+def test_the_variants_table_is_the_studys_settings():
+    """Each row is the variant's settings as train flags and its reason, from the study."""
+    from replication.config import ConfigError
+
+    table = pages.variants_table("acgan", ["real-cls", "hinge-sn-da"])
+    assert table[2].startswith("| `real-cls` | `--class-loss real` | ")
+    assert "--loss hinge" in table[3] and "--spectral-norm" in table[3]
+    with pytest.raises(ConfigError, match="no study variant nope"):
+        pages.variants_table("acgan", ["nope"])
 
 
 def test_the_profiles_table_is_the_profiles():

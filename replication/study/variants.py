@@ -18,9 +18,6 @@ def _cgan(label_conditioning: str, mismatched_labels: bool, batch_size: int) -> 
                 batch_size=batch_size)
 
 
-# Where the study figures go and where finished study runs are recorded (committed).
-
-
 def _effnet(encoder_weights: str, freeze_encoder_epochs: int) -> dict:
     """An EfficientNet-VAE study variant's settings: always the Lite0 encoder."""
     return dict(encoder="efficientnet-lite0", encoder_weights=encoder_weights,
@@ -98,7 +95,8 @@ STUDIES: dict[str, tuple[tuple[str, dict, str], ...]] = {
          "real-cls with DiffAugment on every input of D (Zhao et al. 2020)"),
         ("real-cls-sn-da", {"class_loss": "real", "spectral_norm": True,
                             "diff_augment": "translation,cutout"},
-         "both: the pilot's best (FID 36, 7 classes at 3,000 iterations, one seed)"),
+         "both: the pilot's best (3,000 iterations, one seed: FID 36 and 7 classes, against "
+         "86 and 3 for real-cls alone)"),
         ("hinge-sn-da", {"class_loss": "real", "spectral_norm": True,
                          "diff_augment": "translation,cutout", "loss": "hinge"},
          "real-cls-sn-da with the hinge loss (SNGAN, BigGAN, StudioGAN's AC-GAN)"),
