@@ -12,6 +12,7 @@ from replication.vocabulary import comma_list
 
 SEEDS = (0, 1)
 
+
 def _cgan(label_conditioning: str, mismatched_labels: bool, batch_size: int) -> dict:
     """A conditional GAN study variant's settings, all three named."""
     return dict(label_conditioning=label_conditioning, mismatched_labels=mismatched_labels,
