@@ -23,8 +23,9 @@ from replication.runs import RunDir, default_run_dir
 # stage by a probe: a few real training steps of the stage's model (the profile's batch and
 # precision, built as training builds it), timed against the Zen 4's seconds per step.  One
 # factor for all stages is no guide: on the Xeon with AMX (model 207) the steps took 0.49x
-# (the VAE) to 0.97x (the EfficientNet-VAE) the Zen 4's; a matmul peak still less (its bf16
-# peak is 3.4x the Zen 4's).  Once a stage has run, measured epoch times replace the estimate.
+# (the VAE) to 0.97x (the EfficientNet-VAE) the Zen 4's; a matmul peak still less (an AMX
+# Xeon's bf16 peak was 3.4x the Zen 4's, its GAN steps 1.3-1.5x as fast).  Once a stage has
+# run, measured epoch times replace the estimate (docs/results.md#the-quick-profile).
 REFERENCE_CPU = "zen4"
 PROBE_WARMUP, PROBE_STEPS = 2, 4  # steps dropped (tracing), steps timed (their median)
 
@@ -154,8 +155,8 @@ class Plan:
         not measured; default: this machine's); else the reference CPU's, each stage scaled
         by ``probe(stage, profile, precision)`` (default :func:`probe_step_seconds`;
         ``precision``: the job's ``--precision``, else the profile's) over the reference's
-        seconds per step of that stage.  Only on a CPU and for the quick and full profiles (the smoke
-        profile's stages take seconds)."""
+        seconds per step of that stage.  Only on a CPU and for the quick and full profiles
+        (the smoke profile's stages take seconds)."""
         kind = device_kind()
         if kind != "CPU":
             return " (from the 2-core reference CPU; a GPU is faster)"
