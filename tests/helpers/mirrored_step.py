@@ -31,7 +31,8 @@ from replication.vocabulary import comma_list  # noqa: E402
 def use_sgd(built, config, spec):
     model = built.model
     if hasattr(model, "gan_loss"):
-        model.compile(d_optimizer=keras.optimizers.SGD(0.05), g_optimizer=keras.optimizers.SGD(0.05),
+        model.compile(d_optimizer=keras.optimizers.SGD(0.05),
+                      g_optimizer=keras.optimizers.SGD(0.05),
                       loss=config.loss, share_fakes=config.share_fakes,
                       augment=comma_list(config.diff_augment), **spec.compile_options(config))
         built.optimizers = {"d": model.d_optimizer, "g": model.g_optimizer}
