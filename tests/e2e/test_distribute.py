@@ -20,8 +20,7 @@ ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "MPLBACKEND": "Agg"}
 
 def _mirrored_vs_single(experiment, *overrides):
     command = [sys.executable, str(HELPERS / "mirrored_step.py"), experiment, *overrides]
-    out = subprocess.run(command,
-                         capture_output=True, text=True, env=ENV, timeout=600)
+    out = subprocess.run(command, capture_output=True, text=True, env=ENV, timeout=600)
     assert out.returncode == 0, out.stderr[-2000:]
     return json.loads(out.stdout.strip().splitlines()[-1])
 
