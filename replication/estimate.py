@@ -23,8 +23,9 @@ from replication.runs import RunDir, default_run_dir
 # stage by a probe: a few real training steps of the stage's model (the profile's batch and
 # precision, built as training builds it), timed against the Zen 4's seconds per step.  One
 # factor for all stages is no guide: on the Xeon with AMX (model 207) the steps took 0.49x
-# (the VAE) to 0.97x (the EfficientNet-VAE) the Zen 4's; a matmul peak still less (an AMX
-# Xeon's bf16 peak was 3.4x the Zen 4's, its GAN steps 1.3-1.5x as fast).  Once a stage has
+# (the VAE) to 0.97x (the EfficientNet-VAE) the Zen 4's; a matmul peak still less (the Xeon
+# with AMX of 2026-12-02, model 167: bf16 peak 3.4x the Zen 4's, GAN steps 1.2-1.35x as fast,
+# docs/bench/).  Once a stage has
 # run, measured epoch times replace the estimate (docs/results.md#the-quick-profile).
 REFERENCE_CPU = "zen4"
 PROBE_WARMUP, PROBE_STEPS = 2, 4  # steps dropped (tracing), steps timed (their median)
@@ -49,11 +50,12 @@ def estimate_seconds(experiment: str, profile: str, epochs_done: int = 0,
     return remaining * (steps * per_step + per_epoch) + per_stage
 
 
-def probe_step_seconds(experiment: str, profile: str, precision: str | None = None) -> float:
+def probe_step_seconds(experiment: str, profile: str, precision: str | None = None,
+                       source: str = "bundled") -> float:
     """Seconds of one training step of ``experiment``'s ``profile`` on this machine (its model,
     batch and precision, ``precision`` overriding the profile's), built as training builds it
-    and run by ``fit()`` on the bundled data: the median of PROBE_STEPS steps after
-    PROBE_WARMUP (a few seconds in all on a 2-core CPU)."""
+    and run by ``fit()`` on the data from ``source`` (as ``train``'s ``data``): the median of
+    PROBE_STEPS steps after PROBE_WARMUP (a few seconds in all on a 2-core CPU)."""
     import keras
 
     from replication import data
@@ -64,7 +66,7 @@ def probe_step_seconds(experiment: str, profile: str, precision: str | None = No
     chosen = resolve_precision(precision or config.precision, spec.bf16_on_cpu, device_kind())
     # (bench_overrides: e.g. no reading of pretrained weights, which costs nothing per step)
     config = make_config(experiment, profile, precision=chosen, **spec.bench_overrides)
-    dataset = data.load(config.dataset, "bundled", verbose=False)
+    dataset = data.load(config.dataset, source, verbose=False)
     model = build_model(spec, config, dataset).model
     batches = data.training_dataset(dataset.train, config.batch_size, seed=config.seed,
                                     value_range=spec.value_range, with_labels=spec.uses_labels)
@@ -148,15 +150,17 @@ class Plan:
         except (FileNotFoundError, ValueError):
             return 0
 
-    def calibrate(self, precision: str | None = None, probe=None, cpu: str | None = "this"
-                  ) -> str:
+    def calibrate(self, precision: str | None = None, probe=None, cpu: str | None = "this",
+                  source: str = "bundled") -> str:
         """Choose the table the estimate reads, and say how, for the estimate's line: this
         CPU's own where it was measured (``cpu``: its name in MEASURED_CPUS, None for one
         not measured; default: this machine's); else the reference CPU's, each stage scaled
-        by ``probe(stage, profile, precision)`` (default :func:`probe_step_seconds`;
-        ``precision``: the job's ``--precision``, else the profile's) over the reference's
-        seconds per step of that stage.  Only on a CPU and for the quick and full profiles
-        (the smoke profile's stages take seconds)."""
+        by ``probe(stage, profile, precision, source)`` (default :func:`probe_step_seconds`;
+        ``precision``: the job's ``--precision``, else the profile's; ``source``: the job's
+        ``--data``) over the reference's seconds per step of that stage; stages already
+        trained are not probed, and a probe that fails leaves its stage at the reference's
+        time.  Only on a CPU and for the quick and full profiles (the smoke profile's stages
+        take seconds)."""
         kind = device_kind()
         if kind != "CPU":
             return " (from the 2-core reference CPU; a GPU is faster)"
@@ -168,14 +172,22 @@ class Plan:
             return f" (measured on this kind of CPU, the {CPU_NAMES.get(cpu, cpu)})"
         probe = probe or probe_step_seconds
         started = time.perf_counter()
+        failed = []
         for stage in self.stages:
+            if self.done_epochs.get(stage, 0) >= make_config(stage, self.profile).epochs:
+                continue
             reference = experiments.get(stage).reference_seconds[REFERENCE_CPU][0]
-            self.factors[stage] = max(0.05, min(20.0, probe(stage, self.profile, precision)
-                                                / reference))
+            try:
+                seconds = probe(stage, self.profile, precision, source)
+            except Exception as error:  # noqa: BLE001 - its stage will say what is wrong
+                failed.append(f"{stage}: {type(error).__name__}")
+                continue
+            self.factors[stage] = max(0.05, min(20.0, seconds / reference))
         spread = ", ".join(f"{s} {f:.2f}" for s, f in self.factors.items())
+        unprobed = f"; not probed, the reference's time: {', '.join(failed)}" if failed else ""
         return (f" (a CPU not measured: the {CPU_NAMES[REFERENCE_CPU]}'s times x {spread}, "
-                f"each stage's step probed here, {time.perf_counter() - started:.0f} s; "
-                "a guide)")
+                f"each stage's step probed here, {time.perf_counter() - started:.0f} s"
+                f"{unprobed}; a guide)")
 
     def _stage_seconds(self, stage: str, epochs_done: int) -> float:
         return (estimate_seconds(stage, self.profile, epochs_done, self.cpu)

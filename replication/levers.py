@@ -98,7 +98,7 @@ def resolve_precision(setting: str, bf16_on_cpu: bool, kind: str | None = None) 
 
 def matmul_peak(precision: str = "fp32", n: int = 4096, repeats: int = 5) -> float:
     """Best FLOP/s of an ``n x n`` matrix multiply in the compute dtype of ``precision`` (the
-    benchmark's measure of a device's peak; the main job's estimate scales by it)."""
+    benchmark's measure of a device's peak)."""
     import tensorflow as tf
 
     dtype = {"fp32": tf.float32, "bf16": tf.bfloat16, "fp16": tf.float16}[precision]

@@ -84,6 +84,8 @@ def profiles_table() -> list[str]:
 def variants_table(experiment: str, names: list[str]) -> list[str]:
     """The study variants ``names`` of ``experiment``: the ``train`` flags of each (what it sets
     beyond the profile) and why it is studied."""
+    if experiment not in study.STUDIES:
+        raise ConfigError(f"no study of {experiment}; the studies: {', '.join(study.STUDIES)}")
     known = {variant.name: variant for variant in study.variants_of(experiment)}
     missing = [name for name in names if name not in known]
     if missing:

@@ -204,7 +204,7 @@ def _reproduce(args, stages) -> int:
     print(f"reproduce_all: {len(stages)} stage(s) ({', '.join(stages)}), profile {args.profile}, "
           f"data {args.data}, strategy {args.strategy}, on {device}; figures into {args.out}",
           flush=True)
-    reference = plan.calibrate(args.precision)
+    reference = plan.calibrate(args.precision, source=args.data)
     plan.estimated = plan.remaining_seconds()
     print(f"estimated time: {fmt_duration(plan.estimated)}{reference}", flush=True)
     drawn = {}

@@ -91,6 +91,7 @@ def test_the_estimate_scales_each_stage_by_this_machines_probed_step_against_the
     time over the reference's; a machine twice as fast at a stage's step is estimated at half."""
     from replication import experiments
     from replication.estimate import REFERENCE_CPU, Plan, estimate_seconds
+    from replication.experiments import make_config
 
     stages = ["vae", "effnet_vae", "dcgan"]
     step = {s: experiments.get(s).reference_seconds[REFERENCE_CPU][0] for s in stages}
@@ -101,7 +102,7 @@ def test_the_estimate_scales_each_stage_by_this_machines_probed_step_against_the
                           cpu=None)  # a CPU not measured
     assert plan.remaining_seconds() == pytest.approx(
         sum(estimate_seconds(s, "quick") / speed[s] for s in stages))
-    assert asked == [(s, "quick", "fp32") for s in stages]  # each stage, the job's precision
+    assert asked == [(s, "quick", "fp32", "bundled") for s in stages]  # the job's precision
     assert "vae 0.50" in note and "dcgan 2.00" in note
     # As fast as the reference: the reference's times; the smoke profile is not probed.
     reference = sum(estimate_seconds(s, "quick") for s in stages)
@@ -110,6 +111,22 @@ def test_the_estimate_scales_each_stage_by_this_machines_probed_step_against_the
     assert same.remaining_seconds() == pytest.approx(reference)
     smoke = Plan(stages, "smoke", tmp_path)
     assert smoke.calibrate(probe=lambda *a: pytest.fail("probed"), cpu=None) == ""
+    # A stage already trained is not probed; a probe that fails leaves the reference's time.
+    resumed = Plan(stages, "quick", tmp_path)
+    resumed.done_epochs["vae"] = make_config("vae", "quick").epochs
+
+    def probe(stage, *args):
+        if stage == "vae":
+            pytest.fail("a finished stage probed")
+        if stage == "dcgan":
+            raise RuntimeError("no memory")
+        return step[stage] / speed[stage]
+
+    note = resumed.calibrate(probe=probe, cpu=None, source="tfds")
+    assert set(resumed.factors) == {"effnet_vae"} and "dcgan: RuntimeError" in note
+    resumed.finished.add("vae")
+    assert resumed.remaining_seconds() == pytest.approx(
+        estimate_seconds("effnet_vae", "quick") + estimate_seconds("dcgan", "quick"))
     # A CPU measured: its own table, no probe.
     zen5 = Plan(stages, "quick", tmp_path)
     assert "Zen 5" in zen5.calibrate(probe=lambda *a: pytest.fail("probed"), cpu="zen5")
@@ -137,8 +154,8 @@ def test_the_probe_times_real_steps_and_leaves_training_as_a_fresh_process_has_i
         run = train("dcgan", "smoke", run_dir=tmp_path / name, verbose=0, epochs=1)
         return load_model(run.path / "model" / "generator.keras", compile=False).get_weights()
 
-    before = weights("a")
-    seconds = probe_step_seconds("dcgan", "smoke", "fp32")
+    before = weights("a")  # the smoke profile trains in fp32; the probe steps in bf16
+    seconds = probe_step_seconds("dcgan", "smoke", "bf16")
     assert 0 < seconds < 60
     after = weights("b")
     assert len(before) == len(after) > 0

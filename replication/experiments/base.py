@@ -68,9 +68,10 @@ class Experiment:
     # step at the quick profile's batch, per epoch beside the steps (tracking, snapshots,
     # checkpoints), per stage beside the epochs (building, drawing).  The Zen 5's and the
     # Xeon's (model 207) are replication.estimate.stage_timings of their main jobs' logs
-    # (docs/bench/2026-12-07-zen5/, 2026-12-07-xeon207/, tested against them); the Zen 4's were measured the same way by the quick profile's
-    # earlier trials (docs/results.md), less the wait at the end of fit() that tf.data's
-    # autotuning caused then.  Replaced by the measured epoch times once a stage has run.
+    # (docs/bench/2026-12-07-zen5/, 2026-12-07-xeon207/, tested against them); the Zen 4's
+    # were measured the same way by the quick profile's earlier trials (docs/results.md),
+    # less the wait at the end of fit() that tf.data's autotuning caused then.  Replaced by the
+    # measured epoch times once a stage has run.
     reference_seconds: dict[str, tuple[float, float, float]] = {"zen4": (0.1, 5.0, 5.0)}
     # Settings the benchmark changes so that it times the step alone (e.g. no weight download).
     bench_overrides: dict = {}

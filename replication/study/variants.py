@@ -96,8 +96,8 @@ STUDIES: dict[str, tuple[tuple[str, dict, str], ...]] = {
          "real-cls with DiffAugment on every input of D (Zhao et al. 2020)"),
         ("real-cls-sn-da", {"class_loss": "real", "spectral_norm": True,
                             "diff_augment": "translation,cutout"},
-         "both: the pilot's best (3,000 iterations, one seed: FID 36 and 7 classes, against "
-         "86 and 3 for real-cls alone)"),
+         "both: the best of a short pilot outside the project (3,000 iterations, one seed, "
+         "its own classifier: FID 36 and 7 classes, against 86 and 3 for real-cls alone)"),
         ("hinge-sn-da", {"class_loss": "real", "spectral_norm": True,
                          "diff_augment": "translation,cutout", "loss": "hinge"},
          "real-cls-sn-da with the hinge loss (SNGAN, BigGAN, StudioGAN's AC-GAN)"),

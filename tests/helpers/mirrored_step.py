@@ -73,11 +73,12 @@ results = {}
 for optimizer in ("adam", "sgd"):
     start, single, changed = one_step(experiment, tf.distribute.get_strategy(), images, labels,
                                       optimizer, overrides=overrides)
-    _, multi, _ = one_step(experiment, mirrored, images, labels, optimizer, start=start,
-                           overrides=overrides)
+    _, multi, multi_changed = one_step(experiment, mirrored, images, labels, optimizer,
+                                       start=start, overrides=overrides)
     diffs = np.concatenate([np.abs(a.astype("float64") - b.astype("float64")).ravel()
                             for a, b in zip(single, multi)])
     results[optimizer] = {"max_abs_diff": float(diffs.max()),
                           "share_above_1e-5": float((diffs > 1e-5).mean()),
-                          "variables_changed": changed, "variables": len(single)}
+                          "variables_changed": changed, "mirrored_changed": multi_changed,
+                          "variables": len(single)}
 print(json.dumps(results))
