@@ -10,11 +10,12 @@ import statistics
 import time
 from pathlib import Path
 
-from replication import experiments
+from replication import data, experiments
 from replication.data import epoch_examples, steps_per_epoch
 from replication.experiments import make_config
 from replication.levers import CPU_NAMES, device_kind, measured_cpu, resolve_precision
 from replication.runs import RunDir, default_run_dir
+from replication.train import build_model
 
 # The up-front estimate of a stage: each experiment's ``reference_seconds`` (per training step
 # at the profile's batch size, per epoch beside the steps, per stage), measured per kind of CPU
@@ -57,9 +58,6 @@ def probe_step_seconds(experiment: str, profile: str, precision: str | None = No
     and run by ``fit()`` on the data from ``source`` (as ``train``'s ``data``): the median of
     PROBE_STEPS steps after PROBE_WARMUP (a few seconds in all on a 2-core CPU)."""
     import keras
-
-    from replication import data
-    from replication.train import build_model
 
     spec = experiments.get(experiment)
     config = make_config(experiment, profile)
