@@ -14,8 +14,8 @@ from replication import data, experiments
 from replication.data import epoch_examples, steps_per_epoch
 from replication.experiments import make_config
 from replication.levers import CPU_NAMES, device_kind, measured_cpu, resolve_precision
+from replication.bench.worker import build_timed
 from replication.runs import RunDir, default_run_dir
-from replication.train import build_model
 
 # The up-front estimate of a stage: each experiment's ``reference_seconds`` (per training step
 # at the profile's batch size, per epoch beside the steps, per stage), measured per kind of CPU
@@ -26,8 +26,8 @@ from replication.train import build_model
 # factor for all stages is no guide: on the Xeon with AMX (model 207) the steps took 0.49x
 # (the VAE) to 0.97x (the EfficientNet-VAE) the Zen 4's; a matmul peak still less (the Xeon
 # with AMX of 2026-12-02, model 167: bf16 peak 3.4x the Zen 4's, GAN steps 1.2-1.35x as fast,
-# docs/bench/).  Once a stage has
-# run, measured epoch times replace the estimate (docs/results.md#the-quick-profile).
+# docs/bench/).  Once a stage has run, measured epoch times replace the estimate
+# (docs/results.md#the-quick-profile).
 REFERENCE_CPU = "zen4"
 PROBE_WARMUP, PROBE_STEPS = 2, 4  # steps dropped (tracing), steps timed (their median)
 
@@ -60,12 +60,9 @@ def probe_step_seconds(experiment: str, profile: str, precision: str | None = No
     import keras
 
     spec = experiments.get(experiment)
-    config = make_config(experiment, profile)
-    chosen = resolve_precision(precision or config.precision, spec.bf16_on_cpu, device_kind())
-    # (bench_overrides: e.g. no reading of pretrained weights, which costs nothing per step)
-    config = make_config(experiment, profile, precision=chosen, **spec.bench_overrides)
-    dataset = data.load(config.dataset, source, verbose=False)
-    model = build_model(spec, config, dataset).model
+    chosen = resolve_precision(precision or make_config(experiment, profile).precision,
+                               spec.bf16_on_cpu, device_kind())
+    config, dataset, _, model, _ = build_timed(experiment, chosen, profile=profile, source=source)
     batches = data.training_dataset(dataset.train, config.batch_size, seed=config.seed,
                                     value_range=spec.value_range, with_labels=spec.uses_labels)
     ends: list[float] = []

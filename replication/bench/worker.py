@@ -135,15 +135,20 @@ def _summary(rates: list[float]) -> dict:
             "spread": round((max(rates) - min(rates)) / median, 4), "windows": len(rates)}
 
 
-def _build(name: str, precision: str, xla: str, fused_batchnorm: bool | None = None):
+def build_timed(name: str, precision: str, xla: str = "auto",
+                fused_batchnorm: bool | None = None, profile: str = "report",
+                source: str = "bundled"):
     """The model as training builds it (:func:`replication.train.build_model`, XLA included:
-    ``auto`` leaves it to Keras, on for GPUs), at the report profile's settings."""
+    ``auto`` leaves it to Keras, on for GPUs), at ``profile``'s settings with the experiment's
+    ``bench_overrides`` (what costs nothing per step, e.g. no reading of pretrained weights),
+    on the data from ``source``: ``(config, dataset, spec, model, XLA on)``.  The benchmark and
+    the main job's time probe (:mod:`replication.estimate`) time what it builds."""
     spec = experiments.get(name)
     overrides = dict(spec.bench_overrides)
     if fused_batchnorm is not None and hasattr(spec.config_class, "fused_batchnorm"):
         overrides["fused_batchnorm"] = fused_batchnorm
-    config = make_config(name, "report", precision=precision, xla=xla, **overrides)
-    dataset = data.load(config.dataset, "bundled", verbose=False)
+    config = make_config(name, profile, precision=precision, xla=xla, **overrides)
+    dataset = data.load(config.dataset, source, verbose=False)
     spec.preflight(config)
     model = build_model(spec, config, dataset).model
     return config, dataset, spec, model, bool(model.jit_compile)
@@ -161,11 +166,11 @@ def worker(name: str, precision: str, xla: str, warmup: int, windows: int,
     import tensorflow as tf
 
     steps = warmup + windows * window_steps
-    config, dataset, spec, model, jit = _build(name, precision, xla, fused_batchnorm)
+    config, dataset, spec, model, jit = build_timed(name, precision, xla, fused_batchnorm)
     batch = config.batch_size
     epochs = 1 + (2 * steps + 20) * batch // len(dataset.train)
     input_rate = _input_rate(config, dataset, spec, epochs)
-    _, _, _, plain, _ = _build(name, precision, xla, fused_batchnorm)
+    _, _, _, plain, _ = build_timed(name, precision, xla, fused_batchnorm)
     step = tf.function(plain.train_step, jit_compile=jit)
     iterator = iter(_pipeline(config, dataset, spec, epochs).repeat())
     fit_rates, plain_rates, fit_seconds = _fit_and_plain(
